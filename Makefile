@@ -1,0 +1,116 @@
+# Makefile - melodynet: the Pd externals (through pd-lib-builder), the core library, the
+# `melodynet` command, tests, benchmarks and the demo. `make` builds everything.
+
+lib.name = melodynet
+
+# run-time core: what the externals and the CLI link (the trainer stays out of the externals)
+CORE_RT = core/base.c core/event.c core/json.c core/model.c core/session.c core/sampler.c \
+          core/midi.c core/ngram.c
+# tools core: training, data pipeline, evaluation, pictures (CLI and tests only)
+CORE_TOOLS = $(filter-out $(CORE_RT), $(wildcard core/*.c))
+
+ifneq ($(wildcard externals/melodynet.c),)
+melodynet.class.sources = externals/melodynet.c
+endif
+ifneq ($(wildcard externals/melodynet_tilde.c),)
+melodynet~.class.sources = externals/melodynet_tilde.c
+endif
+common.sources = $(CORE_RT) $(filter-out externals/melodynet.c externals/melodynet_tilde.c, \
+                 $(wildcard externals/*.c))
+
+cflags = -std=c11 -D_GNU_SOURCE -Icore
+ldlibs = -lopenblas -lpthread -lm
+# the reference path builds without -ffast-math (pd-lib-builder's default CFLAGS add it)
+CFLAGS = -Wall -Wextra -O2 -g
+
+datafiles = $(wildcard help-patches/*.pd) $(wildcard models/*.mnet) models/README.md \
+            README.md LICENSE
+datadirs = $(wildcard help-patches/examples)
+
+PDLIBBUILDER_DIR ?= /usr/share/pd-lib-builder
+include $(PDLIBBUILDER_DIR)/Makefile.pdlibbuilder
+
+#=== our own targets ==========================================================
+
+# SANITIZE=address,undefined builds the CLI and tests instrumented into their own folder
+SANITIZE ?=
+BUILD := build/$(if $(SANITIZE),$(subst $(strip ,),-,$(SANITIZE)),rel)
+TOOL_CFLAGS = -std=c11 -D_GNU_SOURCE -Icore -Wall -Wextra -O2 -g \
+              $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+TOOL_LDFLAGS = $(if $(SANITIZE),-fsanitize=$(SANITIZE))
+TOOL_LDLIBS = -lopenblas -lpthread -lm
+
+CORE_OBJS = $(patsubst core/%.c,$(BUILD)/core/%.o,$(CORE_RT) $(CORE_TOOLS))
+CLI_SRCS = $(wildcard core/cli/*.c)
+CLI_OBJS = $(patsubst core/cli/%.c,$(BUILD)/cli/%.o,$(CLI_SRCS))
+TEST_SRCS = $(wildcard tests/test_*.c)
+TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+CLI = $(if $(SANITIZE),$(BUILD)/melodynet,bin/melodynet)
+
+$(BUILD)/core/%.o: core/%.c $(wildcard core/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOL_CFLAGS) -c $< -o $@
+
+$(BUILD)/cli/%.o: core/cli/%.c $(wildcard core/*.h core/cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOL_CFLAGS) -Icore/cli -c $< -o $@
+
+$(BUILD)/libmncore.a: $(CORE_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(CLI): $(CLI_OBJS) $(BUILD)/libmncore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOL_LDFLAGS) -o $@ $(CLI_OBJS) $(BUILD)/libmncore.a $(TOOL_LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libmncore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOL_CFLAGS) -Itests -DMN_SOURCE_DIR='"$(CURDIR)"' $< -o $@ \
+	    $(TOOL_LDFLAGS) $(BUILD)/libmncore.a -lcmocka $(TOOL_LDLIBS)
+
+all: cli
+
+# build the melodynet command at bin/melodynet
+cli: $(CLI)
+
+# install the Debian packages the build, tests and demo need (apt-get; sudo when not root)
+deps:
+	@tools/install-deps.sh
+
+# unit tests (cmocka), CLI tests and Pd patch tests
+check: deps
+	@$(MAKE) --no-print-directory all
+	@tools/run-checks.sh $(BUILD) $(CLI) $(TEST_BINS)
+
+# unit and CLI tests under AddressSanitizer and UndefinedBehaviorSanitizer
+check-asan: deps
+	@$(MAKE) --no-print-directory SANITIZE=address,undefined cli-tests
+
+cli-tests: $(CLI) $(TEST_BINS)
+	@tools/run-checks.sh $(BUILD) $(CLI) $(TEST_BINS) --no-pd
+
+unit: $(TEST_BINS)
+
+# render a generated melody with Pd to demo.wav, demo.mid (and demo.svg)
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@tools/demo.sh
+
+# step latency and training throughput, with PyTorch beside them when installed
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@tools/bench.sh
+
+# fuzz the model loader and MIDI reader with libFuzzer (FUZZ_SECONDS each, default 60)
+fuzz: deps
+	@tools/fuzz.sh $(or $(FUZZ_SECONDS),60)
+
+# regenerate the golden files of the Pd patch tests
+golden: all
+	@tests/pd/run.sh --golden
+
+# retrain the bundled default model from DATA (default ../shared/data)
+model: cli
+	@tools/train-default.sh $(or $(DATA),../shared/data)
+
+.PHONY: cli deps check check-asan cli-tests unit demo bench fuzz golden model

@@ -1,0 +1,127 @@
+/* event.c - melody buffers and duration tables. */
+#include "event.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+void mn_melody_init(mn_melody *m)
+{
+    memset(m, 0, sizeof *m);
+    m->bpm = 120.0;
+    m->ts_num = 4;
+    m->ts_den = 4;
+}
+
+void mn_melody_free(mn_melody *m)
+{
+    if (!m) return;
+    mn_free(m->ev);
+    m->ev = NULL;
+    m->n = m->cap = 0;
+}
+
+mn_status mn_melody_push(mn_melody *m, const mn_event *e, char *err)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        if (cap > SIZE_MAX / sizeof *m->ev) return mn_errf(err, MN_ERR_NOMEM, "melody too long");
+        mn_event *ev = mn_realloc(m->ev, cap * sizeof *ev);
+        if (!ev) return mn_errf(err, MN_ERR_NOMEM, "out of memory for %zu events", cap);
+        m->ev = ev;
+        m->cap = cap;
+    }
+    m->ev[m->n++] = *e;
+    return MN_OK;
+}
+
+int mn_event_next_pos(const mn_event *e)
+{
+    int bar = e->bar_ticks > 0 ? e->bar_ticks : MN_DEFAULT_BAR_TICKS;
+    long p = ((long)e->pos_ticks + (long)e->dur_ticks) % bar;
+    return (int)(p < 0 ? p + bar : p);
+}
+
+int mn_durtable_index(const mn_durtable *t, int dur_ticks)
+{
+    if (dur_ticks < 1) dur_ticks = 1;
+    int best = 0;
+    double best_d = INFINITY;
+    double l = log((double)dur_ticks);
+    for (int i = 0; i < t->n; i++) {
+        double d = fabs(log((double)t->ticks[i]) - l);
+        if (d < best_d - 1e-12) {
+            best_d = d;
+            best = i;
+        }
+    }
+    return best;
+}
+
+mn_status mn_durtable_validate(const mn_durtable *t, char *err)
+{
+    if (t->n < 1 || t->n > MN_MAX_DUR)
+        return mn_errf(err, MN_ERR_FORMAT, "duration table has %d entries, expected 1..%d", t->n,
+                       MN_MAX_DUR);
+    for (int i = 0; i < t->n; i++) {
+        if (t->ticks[i] < 1 || t->ticks[i] > MN_MAX_DUR_TICKS)
+            return mn_errf(err, MN_ERR_FORMAT, "duration table entry %d is %d ticks, expected 1..%d",
+                           i, t->ticks[i], MN_MAX_DUR_TICKS);
+        if (i > 0 && t->ticks[i] <= t->ticks[i - 1])
+            return mn_errf(err, MN_ERR_FORMAT, "duration table is not strictly ascending at entry %d",
+                           i);
+    }
+    return MN_OK;
+}
+
+mn_status mn_durtable_build(mn_durtable *t, const mn_melody *mels, size_t n_mels, int max_entries,
+                            char *err)
+{
+    if (max_entries < 1 || max_entries > MN_MAX_DUR)
+        return mn_errf(err, MN_ERR_ARG, "duration table size %d, expected 1..%d", max_entries,
+                       MN_MAX_DUR);
+    size_t *count = mn_calloc(MN_MAX_DUR_TICKS + 1, sizeof *count);
+    if (!count) return mn_errf(err, MN_ERR_NOMEM, "out of memory");
+    size_t total = 0;
+    for (size_t i = 0; i < n_mels; i++)
+        for (size_t j = 0; j < mels[i].n; j++) {
+            int d = mels[i].ev[j].dur_ticks;
+            if (d < 1) d = 1;
+            if (d > MN_MAX_DUR_TICKS) d = MN_MAX_DUR_TICKS;
+            count[d]++;
+            total++;
+        }
+    if (!total) {
+        mn_free(count);
+        return mn_errf(err, MN_ERR_EMPTY, "no events to build a duration table from");
+    }
+    t->n = 0;
+    for (int k = 0; k < max_entries; k++) {
+        int best = 0;
+        for (int d = 1; d <= MN_MAX_DUR_TICKS; d++)
+            if (count[d] > (best ? count[best] : 0)) best = d;
+        if (!best) break;
+        t->ticks[t->n++] = best;
+        count[best] = 0;
+    }
+    mn_free(count);
+    /* sort ascending (n <= 64: insertion sort) */
+    for (int i = 1; i < t->n; i++) {
+        int v = t->ticks[i], j = i - 1;
+        while (j >= 0 && t->ticks[j] > v) {
+            t->ticks[j + 1] = t->ticks[j];
+            j--;
+        }
+        t->ticks[j + 1] = v;
+    }
+    return MN_OK;
+}
+
+const char *mn_pitch_name(int pitch, char buf[8])
+{
+    static const char *names[12] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};
+    if (pitch == MN_REST) snprintf(buf, 8, "rest");
+    else if (pitch < 0 || pitch > 127) snprintf(buf, 8, "?");
+    else snprintf(buf, 8, "%s%d", names[pitch % 12], pitch / 12 - 1);
+    return buf;
+}

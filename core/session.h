@@ -1,0 +1,56 @@
+/* session.h - one generator over a shared model: LSTM state, the running metric clock, sampler
+ * settings and its own PRNG. Runs one network step per event (embeddings -> L LSTM layers ->
+ * pitch head; duration head on [top hidden | embedding of the chosen pitch]) with OpenBLAS
+ * sgemv. All buffers are allocated in mn_session_new; no call after that allocates.
+ * A session is used by one thread at a time; the model may be shared by many sessions. */
+#ifndef MN_SESSION_H
+#define MN_SESSION_H
+
+#include "base.h"
+#include "event.h"
+#include "model.h"
+#include "sampler.h"
+
+typedef struct mn_session mn_session;
+
+/* Creates a session over model (retains a reference), reset, with default sampler settings
+ * and the PRNG seeded with seed. */
+mn_status mn_session_new(mn_model *model, uint64_t seed, mn_session **out, char *err);
+void mn_session_free(mn_session *s); /* releases the model reference; NULL is a no-op */
+
+mn_model *mn_session_model(const mn_session *s);
+mn_sampler *mn_session_sampler(mn_session *s); /* settings, modifiable between calls */
+mn_rng *mn_session_rng(mn_session *s);
+void mn_session_seed(mn_session *s, uint64_t seed); /* reseeds the PRNG only */
+
+/* Clears the recurrent state (start of a melody) and sets the clock to the start of a bar
+ * of bar_ticks (MN_DEFAULT_BAR_TICKS if <= 0) at pos_ticks. */
+void mn_session_reset(mn_session *s);
+void mn_session_set_clock(mn_session *s, int pos_ticks, int bar_ticks);
+void mn_session_clock(const mn_session *s, int *pos_ticks, int *bar_ticks);
+
+/* Conditions the model on an event without sampling (priming, listening). The event's
+ * pos_ticks/bar_ticks are used as given when bar_ticks > 0, else taken from the clock; the
+ * clock then moves past the event. Pitch out of 0..127 is treated as a rest; the duration maps
+ * to the nearest table entry. */
+void mn_session_feed(mn_session *s, const mn_event *e);
+
+/* Samples the next event at the clock's position under the sampler settings, conditions the
+ * model on it and returns it (dur_ticks is the table value, velocity from the sampler). */
+void mn_session_sample(mn_session *s, mn_event *out);
+
+/* Scores an event as the next one (its position as in mn_session_feed), then feeds it.
+ * Writes -log2 p(pitch), -log2 p(duration token | pitch) and the most likely pitch class
+ * (any of the outputs may be NULL). Used by eval; the DESIGN.md definition of bits/event. */
+void mn_session_score(mn_session *s, const mn_event *e, double *bits_pitch, double *bits_dur,
+                      int *argmax_pitch);
+
+/* Runs the step for the next event at pos_ticks and returns the pitch logits [MN_N_PITCH]
+ * (valid until the next call). mn_session_dur_logits then gives the duration logits [n_dur]
+ * for a pitch; mn_session_commit feeds the chosen event. Lower-level than the calls above;
+ * used by tests and the reference check. */
+const float *mn_session_pitch_logits(mn_session *s, int pos_ticks, int bar_ticks);
+const float *mn_session_dur_logits(mn_session *s, int pitch);
+void mn_session_commit(mn_session *s, const mn_event *e);
+
+#endif
