@@ -1,0 +1,25 @@
+/* cli.h - the verbs of the `melodynet` command. Each takes the arguments after the verb name
+ * (argv[0] is the verb), prints results on stdout and messages on stderr, and returns the
+ * process exit status (0 ok, 1 failure, 2 usage error). */
+#ifndef MN_CLI_H
+#define MN_CLI_H
+
+int mn_cmd_info(int argc, char **argv);
+int mn_cmd_generate(int argc, char **argv);
+int mn_cmd_eval(int argc, char **argv);
+int mn_cmd_bench(int argc, char **argv);
+int mn_cmd_train(int argc, char **argv);
+int mn_cmd_roll(int argc, char **argv);
+int mn_cmd_report(int argc, char **argv);
+
+/* Path of the bundled default model (models/default.mnet next to the binary's ../models, or the
+ * install prefix); writes into buf and returns buf, or NULL when none is found. */
+const char *mn_cli_default_model(char *buf, size_t n);
+
+/* Strict number parsing for options: returns 0 on success, -1 (after printing
+ * "melodynet VERB: OPTION expects ..." on stderr) on failure. */
+int mn_cli_int(const char *verb, const char *opt, const char *s, long lo, long hi, long *out);
+int mn_cli_float(const char *verb, const char *opt, const char *s, double lo, double hi,
+                 double *out);
+
+#endif
