@@ -1,0 +1,313 @@
+/* session.c - one generator over a shared model: the LSTM forward step, the heads, the metric
+ * clock and sampling. Stepping is lazy: the step that predicts an event needs that event's
+ * position, so it runs when the logits are asked for (or when an event is fed without them),
+ * and reads the committed state while writing the other half of a double buffer. Asking again
+ * before a commit recomputes from the committed state, so every event costs exactly one LSTM
+ * step and the state never drifts. */
+#include "session.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <pthread.h>
+#include <string.h>
+
+/* Declared by OpenBLAS's cblas.h, but not by every cblas.h a build may pick up. */
+void openblas_set_num_threads(int num_threads);
+
+struct mn_session {
+    mn_model *model;             /* one reference held */
+    const mn_model_config *cfg;
+    const mn_weights *w;
+    int L, H, E, in0, n_dur;
+
+    mn_sampler sampler;
+    mn_rng rng;
+
+    int pos, bar;                /* clock: onset of the next event, ticks since the bar line */
+    int prev_pitch, prev_dur;    /* input tokens: the last committed event (BOS after reset) */
+
+    int cur;                     /* index of the committed half of h/c */
+    float *h[2], *c[2];          /* [L, H] each: committed state and pending step */
+    int pending;                 /* the step for the next event has run into h/c[!cur] */
+    int pending_pos;             /* position (ticks) that step used */
+    int heads_done;              /* pitch logits of the pending step are computed */
+
+    float *x;                    /* [in0] layer-0 input */
+    float *gates;                /* [4H] */
+    float *bias;                 /* [L, 4H] b_ih + b_hh */
+    float *pitch_logits;         /* [MN_N_PITCH] */
+    float *dur_in;               /* [H + E] h_top | emb_pitch[pitch] */
+    float *dur_logits;           /* [n_dur] */
+    float *scratch;              /* [2 * max(MN_N_PITCH, n_dur)] for the sampler */
+    void *block;                 /* the one allocation behind all buffers above */
+};
+
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+
+/* OpenBLAS threads make a single small sgemv slower and its latency unpredictable inside a
+ * real-time host (DESIGN.md: p99 from 93 us to 12 ms); one thread for the whole process. */
+static void blas_single_thread(void) { openblas_set_num_threads(1); }
+
+/* ================================================================ life cycle */
+
+mn_status mn_session_new(mn_model *model, uint64_t seed, mn_session **out, char *err)
+{
+    *out = NULL;
+    if (!model) return mn_errf(err, MN_ERR_ARG, "session: no model");
+    pthread_once(&blas_once, blas_single_thread);
+    mn_session *s = mn_calloc(1, sizeof *s);
+    if (!s) return mn_errf(err, MN_ERR_NOMEM, "session: out of memory");
+    s->cfg = mn_model_cfg(model);
+    s->w = mn_model_weights(model);
+    s->L = s->cfg->n_layers;
+    s->H = s->cfg->n_hidden;
+    s->E = s->cfg->n_embed;
+    s->in0 = mn_model_input_size(s->cfg);
+    s->n_dur = s->cfg->dur.n;
+    size_t LH = (size_t)s->L * (size_t)s->H, H4 = 4 * (size_t)s->H;
+    size_t n_scr = 2 * (size_t)(s->n_dur > MN_N_PITCH ? s->n_dur : MN_N_PITCH);
+    size_t sizes[] = {LH, LH, LH, LH, (size_t)s->in0, H4, (size_t)s->L * H4, MN_N_PITCH,
+                      (size_t)(s->H + s->E), (size_t)s->n_dur, n_scr};
+    float **dst[] = {&s->h[0], &s->h[1], &s->c[0], &s->c[1], &s->x, &s->gates, &s->bias,
+                     &s->pitch_logits, &s->dur_in, &s->dur_logits, &s->scratch};
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) total += (sizes[i] + 15) & ~(size_t)15;
+    s->block = mn_malloc(total * sizeof(float) + 64);
+    if (!s->block) {
+        mn_free(s);
+        return mn_errf(err, MN_ERR_NOMEM, "session: out of memory for %zu floats", total);
+    }
+    /* each buffer on a 64-byte boundary, for the BLAS kernels */
+    float *p = (float *)(((uintptr_t)s->block + 63) & ~(uintptr_t)63);
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+        *dst[i] = p;
+        p += (sizes[i] + 15) & ~(size_t)15;
+    }
+    for (int l = 0; l < s->L; l++)
+        for (size_t k = 0; k < H4; k++)
+            s->bias[l * H4 + k] = s->w->lstm[l].b_ih[k] + s->w->lstm[l].b_hh[k];
+    s->model = mn_model_retain(model);
+    mn_sampler_default(&s->sampler);
+    mn_rng_seed(&s->rng, seed);
+    s->bar = MN_DEFAULT_BAR_TICKS;
+    mn_session_reset(s);
+    *out = s;
+    return MN_OK;
+}
+
+void mn_session_free(mn_session *s)
+{
+    if (!s) return;
+    mn_model_free(s->model);
+    mn_free(s->block);
+    mn_free(s);
+}
+
+mn_model *mn_session_model(const mn_session *s) { return s->model; }
+mn_sampler *mn_session_sampler(mn_session *s) { return &s->sampler; }
+mn_rng *mn_session_rng(mn_session *s) { return &s->rng; }
+void mn_session_seed(mn_session *s, uint64_t seed) { mn_rng_seed(&s->rng, seed); }
+
+/* ================================================================ clock */
+
+static int clamp_bar(int bar)
+{
+    if (bar <= 0) return MN_DEFAULT_BAR_TICKS;
+    return bar > MN_MAX_BAR_TICKS ? MN_MAX_BAR_TICKS : bar;
+}
+
+static int wrap_pos(int pos, int bar)
+{
+    int p = pos % bar;
+    return p < 0 ? p + bar : p;
+}
+
+void mn_session_reset(mn_session *s)
+{
+    size_t LH = (size_t)s->L * (size_t)s->H;
+    memset(s->h[s->cur], 0, LH * sizeof(float));
+    memset(s->c[s->cur], 0, LH * sizeof(float));
+    s->prev_pitch = MN_PITCH_BOS;
+    s->prev_dur = s->n_dur; /* BOS row of emb.dur */
+    s->pending = 0;
+    s->heads_done = 0;
+    s->pos = 0;
+}
+
+void mn_session_set_clock(mn_session *s, int pos_ticks, int bar_ticks)
+{
+    s->bar = clamp_bar(bar_ticks);
+    s->pos = wrap_pos(pos_ticks, s->bar);
+}
+
+void mn_session_clock(const mn_session *s, int *pos_ticks, int *bar_ticks)
+{
+    if (pos_ticks) *pos_ticks = s->pos;
+    if (bar_ticks) *bar_ticks = s->bar;
+}
+
+/* ================================================================ forward */
+
+static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+/* One LSTM step over all layers for an event at pos_ticks: reads the committed half, writes
+ * the other. PyTorch's equations: gates = W_ih x + b_ih + W_hh h + b_hh, rows (i, f, g, o);
+ * c' = f c + i g; h' = o tanh(c'). */
+static void lstm_step(mn_session *s, int pos_ticks)
+{
+    const mn_weights *w = s->w;
+    int E = s->E, H = s->H, H4 = 4 * H;
+    memcpy(s->x, w->emb_pitch + (size_t)s->prev_pitch * E, (size_t)E * sizeof(float));
+    memcpy(s->x + E, w->emb_dur + (size_t)s->prev_dur * E, (size_t)E * sizeof(float));
+    if (s->cfg->n_pos > 0) {
+        int pc = pos_ticks < 0 ? 0 : pos_ticks >= s->cfg->n_pos ? s->cfg->n_pos - 1 : pos_ticks;
+        memcpy(s->x + 2 * E, w->emb_pos + (size_t)pc * E, (size_t)E * sizeof(float));
+    }
+    int old = s->cur, nw = !s->cur;
+    const float *in = s->x;
+    int in_n = s->in0;
+    for (int l = 0; l < s->L; l++) {
+        const float *h_old = s->h[old] + (size_t)l * H, *c_old = s->c[old] + (size_t)l * H;
+        float *h_new = s->h[nw] + (size_t)l * H, *c_new = s->c[nw] + (size_t)l * H;
+        float *g = s->gates;
+        memcpy(g, s->bias + (size_t)l * H4, (size_t)H4 * sizeof(float));
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, H4, in_n, 1.0f, w->lstm[l].w_ih, in_n, in, 1,
+                    1.0f, g, 1);
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, H4, H, 1.0f, w->lstm[l].w_hh, H, h_old, 1, 1.0f,
+                    g, 1);
+        for (int j = 0; j < H; j++) {
+            float ig = sigmoidf(g[j]);
+            float fg = sigmoidf(g[H + j]);
+            float gg = tanhf(g[2 * H + j]);
+            float og = sigmoidf(g[3 * H + j]);
+            float c = fg * c_old[j] + ig * gg;
+            c_new[j] = c;
+            h_new[j] = og * tanhf(c);
+        }
+        in = h_new;
+        in_n = H;
+    }
+    s->pending = 1;
+    s->pending_pos = pos_ticks;
+    s->heads_done = 0;
+}
+
+static const float *top_hidden(const mn_session *s)
+{
+    return s->h[!s->cur] + (size_t)(s->L - 1) * s->H;
+}
+
+/* Makes sure the pending step exists for an event at pos_ticks. */
+static void ensure_step(mn_session *s, int pos_ticks)
+{
+    if (!s->pending || s->pending_pos != pos_ticks) lstm_step(s, pos_ticks);
+}
+
+const float *mn_session_pitch_logits(mn_session *s, int pos_ticks, int bar_ticks)
+{
+    int bar = clamp_bar(bar_ticks);
+    int pos = wrap_pos(pos_ticks, bar);
+    ensure_step(s, pos);
+    if (!s->heads_done) {
+        memcpy(s->pitch_logits, s->w->head_pitch_b, MN_N_PITCH * sizeof(float));
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, MN_N_PITCH, s->H, 1.0f, s->w->head_pitch_w, s->H,
+                    top_hidden(s), 1, 1.0f, s->pitch_logits, 1);
+        s->heads_done = 1;
+    }
+    return s->pitch_logits;
+}
+
+const float *mn_session_dur_logits(mn_session *s, int pitch)
+{
+    if (!s->pending) lstm_step(s, s->pos);
+    if (pitch < 0 || pitch > MN_REST) pitch = MN_REST;
+    int H = s->H, E = s->E;
+    memcpy(s->dur_in, top_hidden(s), (size_t)H * sizeof(float));
+    memcpy(s->dur_in + H, s->w->emb_pitch + (size_t)pitch * E, (size_t)E * sizeof(float));
+    memcpy(s->dur_logits, s->w->head_dur_b, (size_t)s->n_dur * sizeof(float));
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, s->n_dur, H + E, 1.0f, s->w->head_dur_w, H + E,
+                s->dur_in, 1, 1.0f, s->dur_logits, 1);
+    return s->dur_logits;
+}
+
+/* ================================================================ events */
+
+/* Position and bar an event is read at: its own when bar_ticks > 0, else the clock's. */
+static void event_place(const mn_session *s, const mn_event *e, int *pos, int *bar)
+{
+    if (e->bar_ticks > 0) {
+        *bar = clamp_bar(e->bar_ticks);
+        *pos = wrap_pos(e->pos_ticks, *bar);
+    } else {
+        *bar = s->bar;
+        *pos = s->pos;
+    }
+}
+
+static int pitch_token(int pitch) { return pitch >= 0 && pitch <= 127 ? pitch : MN_REST; }
+
+/* Feeds an event whose place is already known: runs the step if needed, commits the state,
+ * makes the event the next input and moves the clock past it. */
+static void commit_at(mn_session *s, const mn_event *e, int pos, int bar)
+{
+    ensure_step(s, pos);
+    s->cur = !s->cur;
+    s->pending = 0;
+    s->heads_done = 0;
+    s->prev_pitch = pitch_token(e->pitch);
+    s->prev_dur = mn_durtable_index(&s->cfg->dur, e->dur_ticks);
+    mn_event placed = *e;
+    placed.pos_ticks = pos;
+    placed.bar_ticks = bar;
+    s->bar = bar;
+    s->pos = mn_event_next_pos(&placed);
+}
+
+void mn_session_commit(mn_session *s, const mn_event *e)
+{
+    int pos, bar;
+    event_place(s, e, &pos, &bar);
+    commit_at(s, e, pos, bar);
+}
+
+void mn_session_feed(mn_session *s, const mn_event *e) { mn_session_commit(s, e); }
+
+void mn_session_sample(mn_session *s, mn_event *out)
+{
+    int pos = s->pos, bar = s->bar;
+    const float *pl = mn_session_pitch_logits(s, pos, bar);
+    int pitch = mn_sampler_pitch(&s->sampler, &s->rng, pl, s->scratch);
+    if (pitch < 0 || pitch > MN_REST) pitch = MN_REST;
+    const float *dl = mn_session_dur_logits(s, pitch);
+    int d = mn_sampler_duration(&s->sampler, &s->rng, dl, s->n_dur, s->scratch);
+    if (d < 0 || d >= s->n_dur) d = 0;
+    mn_event e;
+    e.pitch = pitch;
+    e.dur_ticks = s->cfg->dur.ticks[d];
+    e.velocity = pitch == MN_REST ? 0 : mn_sampler_velocity(&s->sampler, &s->rng, pitch, pos);
+    e.pos_ticks = pos;
+    e.bar_ticks = bar;
+    commit_at(s, &e, pos, bar);
+    if (out) *out = e;
+}
+
+void mn_session_score(mn_session *s, const mn_event *e, double *bits_pitch, double *bits_dur,
+                      int *argmax_pitch)
+{
+    int pos, bar;
+    event_place(s, e, &pos, &bar);
+    const float *pl = mn_session_pitch_logits(s, pos, bar);
+    int p = pitch_token(e->pitch);
+    if (bits_pitch) *bits_pitch = mn_neglog2_softmax(pl, MN_N_PITCH, p);
+    if (argmax_pitch) {
+        int best = 0;
+        for (int k = 1; k < MN_N_PITCH; k++)
+            if (pl[k] > pl[best]) best = k;
+        *argmax_pitch = best;
+    }
+    if (bits_dur) {
+        const float *dl = mn_session_dur_logits(s, p);
+        *bits_dur = mn_neglog2_softmax(dl, s->n_dur, mn_durtable_index(&s->cfg->dur, e->dur_ticks));
+    }
+    commit_at(s, e, pos, bar);
+}
