@@ -1,0 +1,331 @@
+/* cmd_generate.c - `melodynet generate`: primes a session with seed notes or a MIDI file, samples
+ * N events and prints them one per line (`pitch duration_beats velocity`, pitch a MIDI number or
+ * `rest`), optionally writing a MIDI file. stdout holds only the events; messages go to stderr. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "midi.h"
+#include "model.h"
+#include "session.h"
+
+static void help(FILE *f)
+{
+    fprintf(f,
+        "usage: melodynet generate [options]\n\n"
+        "Generates a melody and prints one event per line: `pitch duration_beats velocity`\n"
+        "(pitch a MIDI number or `rest`, velocity 0 for a rest). Messages go to stderr.\n\n"
+        "  -m, --model FILE      model file (default: the bundled model)\n"
+        "  --seed-notes \"LIST\"   prime with notes: MIDI numbers or `rest`, each one beat long,\n"
+        "                        or NOTE:BEATS (e.g. \"60:0.5 62:0.5 64 rest:1 67:2\")\n"
+        "  --seed-midi FILE      prime with the melody of a MIDI file (after --seed-notes)\n"
+        "  --track N, --channel N  which track (0-based) / channel (1-16) of the seed file\n"
+        "  -n N                  events to generate (default 32)\n"
+        "  -t, --temperature T   sampling temperature (default 1.0)\n"
+        "  --top-k K             sample among the K most likely pitches (0 = all)\n"
+        "  --top-p P             sample from the smallest set with probability mass P (1 = all)\n"
+        "  --scale NAME          keep pitches in a scale (major, minor, dorian, pentatonic, ...)\n"
+        "  --root PC             root of the scale: 0-11 or a name (C, F#, Bb; default C)\n"
+        "  --range LO HI         keep pitches in LO..HI (MIDI numbers)\n"
+        "  --no-rests            never generate a rest\n"
+        "  --velocity V | LO:HI  note velocity, fixed or drawn from a range (default 90)\n"
+        "  --random-seed S       seed of the sampler (default: from the clock, printed)\n"
+        "  --bpm B               tempo of the written MIDI file (default 120, or the seed file's)\n"
+        "  -o FILE.mid           also write the generated events as a MIDI file\n"
+        "  --json                print one JSON object instead of lines\n");
+}
+
+static int parse_root(const char *s, int *root)
+{
+    static const char *names[] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};
+    static const char *flats[] = {"C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B"};
+    for (int i = 0; i < 12; i++)
+        if (!strcasecmp(s, names[i]) || !strcasecmp(s, flats[i])) {
+            *root = i;
+            return 0;
+        }
+    long v;
+    if (mn_cli_int("generate", "--root", s, 0, 11, &v)) return -1;
+    *root = (int)v;
+    return 0;
+}
+
+/* Parses "60 62:0.5 rest:1" into events (clock positions are filled in when fed). */
+static int parse_seed_notes(const char *s, mn_melody *out)
+{
+    char *copy = strdup(s), *save = NULL;
+    int rc = 0;
+    for (char *tok = strtok_r(copy, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
+        mn_event e = {0};
+        char *colon = strchr(tok, ':');
+        double beats = 1.0;
+        if (colon) {
+            *colon = 0;
+            if (mn_cli_float("generate", "--seed-notes duration", colon + 1, 1.0 / MN_TPQ, 64,
+                             &beats)) {
+                rc = -1;
+                break;
+            }
+        }
+        if (!strcasecmp(tok, "rest") || !strcasecmp(tok, "r")) {
+            e.pitch = MN_REST;
+        } else {
+            long p;
+            if (mn_cli_int("generate", "--seed-notes pitch", tok, 0, 127, &p)) {
+                rc = -1;
+                break;
+            }
+            e.pitch = (int)p;
+            e.velocity = 90;
+        }
+        e.dur_ticks = (int)(beats * MN_TPQ + 0.5);
+        if (e.dur_ticks < 1) e.dur_ticks = 1;
+        if (mn_melody_push(out, &e, NULL)) {
+            rc = -1;
+            break;
+        }
+    }
+    free(copy);
+    return rc;
+}
+
+int mn_cmd_generate(int argc, char **argv)
+{
+    const char *model_path = NULL, *seed_notes = NULL, *seed_midi = NULL, *out_path = NULL;
+    long n = 32, top_k = 0, lo = 0, hi = 127, vlo = 90, vhi = 90;
+    double temp = 1.0, top_p = 1.0, bpm = 0;
+    const char *scale = NULL;
+    int root = 0, json = 0, no_rests = 0, have_seed = 0;
+    unsigned long long rseed = 0;
+    mn_midi_options mopt;
+    mn_midi_options_default(&mopt);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        long l;
+#define NEED_ARG                                                                   \
+    do {                                                                           \
+        if (!v) {                                                                  \
+            fprintf(stderr, "melodynet generate: %s needs a value\n", a);          \
+            return 2;                                                              \
+        }                                                                          \
+        i++;                                                                       \
+    } while (0)
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            help(stdout);
+            return 0;
+        } else if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            NEED_ARG;
+            model_path = v;
+        } else if (!strcmp(a, "--seed-notes")) {
+            NEED_ARG;
+            seed_notes = v;
+        } else if (!strcmp(a, "--seed-midi")) {
+            NEED_ARG;
+            seed_midi = v;
+        } else if (!strcmp(a, "--track")) {
+            NEED_ARG;
+            if (mn_cli_int("generate", a, v, 0, MN_MIDI_MAX_TRACKS - 1, &l)) return 2;
+            mopt.track = (int)l;
+        } else if (!strcmp(a, "--channel")) {
+            NEED_ARG;
+            if (mn_cli_int("generate", a, v, 1, 16, &l)) return 2;
+            mopt.channel = (int)l - 1;
+        } else if (!strcmp(a, "-n")) {
+            NEED_ARG;
+            if (mn_cli_int("generate", a, v, 0, 1000000, &n)) return 2;
+        } else if (!strcmp(a, "-t") || !strcmp(a, "--temperature")) {
+            NEED_ARG;
+            if (mn_cli_float("generate", a, v, 1e-3, 100, &temp)) return 2;
+        } else if (!strcmp(a, "--top-k")) {
+            NEED_ARG;
+            if (mn_cli_int("generate", a, v, 0, MN_N_PITCH, &top_k)) return 2;
+        } else if (!strcmp(a, "--top-p")) {
+            NEED_ARG;
+            if (mn_cli_float("generate", a, v, 1e-6, 1, &top_p)) return 2;
+        } else if (!strcmp(a, "--scale")) {
+            NEED_ARG;
+            scale = v;
+        } else if (!strcmp(a, "--root")) {
+            NEED_ARG;
+            if (parse_root(v, &root)) return 2;
+        } else if (!strcmp(a, "--range")) {
+            if (i + 2 >= argc) {
+                fprintf(stderr, "melodynet generate: --range needs LO and HI\n");
+                return 2;
+            }
+            if (mn_cli_int("generate", "--range LO", argv[i + 1], 0, 127, &lo) ||
+                mn_cli_int("generate", "--range HI", argv[i + 2], 0, 127, &hi))
+                return 2;
+            if (lo > hi) {
+                fprintf(stderr, "melodynet generate: --range %ld %ld is empty\n", lo, hi);
+                return 2;
+            }
+            i += 2;
+        } else if (!strcmp(a, "--no-rests")) {
+            no_rests = 1;
+        } else if (!strcmp(a, "--velocity")) {
+            NEED_ARG;
+            char tmp[64];
+            snprintf(tmp, sizeof tmp, "%s", v);
+            char *colon = strchr(tmp, ':');
+            if (colon) *colon = 0;
+            if (mn_cli_int("generate", a, tmp, 1, 127, &vlo)) return 2;
+            vhi = vlo;
+            if (colon && mn_cli_int("generate", a, colon + 1, vlo, 127, &vhi)) return 2;
+        } else if (!strcmp(a, "--random-seed")) {
+            NEED_ARG;
+            char *end;
+            rseed = strtoull(v, &end, 10);
+            if (!*v || *end || *v == '-') {
+                fprintf(stderr, "melodynet generate: --random-seed expects a non-negative integer, "
+                                "got '%s'\n", v);
+                return 2;
+            }
+            have_seed = 1;
+        } else if (!strcmp(a, "--bpm")) {
+            NEED_ARG;
+            if (mn_cli_float("generate", a, v, 1, 1000, &bpm)) return 2;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            NEED_ARG;
+            out_path = v;
+        } else if (!strcmp(a, "--json")) {
+            json = 1;
+        } else {
+            fprintf(stderr, "melodynet generate: unknown option '%s' (see --help)\n", a);
+            return 2;
+        }
+#undef NEED_ARG
+    }
+
+    char err[MN_ERR_LEN];
+    mn_sampler cfg;
+    mn_sampler_default(&cfg);
+    cfg.temperature = (float)temp;
+    cfg.top_k = (int)top_k;
+    cfg.top_p = (float)top_p;
+    cfg.pitch_lo = (int)lo;
+    cfg.pitch_hi = (int)hi;
+    cfg.allow_rest = !no_rests;
+    cfg.velocity_lo = (int)vlo;
+    cfg.velocity_hi = (int)vhi;
+    if (scale && strcasecmp(scale, "off") && strcasecmp(scale, "none")) {
+        if (mn_scale_mask(scale, root, &cfg.scale_mask, err)) {
+            fprintf(stderr, "melodynet generate: %s\n", err);
+            return 2;
+        }
+        cfg.scale_on = 1;
+    }
+    if (mn_sampler_validate(&cfg, err)) {
+        fprintf(stderr, "melodynet generate: %s\n", err);
+        return 2;
+    }
+
+    mn_melody seed;
+    mn_melody_init(&seed);
+    if (seed_notes && parse_seed_notes(seed_notes, &seed)) {
+        mn_melody_free(&seed);
+        return 2;
+    }
+    mn_melody file_seed;
+    mn_melody_init(&file_seed);
+    if (seed_midi) {
+        if (mn_midi_read_file(seed_midi, &mopt, &file_seed, err)) {
+            fprintf(stderr, "melodynet generate: %s\n", err);
+            mn_melody_free(&seed);
+            return 1;
+        }
+        if (file_seed.n == 0)
+            fprintf(stderr, "melodynet generate: %s holds no notes; generating without a seed "
+                            "melody\n", seed_midi);
+    }
+
+    char buf[4096];
+    if (!model_path && !(model_path = mn_cli_default_model(buf, sizeof buf))) {
+        fprintf(stderr, "melodynet generate: no model given (-m) and no bundled model found\n");
+        mn_melody_free(&seed);
+        mn_melody_free(&file_seed);
+        return 1;
+    }
+    mn_model *model;
+    if (mn_model_load(model_path, &model, err)) {
+        fprintf(stderr, "melodynet generate: %s\n", err);
+        mn_melody_free(&seed);
+        mn_melody_free(&file_seed);
+        return 1;
+    }
+    if (!have_seed) {
+        rseed = (unsigned long long)time(NULL) ^ ((unsigned long long)clock() << 32);
+        fprintf(stderr, "melodynet generate: random seed %llu (--random-seed repeats it)\n", rseed);
+    }
+    mn_session *s;
+    if (mn_session_new(model, rseed, &s, err)) {
+        fprintf(stderr, "melodynet generate: %s\n", err);
+        mn_model_free(model);
+        mn_melody_free(&seed);
+        mn_melody_free(&file_seed);
+        return 1;
+    }
+    mn_model_free(model); /* the session holds its own reference */
+    *mn_session_sampler(s) = cfg;
+
+    /* Seed notes are placed on the session's clock (from the start of a 4/4 bar); a seed file
+     * brings its own positions and metre, and the clock continues from its last event. */
+    for (size_t i = 0; i < seed.n; i++) {
+        mn_event e = seed.ev[i];
+        mn_session_clock(s, &e.pos_ticks, &e.bar_ticks);
+        mn_session_feed(s, &e);
+    }
+    for (size_t i = 0; i < file_seed.n; i++) mn_session_feed(s, &file_seed.ev[i]);
+
+    mn_melody out;
+    mn_melody_init(&out);
+    out.bpm = bpm > 0 ? bpm : (file_seed.n ? file_seed.bpm : 120.0);
+    if (file_seed.n) {
+        out.ts_num = file_seed.ts_num;
+        out.ts_den = file_seed.ts_den;
+    }
+    snprintf(out.name, sizeof out.name, "melodynet");
+    int rc = 0;
+    if (json) printf("{\"random_seed\":%llu,\"events\":[", rseed);
+    for (long i = 0; i < n; i++) {
+        mn_event e;
+        mn_session_sample(s, &e);
+        if (mn_melody_push(&out, &e, err)) {
+            fprintf(stderr, "melodynet generate: %s\n", err);
+            rc = 1;
+            break;
+        }
+        double beats = (double)e.dur_ticks / MN_TPQ;
+        if (json) {
+            printf("%s{\"pitch\":", i ? "," : "");
+            if (e.pitch == MN_REST) printf("null");
+            else printf("%d", e.pitch);
+            printf(",\"rest\":%s,\"duration_beats\":%.6g,\"velocity\":%d,\"position_beats\":%.6g}",
+                   e.pitch == MN_REST ? "true" : "false", beats, e.velocity,
+                   (double)e.pos_ticks / MN_TPQ);
+        } else if (e.pitch == MN_REST) {
+            printf("rest %.6g 0\n", beats);
+        } else {
+            printf("%d %.6g %d\n", e.pitch, beats, e.velocity);
+        }
+    }
+    if (json) printf("]}\n");
+    fflush(stdout);
+    if (!rc && out_path) {
+        if (mn_midi_write_file(out_path, &out, err)) {
+            fprintf(stderr, "melodynet generate: %s\n", err);
+            rc = 1;
+        } else {
+            fprintf(stderr, "melodynet generate: wrote %s (%zu events at %g bpm)\n", out_path, out.n,
+                    out.bpm);
+        }
+    }
+    mn_melody_free(&out);
+    mn_melody_free(&seed);
+    mn_melody_free(&file_seed);
+    mn_session_free(s);
+    return rc;
+}
