@@ -304,12 +304,12 @@ static mn_status read_metadata(mn_model *m, const mn_json *md, const char *name,
     long v;
     if (!ver) return mn_errf(err, MN_ERR_FORMAT, "%s: metadata has no version", name);
     if (parse_meta_int(ver, 0, 1000000, &v) || v != MN_MODEL_VERSION)
-        return mn_errf(err, MN_ERR_FORMAT, "%s: version is \"%.20s\", this build reads version %d",
+        return mn_errf(err, MN_ERR_FORMAT, "%s: version is \"%.32s\", this build reads version %d",
                        name, ver, MN_MODEL_VERSION);
     const char *tpq = mn_model_meta(m, "ticks_per_quarter");
     if (!tpq) return mn_errf(err, MN_ERR_FORMAT, "%s: metadata has no ticks_per_quarter", name);
     if (parse_meta_int(tpq, 0, 1000000, &v) || v != MN_TPQ)
-        return mn_errf(err, MN_ERR_FORMAT, "%s: ticks_per_quarter is \"%.20s\", expected %d", name,
+        return mn_errf(err, MN_ERR_FORMAT, "%s: ticks_per_quarter is \"%.32s\", expected %d", name,
                        tpq, MN_TPQ);
 
     static const char *keys[4] = {"n_layers", "n_hidden", "n_embed", "n_pos"};
@@ -320,7 +320,7 @@ static mn_status read_metadata(mn_model *m, const mn_json *md, const char *name,
         const char *s = mn_model_meta(m, keys[i]);
         if (!s) return mn_errf(err, MN_ERR_FORMAT, "%s: metadata has no %s", name, keys[i]);
         if (parse_meta_int(s, lo[i], hi[i], &v))
-            return mn_errf(err, MN_ERR_LIMIT, "%s: %s is \"%.20s\", expected %ld..%ld", name,
+            return mn_errf(err, MN_ERR_LIMIT, "%s: %s is \"%.32s\", expected %ld..%ld", name,
                            keys[i], s, lo[i], hi[i]);
         *dst[i] = (int)v;
     }

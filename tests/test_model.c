@@ -1,0 +1,451 @@
+/* test_model.c - the model file: one named test per loader rule over the hostile fixtures
+ * (tests/fixtures/hostile, made by tests/reference/make_hostile.py), each asserting the status,
+ * that the message names the file and the fault, and that nothing leaks; plus the canonical
+ * layout, save/load round trip, the in-place and copy paths, metadata and reference counting. */
+#include "testutil.h"
+
+#include "model.h"
+
+#include <dirent.h>
+#include <math.h>
+#include <pthread.h>
+
+#define HOSTILE_DIR "tests/fixtures/hostile/"
+
+/* Live-block counting allocator: a failed load must free everything it allocated. */
+static long live_blocks;
+static void *live_malloc(size_t n, void *ctx) { (void)ctx; live_blocks++; return malloc(n); }
+static void *live_realloc(void *p, size_t n, void *ctx)
+{
+    (void)ctx;
+    if (!p) live_blocks++;
+    return realloc(p, n);
+}
+static void live_free(void *p, void *ctx) { (void)ctx; live_blocks--; free(p); }
+static const mn_allocator live_alloc = {live_malloc, live_realloc, live_free, NULL};
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc(n > 0 ? (size_t)n : 1);
+    assert_int_equal(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+/* Loads a hostile file from disk and from memory: both must fail with status and a message
+ * that starts with the name given and contains each of the fragments. */
+static void expect_refused(const char *file, mn_status want, const char *frag1, const char *frag2)
+{
+    char rel[256], path[1024], err[MN_ERR_LEN];
+    snprintf(rel, sizeof rel, HOSTILE_DIR "%s", file);
+    mn_test_path(path, sizeof path, rel);
+    mn_set_allocator(&live_alloc);
+    live_blocks = 0;
+    mn_model *m = (mn_model *)&m; /* must be reset to NULL */
+    memset(err, 0, sizeof err);
+    mn_status st = mn_model_load(path, &m, err);
+    long left = live_blocks;
+    mn_set_allocator(NULL);
+    printf("    %s: %s\n", file, err);
+    assert_null(m);
+    if (st != want) fail_msg("%s: status %s, expected %s (%s)", file, mn_status_name(st),
+                             mn_status_name(want), err);
+    assert_int_equal(left, 0);
+    assert_memory_equal(err, path, strlen(path));
+    if (!strstr(err, frag1)) fail_msg("%s: message '%s' lacks '%s'", file, err, frag1);
+    if (frag2 && !strstr(err, frag2)) fail_msg("%s: message '%s' lacks '%s'", file, err, frag2);
+
+    size_t len;
+    unsigned char *buf = slurp(path, &len);
+    /* an exactly sized copy, so that a read past the end is caught by ASan */
+    unsigned char *exact = malloc(len ? len : 1);
+    memcpy(exact, buf, len);
+    mn_set_allocator(&live_alloc);
+    live_blocks = 0;
+    m = (mn_model *)&m;
+    st = mn_model_load_memory(exact, len, file, &m, err);
+    left = live_blocks;
+    mn_set_allocator(NULL);
+    assert_null(m);
+    assert_int_equal(st, want);
+    assert_int_equal(left, 0);
+    assert_memory_equal(err, file, strlen(file));
+    assert_non_null(strstr(err, frag1));
+    free(exact);
+    free(buf);
+}
+
+#define HOSTILE(rule, status, f1, f2)                                                              \
+    static void test_hostile_##rule(void **state)                                                  \
+    {                                                                                              \
+        (void)state;                                                                               \
+        expect_refused(#rule ".mnet", status, f1, f2);                                             \
+    }
+
+HOSTILE(empty_file, MN_ERR_FORMAT, "empty", NULL)
+HOSTILE(truncated_header_len, MN_ERR_FORMAT, "truncated", NULL)
+HOSTILE(truncated, MN_ERR_FORMAT, "past the end", "head.dur")
+HOSTILE(header_len_past_end, MN_ERR_FORMAT, "header length", "past the end")
+HOSTILE(header_too_large, MN_ERR_LIMIT, "header length", "limit")
+HOSTILE(bad_json, MN_ERR_FORMAT, "bad header", "JSON")
+HOSTILE(not_object, MN_ERR_FORMAT, "header is a JSON array", NULL)
+HOSTILE(no_metadata, MN_ERR_FORMAT, "no __metadata__", NULL)
+HOSTILE(wrong_format, MN_ERR_FORMAT, "format is \"safetensors\"", NULL)
+HOSTILE(wrong_version, MN_ERR_FORMAT, "version is \"2\"", NULL)
+HOSTILE(wrong_ticks_per_quarter, MN_ERR_FORMAT, "ticks_per_quarter", "480")
+HOSTILE(huge_dims, MN_ERR_LIMIT, "n_hidden", "1..4096")
+HOSTILE(zero_layers, MN_ERR_LIMIT, "n_layers", "\"0\"")
+HOSTILE(bad_integer, MN_ERR_LIMIT, "n_embed", "2x")
+HOSTILE(bad_durations, MN_ERR_FORMAT, "durations", "ascending")
+HOSTILE(durations_garbage, MN_ERR_FORMAT, "durations", "comma-separated")
+HOSTILE(missing_durations, MN_ERR_FORMAT, "no durations", NULL)
+HOSTILE(meta_not_string, MN_ERR_FORMAT, "metadata n_pos is a number", NULL)
+HOSTILE(too_many_meta, MN_ERR_LIMIT, "metadata entries", NULL)
+HOSTILE(missing_tensor, MN_ERR_FORMAT, "missing tensor head.dur.b", NULL)
+HOSTILE(extra_tensor, MN_ERR_FORMAT, "unknown tensor lstm.2.w_ih", NULL)
+HOSTILE(duplicate_tensor, MN_ERR_FORMAT, "duplicate tensor head.dur.b", NULL)
+HOSTILE(wrong_dtype, MN_ERR_FORMAT, "tensor emb.dur has dtype F16, expected F32", NULL)
+HOSTILE(wrong_shape, MN_ERR_FORMAT, "tensor emb.pitch has a shape other than [130, 2]", NULL)
+HOSTILE(ndim_3, MN_ERR_FORMAT, "tensor lstm.0.w_ih has 3 dims, expected 2", NULL)
+HOSTILE(dim_u64_max, MN_ERR_FORMAT, "tensor lstm.0.w_hh has a shape other than [16, 4]", NULL)
+HOSTILE(offset_past_end, MN_ERR_FORMAT, "tensor head.dur.b data ends", "past the end")
+HOSTILE(offset_u64_max, MN_ERR_FORMAT, "tensor head.dur.b data ends", "past the end")
+HOSTILE(offsets_reversed, MN_ERR_FORMAT, "tensor emb.dur data_offsets begin after", NULL)
+HOSTILE(size_mismatch, MN_ERR_FORMAT, "tensor emb.pos holds 28 bytes, its shape needs 32", NULL)
+HOSTILE(offsets_not_integers, MN_ERR_FORMAT, "tensor emb.pos has no data_offsets", NULL)
+HOSTILE(overlapping_offsets, MN_ERR_FORMAT, "tensors emb.pitch and emb.dur overlap", NULL)
+HOSTILE(nan_weight, MN_ERR_FORMAT, "tensor lstm.1.w_hh has a non-finite value (nan) at index 5",
+        NULL)
+HOSTILE(inf_weight, MN_ERR_FORMAT, "tensor head.pitch.b has a non-finite value (inf) at index 128",
+        NULL)
+
+static const char *const covered[] = {
+    "empty_file", "truncated_header_len", "truncated", "header_len_past_end", "header_too_large",
+    "bad_json", "not_object", "no_metadata", "wrong_format", "wrong_version",
+    "wrong_ticks_per_quarter", "huge_dims", "zero_layers", "bad_integer", "bad_durations",
+    "durations_garbage", "missing_durations", "meta_not_string", "too_many_meta",
+    "missing_tensor", "extra_tensor", "duplicate_tensor", "wrong_dtype", "wrong_shape", "ndim_3",
+    "dim_u64_max", "offset_past_end", "offset_u64_max", "offsets_reversed", "size_mismatch",
+    "offsets_not_integers", "overlapping_offsets", "nan_weight", "inf_weight", "ok_base",
+    "ok_unaligned", "ok_shuffled",
+};
+
+/* Every fixture in the folder has a test here, so a new rule cannot go unchecked. */
+static void test_every_fixture_is_covered(void **state)
+{
+    (void)state;
+    char path[1024];
+    DIR *d = opendir(mn_test_path(path, sizeof path, HOSTILE_DIR));
+    assert_non_null(d);
+    struct dirent *e;
+    int n = 0;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".mnet") != 0) continue;
+        int found = 0;
+        for (size_t i = 0; i < sizeof covered / sizeof *covered; i++)
+            found |= strlen(covered[i]) == len - 5 && !strncmp(covered[i], e->d_name, len - 5);
+        if (!found) fail_msg("%s has no test", e->d_name);
+        n++;
+    }
+    closedir(d);
+    assert_int_equal(n, (int)(sizeof covered / sizeof *covered));
+}
+
+static mn_model *load_ok(const char *rel)
+{
+    char path[1024], err[MN_ERR_LEN];
+    mn_model *m = NULL;
+    mn_status st = mn_model_load(mn_test_path(path, sizeof path, rel), &m, err);
+    if (st != MN_OK) fail_msg("%s", err);
+    assert_non_null(m);
+    return m;
+}
+
+/* The valid tiny model loads, in place and through both copy paths, to the same parameters. */
+static void test_ok_variants_agree(void **state)
+{
+    (void)state;
+    mn_model *a = load_ok(HOSTILE_DIR "ok_base.mnet");
+    mn_model *b = load_ok(HOSTILE_DIR "ok_unaligned.mnet");
+    mn_model *c = load_ok(HOSTILE_DIR "ok_shuffled.mnet");
+    const mn_model_config *cfg = mn_model_cfg(a);
+    assert_int_equal(cfg->n_layers, 2);
+    assert_int_equal(cfg->n_hidden, 4);
+    assert_int_equal(cfg->n_embed, 2);
+    assert_int_equal(cfg->n_pos, 4);
+    assert_int_equal(cfg->dur.n, 3);
+    assert_int_equal(cfg->dur.ticks[2], 24);
+    size_t n = mn_model_n_params(a);
+    assert_int_equal(n, mn_model_param_count(cfg));
+    assert_int_equal(mn_model_n_params(b), n);
+    assert_int_equal(mn_model_n_params(c), n);
+    assert_memory_equal(mn_model_params(a), mn_model_params(b), n * sizeof(float));
+    assert_memory_equal(mn_model_params(a), mn_model_params(c), n * sizeof(float));
+    /* the aligned file is used in place: params point into the mapping, 64 bytes in */
+    assert_int_equal((uintptr_t)mn_model_params(a) % 64, 0);
+    assert_int_equal((uintptr_t)mn_model_params(b) % 4, 0);
+    const mn_weights *w = mn_model_weights(c);
+    assert_ptr_equal(w->emb_pitch, mn_model_params(c));
+    assert_ptr_equal(w->head_dur_b + 3, mn_model_params(c) + n);
+    assert_string_equal(mn_model_meta(a, "name"), "hostile base");
+    mn_model_free(a);
+    mn_model_free(b);
+    mn_model_free(c);
+}
+
+static void test_canonical_layout(void **state)
+{
+    (void)state;
+    mn_model_config cfg = {2, 5, 3, 7, {4, {6, 12, 24, 48}}};
+    assert_int_equal(mn_model_config_validate(&cfg, NULL), MN_OK);
+    assert_int_equal(mn_model_input_size(&cfg), 9);
+    char name[48];
+    int shape[2], ndim;
+    size_t off;
+    int count = mn_model_tensor_info(&cfg, -1, name, shape, &ndim, &off);
+    assert_int_equal(count, 3 + 8 + 4);
+    size_t expect = 0;
+    static const char *names[] = {"emb.pitch", "emb.dur", "emb.pos", "lstm.0.w_ih", "lstm.0.w_hh",
+                                  "lstm.0.b_ih", "lstm.0.b_hh", "lstm.1.w_ih", "lstm.1.w_hh",
+                                  "lstm.1.b_ih", "lstm.1.b_hh", "head.pitch.w", "head.pitch.b",
+                                  "head.dur.w", "head.dur.b"};
+    static const int shapes[][3] = {{2, 130, 3}, {2, 5, 3}, {2, 7, 3}, {2, 20, 9}, {2, 20, 5},
+                                    {1, 20, 0}, {1, 20, 0}, {2, 20, 5}, {2, 20, 5}, {1, 20, 0},
+                                    {1, 20, 0}, {2, 129, 5}, {1, 129, 0}, {2, 4, 8}, {1, 4, 0}};
+    for (int i = 0; i < count; i++) {
+        assert_int_equal(mn_model_tensor_info(&cfg, i, name, shape, &ndim, &off), count);
+        assert_string_equal(name, names[i]);
+        assert_int_equal(ndim, shapes[i][0]);
+        assert_int_equal(shape[0], shapes[i][1]);
+        if (ndim == 2) assert_int_equal(shape[1], shapes[i][2]);
+        assert_int_equal(off, expect);
+        expect += (size_t)shape[0] * (size_t)(ndim == 2 ? shape[1] : 1);
+    }
+    assert_int_equal(mn_model_param_count(&cfg), expect);
+
+    float *p = calloc(expect, sizeof *p);
+    mn_weights w;
+    mn_weights_point(&cfg, p, &w);
+    assert_ptr_equal(w.emb_pitch, p);
+    assert_ptr_equal(w.emb_dur, p + 390);
+    assert_ptr_equal(w.emb_pos, p + 390 + 15);
+    assert_ptr_equal(w.lstm[0].w_ih, p + 390 + 15 + 21);
+    assert_ptr_equal(w.head_dur_b, p + expect - 4);
+    cfg.n_pos = 0;
+    assert_int_equal(mn_model_input_size(&cfg), 6);
+    mn_weights_point(&cfg, p, &w);
+    assert_null(w.emb_pos);
+    assert_ptr_equal(w.lstm[0].w_ih, p + 390 + 15);
+    free(p);
+
+    cfg.n_hidden = MN_MAX_HIDDEN + 1;
+    assert_int_not_equal(mn_model_config_validate(&cfg, NULL), MN_OK);
+    assert_int_equal(mn_model_param_count(&cfg), 0);
+    cfg.n_hidden = 5;
+    cfg.dur.ticks[2] = 6;
+    assert_int_not_equal(mn_model_config_validate(&cfg, NULL), MN_OK);
+}
+
+static void test_save_load_round_trip(void **state)
+{
+    (void)state;
+    mn_model_config cfg = {1, 3, 2, 0, {2, {12, 24}}};
+    size_t n = mn_model_param_count(&cfg);
+    float *p = malloc(n * sizeof *p);
+    for (size_t i = 0; i < n; i++) p[i] = (float)((int)(i * 7919 % 201) - 100) / 37.0f;
+    const char *const meta[][2] = {{"name", "tiny \"quoted\" \\ tab\t"},
+                                   {"train_data", "Nottingham, ONNE"},
+                                   {"format", "ignored: the writer sets it"},
+                                   {"unicode", "\xc3\xa9t\xc3\xa9"}};
+    char path[256], err[MN_ERR_LEN];
+    mn_test_tmpfile(path, sizeof path, ".mnet");
+    mn_set_allocator(&live_alloc);
+    live_blocks = 0;
+    mn_status st = mn_model_save(path, &cfg, p, meta, 4, err);
+    long left = live_blocks;
+    mn_set_allocator(NULL);
+    if (st != MN_OK) fail_msg("%s", err);
+    assert_int_equal(left, 0);
+
+    mn_model *m = NULL;
+    assert_int_equal(mn_model_load(path, &m, err), MN_OK);
+    assert_string_equal(mn_model_path(m), path);
+    assert_int_equal(mn_model_n_params(m), n);
+    assert_memory_equal(mn_model_params(m), p, n * sizeof *p);
+    /* data section 64-byte aligned and used in place */
+    assert_int_equal((uintptr_t)mn_model_params(m) % 64, 0);
+    assert_int_equal(mn_model_file_size(m) % 4, 0);
+    assert_int_equal(mn_model_file_size(m), (mn_model_file_size(m) - n * 4 + 63) / 64 * 64 + n * 4);
+    assert_string_equal(mn_model_meta(m, "name"), meta[0][1]);
+    assert_string_equal(mn_model_meta(m, "train_data"), meta[1][1]);
+    assert_string_equal(mn_model_meta(m, "unicode"), meta[3][1]);
+    assert_string_equal(mn_model_meta(m, "format"), "melodynet");
+    assert_string_equal(mn_model_meta(m, "durations"), "12,24");
+    assert_string_equal(mn_model_meta(m, "n_pos"), "0");
+    assert_null(mn_model_meta(m, "absent"));
+    assert_int_equal(mn_model_meta_count(m), 8 + 3);
+    int seen_name = 0;
+    for (size_t i = 0; i < mn_model_meta_count(m); i++) {
+        const char *k, *v;
+        mn_model_meta_at(m, i, &k, &v);
+        assert_non_null(k);
+        assert_non_null(v);
+        seen_name |= !strcmp(k, "name") && !strcmp(v, meta[0][1]);
+    }
+    assert_true(seen_name);
+    const char *k = "x", *v = "y";
+    mn_model_meta_at(m, 99, &k, &v);
+    assert_null(k);
+    assert_null(v);
+    assert_null(mn_model_weights(m)->emb_pos);
+    mn_model_free(m);
+
+    /* the same bytes from memory */
+    size_t len;
+    unsigned char *buf = slurp(path, &len);
+    assert_int_equal(mn_model_load_memory(buf, len, "mem.mnet", &m, err), MN_OK);
+    free(buf); /* the model holds its own copy */
+    assert_memory_equal(mn_model_params(m), p, n * sizeof *p);
+    assert_string_equal(mn_model_path(m), "mem.mnet");
+    mn_model_free(m);
+
+    /* a non-finite parameter is refused and the old file stays */
+    p[5] = NAN;
+    assert_int_equal(mn_model_save(path, &cfg, p, NULL, 0, err), MN_ERR_ARG);
+    assert_non_null(strstr(err, "non-finite"));
+    assert_int_equal(mn_model_load(path, &m, err), MN_OK);
+    mn_model_free(m);
+    unlink(path);
+    free(p);
+}
+
+static void test_save_errors(void **state)
+{
+    (void)state;
+    mn_model_config cfg = {1, 3, 2, 0, {2, {12, 24}}};
+    float p[1024] = {0};
+    char err[MN_ERR_LEN];
+    assert_int_equal(mn_model_save("/nonexistent-dir/x.mnet", &cfg, p, NULL, 0, err), MN_ERR_IO);
+    assert_non_null(strstr(err, "/nonexistent-dir/x.mnet"));
+    cfg.n_layers = 0;
+    assert_int_equal(mn_model_save("/tmp/x.mnet", &cfg, p, NULL, 0, err), MN_ERR_ARG);
+    assert_non_null(strstr(err, "n_layers"));
+}
+
+static void test_load_missing_file(void **state)
+{
+    (void)state;
+    char err[MN_ERR_LEN];
+    mn_model *m = (mn_model *)&m;
+    assert_int_equal(mn_model_load("/nonexistent/none.mnet", &m, err), MN_ERR_IO);
+    assert_null(m);
+    assert_non_null(strstr(err, "/nonexistent/none.mnet"));
+    assert_int_equal(mn_model_load("/tmp", &m, err), MN_ERR_IO);
+    assert_null(m);
+}
+
+static void *retain_release(void *arg)
+{
+    mn_model *m = arg;
+    for (int i = 0; i < 10000; i++) mn_model_free(mn_model_retain(m));
+    return NULL;
+}
+
+static void test_refcount(void **state)
+{
+    (void)state;
+    mn_set_allocator(&live_alloc);
+    live_blocks = 0;
+    mn_model *m = load_ok(HOSTILE_DIR "ok_shuffled.mnet");
+    assert_true(live_blocks > 0);
+    assert_ptr_equal(mn_model_retain(m), m);
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) pthread_create(&t[i], NULL, retain_release, m);
+    for (int i = 0; i < 4; i++) pthread_join(t[i], NULL);
+    mn_model_free(m);
+    assert_true(live_blocks > 0); /* one reference left */
+    assert_int_equal(mn_model_cfg(m)->n_hidden, 4);
+    mn_model_free(m);
+    assert_int_equal(live_blocks, 0);
+    mn_set_allocator(NULL);
+    mn_model_free(NULL);
+    assert_null(mn_model_retain(NULL));
+}
+
+/* Every prefix of a valid file is refused cleanly (no crash, no read past the end). */
+static void test_every_truncation_refused(void **state)
+{
+    (void)state;
+    char path[1024], err[MN_ERR_LEN];
+    size_t len;
+    unsigned char *buf = slurp(mn_test_path(path, sizeof path, HOSTILE_DIR "ok_base.mnet"), &len);
+    for (size_t k = 0; k < len; k += (k < 600 ? 1 : 97)) {
+        unsigned char *b = malloc(k ? k : 1);
+        memcpy(b, buf, k);
+        mn_model *m = NULL;
+        mn_status st = mn_model_load_memory(b, k, "cut.mnet", &m, err);
+        if (st == MN_OK) fail_msg("prefix of %zu bytes loaded", k);
+        assert_null(m);
+        free(b);
+    }
+    mn_model *m = NULL;
+    assert_int_equal(mn_model_load_memory(buf, len, "whole.mnet", &m, err), MN_OK);
+    mn_model_free(m);
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hostile_empty_file),
+        cmocka_unit_test(test_hostile_truncated_header_len),
+        cmocka_unit_test(test_hostile_truncated),
+        cmocka_unit_test(test_hostile_header_len_past_end),
+        cmocka_unit_test(test_hostile_header_too_large),
+        cmocka_unit_test(test_hostile_bad_json),
+        cmocka_unit_test(test_hostile_not_object),
+        cmocka_unit_test(test_hostile_no_metadata),
+        cmocka_unit_test(test_hostile_wrong_format),
+        cmocka_unit_test(test_hostile_wrong_version),
+        cmocka_unit_test(test_hostile_wrong_ticks_per_quarter),
+        cmocka_unit_test(test_hostile_huge_dims),
+        cmocka_unit_test(test_hostile_zero_layers),
+        cmocka_unit_test(test_hostile_bad_integer),
+        cmocka_unit_test(test_hostile_bad_durations),
+        cmocka_unit_test(test_hostile_durations_garbage),
+        cmocka_unit_test(test_hostile_missing_durations),
+        cmocka_unit_test(test_hostile_meta_not_string),
+        cmocka_unit_test(test_hostile_too_many_meta),
+        cmocka_unit_test(test_hostile_missing_tensor),
+        cmocka_unit_test(test_hostile_extra_tensor),
+        cmocka_unit_test(test_hostile_duplicate_tensor),
+        cmocka_unit_test(test_hostile_wrong_dtype),
+        cmocka_unit_test(test_hostile_wrong_shape),
+        cmocka_unit_test(test_hostile_ndim_3),
+        cmocka_unit_test(test_hostile_dim_u64_max),
+        cmocka_unit_test(test_hostile_offset_past_end),
+        cmocka_unit_test(test_hostile_offset_u64_max),
+        cmocka_unit_test(test_hostile_offsets_reversed),
+        cmocka_unit_test(test_hostile_size_mismatch),
+        cmocka_unit_test(test_hostile_offsets_not_integers),
+        cmocka_unit_test(test_hostile_overlapping_offsets),
+        cmocka_unit_test(test_hostile_nan_weight),
+        cmocka_unit_test(test_hostile_inf_weight),
+        cmocka_unit_test(test_every_fixture_is_covered),
+        cmocka_unit_test(test_ok_variants_agree),
+        cmocka_unit_test(test_canonical_layout),
+        cmocka_unit_test(test_save_load_round_trip),
+        cmocka_unit_test(test_save_errors),
+        cmocka_unit_test(test_load_missing_file),
+        cmocka_unit_test(test_refcount),
+        cmocka_unit_test(test_every_truncation_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
