@@ -180,9 +180,14 @@ static mn_status read_meta(midi_reader *r, int track, int type, const uint8_t *d
                 r->track_name[k++] = (char)(c < 0x20 || c == 0x7F ? ' ' : c);
             }
             /* do not end on a cut UTF-8 sequence */
-            if (k == sizeof r->track_name - 1 && k < n) {
-                while (k > 0 && ((uint8_t)r->track_name[k - 1] & 0xC0) == 0x80) k--;
-                if (k > 0 && ((uint8_t)r->track_name[k - 1] & 0xC0) == 0xC0) k--;
+            if (k < n) {
+                size_t j = k;
+                while (j > 0 && ((uint8_t)r->track_name[j - 1] & 0xC0) == 0x80) j--;
+                if (j > 0) {
+                    uint8_t lead = (uint8_t)r->track_name[j - 1];
+                    size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+                    if (k - (j - 1) < want) k = j - 1;
+                }
             }
             while (k > 0 && r->track_name[k - 1] == ' ') k--;
             size_t s = 0;
