@@ -1,0 +1,1367 @@
+/* train.c - the trainer of train.h. Sections: RNG, configuration, corpus tokens and streams,
+ * buffers, forward (layer-0 tables, LSTM layers, heads), backward (the same in reverse),
+ * optimizer, the training step, evaluation, export and checkpoints.
+ *
+ * Layout of a window: position n = t*B + b (time-major), so the rows of one time step are
+ * contiguous and the recurrent product of a step is one [B,H] x [H,4H] sgemm; everything else
+ * (input projections, heads and all weight gradients) is one sgemm over the B*T positions. */
+#include "train.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cblas.h>
+
+/* ================================ RNG ================================ */
+
+/* xoshiro256** seeded by splitmix64: the trainer's own stream (init, shuffles, dropout), so
+ * its state can be checkpointed and no other module's RNG is disturbed. */
+typedef struct {
+    uint64_t s[4];
+} train_rng;
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static void rng_seed(train_rng *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+static uint64_t rng_next(train_rng *r)
+{
+    uint64_t *s = r->s, out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return out;
+}
+
+static double rng_uniform(train_rng *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
+
+static double rng_normal(train_rng *r)
+{
+    double u = rng_uniform(r), v = rng_uniform(r);
+    return sqrt(-2.0 * log(1.0 - u)) * cos(6.283185307179586 * v);
+}
+
+static uint64_t rng_below(train_rng *r, uint64_t n) { return (uint64_t)(rng_uniform(r) * (double)n); }
+
+/* ============================ configuration ============================ */
+
+void mn_train_config_default(mn_train_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->model.n_layers = 2;
+    c->model.n_hidden = 256;
+    c->model.n_embed = 64;
+    c->model.n_pos = 192;
+    c->max_durations = 32;
+    c->batch = 32;
+    c->seq = 64;
+    c->lr = 2e-3f;
+    c->lr_decay = 0.7f;
+    c->warmup = 200;
+    c->weight_decay = 0.01f;
+    c->clip = 1.0f;
+    c->dropout = 0.0f;
+    c->beta1 = 0.9f;
+    c->beta2 = 0.999f;
+    c->eps = 1e-8f;
+    c->seed = 1;
+    c->augment = 1;
+}
+
+mn_status mn_train_config_validate(const mn_train_config *c, char *err)
+{
+    const mn_model_config *m = &c->model;
+    if (m->n_layers < 1 || m->n_layers > MN_MAX_LAYERS)
+        return mn_errf(err, MN_ERR_ARG, "train: %d layers, expected 1..%d", m->n_layers,
+                       MN_MAX_LAYERS);
+    if (m->n_hidden < 1 || m->n_hidden > MN_MAX_HIDDEN)
+        return mn_errf(err, MN_ERR_ARG, "train: hidden size %d, expected 1..%d", m->n_hidden,
+                       MN_MAX_HIDDEN);
+    if (m->n_embed < 1 || m->n_embed > MN_MAX_EMBED)
+        return mn_errf(err, MN_ERR_ARG, "train: embedding size %d, expected 1..%d", m->n_embed,
+                       MN_MAX_EMBED);
+    if (m->n_pos < 0 || m->n_pos > MN_MAX_POS)
+        return mn_errf(err, MN_ERR_ARG, "train: %d positions, expected 0..%d", m->n_pos,
+                       MN_MAX_POS);
+    if (m->dur.n) {
+        mn_status st = mn_durtable_validate(&m->dur, err);
+        if (st) return st;
+    }
+    if (c->max_durations < 1 || c->max_durations > MN_MAX_DUR)
+        return mn_errf(err, MN_ERR_ARG, "train: %d durations, expected 1..%d", c->max_durations,
+                       MN_MAX_DUR);
+    if (c->batch < 1 || c->batch > MN_TRAIN_MAX_BATCH)
+        return mn_errf(err, MN_ERR_ARG, "train: batch %d, expected 1..%d", c->batch,
+                       MN_TRAIN_MAX_BATCH);
+    if (c->seq < 1 || c->seq > MN_TRAIN_MAX_SEQ)
+        return mn_errf(err, MN_ERR_ARG, "train: window %d, expected 1..%d", c->seq,
+                       MN_TRAIN_MAX_SEQ);
+    if (!(c->lr > 0 && c->lr < 10))
+        return mn_errf(err, MN_ERR_ARG, "train: learning rate %g, expected (0, 10)", c->lr);
+    if (!(c->lr_decay > 0 && c->lr_decay <= 1))
+        return mn_errf(err, MN_ERR_ARG, "train: lr decay %g, expected (0, 1]", c->lr_decay);
+    if (c->warmup < 0)
+        return mn_errf(err, MN_ERR_ARG, "train: warm-up %d steps, expected >= 0", c->warmup);
+    if (!(c->weight_decay >= 0 && c->weight_decay < 1))
+        return mn_errf(err, MN_ERR_ARG, "train: weight decay %g, expected [0, 1)",
+                       c->weight_decay);
+    if (!(c->clip == c->clip))
+        return mn_errf(err, MN_ERR_ARG, "train: clip is not a number");
+    if (!(c->dropout >= 0 && c->dropout <= 0.9f))
+        return mn_errf(err, MN_ERR_ARG, "train: dropout %g, expected 0..0.9", c->dropout);
+    if (!(c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1 && c->eps > 0))
+        return mn_errf(err, MN_ERR_ARG, "train: Adam betas in [0, 1) and eps > 0 expected");
+    return MN_OK;
+}
+
+/* ========================= trainer state ========================= */
+
+typedef struct {
+    size_t off;  /* first event in the token arrays */
+    uint32_t n;  /* events */
+    int lo, hi;  /* lowest and highest note (lo > hi when the tune has only rests) */
+} tune;
+
+/* One stream of the batch: the item (tune and shift) it is in and the next event in it. */
+typedef struct {
+    uint32_t item; /* encoded tune << 4 | (shift - MN_TRAIN_SHIFT_LO); ITEM_NONE before any */
+    uint32_t off;
+} stream;
+
+#define ITEM_NONE UINT32_MAX
+#define ITEM_TUNE(it) ((it) >> 4)
+#define ITEM_SHIFT(it) ((int)((it) & 15u) + MN_TRAIN_SHIFT_LO)
+
+/* Activations of one LSTM layer over a window. */
+typedef struct {
+    float *gates;  /* [TB, 4H] activated gates i, f, g, o */
+    float *c;      /* [TB, H] cell state */
+    float *tc;     /* [TB, H] tanh(c) */
+    float *h;      /* [TB, H] output */
+    float *hin;    /* [TB, H] previous hidden state as used (zero at a tune start) */
+    float *cin;    /* [TB, H] previous cell state as used */
+    float *mask;   /* [TB, H] dropout mask on h, 0 or 1/(1-p) (l < L-1 with dropout), or NULL */
+    float *hd;     /* [TB, H] h * mask, the input of layer l+1 (NULL: h is used) */
+    float *carry_h, *carry_c; /* [B, H] state after the last training window */
+    float *eval_h, *eval_c;   /* [B, H] the same for evaluation */
+} lstm_acts;
+
+struct mn_trainer {
+    mn_train_config cfg;
+    mn_train_progress prog;
+    int L, H, E, ND, NP, I0, B, T;
+    size_t n_params;
+    float *params, *grads, *adam_m, *adam_v; /* [n_params] each, canonical layout */
+    mn_weights w, gw;   /* pointers into params and grads */
+    size_t decay_off[2 * MN_MAX_LAYERS + 2], decay_len[2 * MN_MAX_LAYERS + 2];
+    int n_decay;        /* weight matrices, which get weight decay */
+
+    /* training tokens */
+    uint8_t *tok_pitch; /* [n_tok] 0..127, MN_REST */
+    uint8_t *tok_dur;   /* [n_tok] duration token */
+    uint16_t *tok_pos;  /* [n_tok] position class, min(pos_ticks, n_pos - 1) */
+    size_t n_tok;
+    tune *tunes;
+    size_t n_tunes;
+    uint64_t fingerprint;
+    uint32_t *items;    /* [n_items] this pass's shuffled (tune, shift) list */
+    size_t n_items;
+    uint64_t epoch_events;
+    uint64_t list_epoch; /* which shuffle items holds */
+    size_t list_pos;     /* next item to hand out */
+    stream *streams;     /* [B] */
+    train_rng rng;       /* dropout masks */
+
+    /* the window, [TB] each */
+    int *in_p, *in_d, *in_q, *tg_p, *tg_d;
+    uint8_t *reset;      /* 1: a tune starts here (state zeroed, BOS input) */
+    uint8_t *valid;      /* 1: the position counts (evaluation pads the last windows) */
+    double *loss_p, *loss_d; /* [TB] nats */
+
+    /* activations and scratch (one arena) */
+    float *arena;
+    lstm_acts act[MN_MAX_LAYERS];
+    float *tab_p, *tab_d, *tab_q;    /* [130, 4H], [ND+1, 4H], [NP, 4H]: emb @ W_ih0 block^T */
+    float *dtab_p, *dtab_d, *dtab_q; /* their gradients */
+    float *bsum;        /* [4H] b_ih + b_hh of the current layer */
+    float *logit_p;     /* [TB, 129] pitch logits, then their gradient */
+    float *logit_d;     /* [TB, ND] duration logits, then their gradient */
+    float *ep;          /* [TB, E] emb_pitch[target pitch], input of the duration head */
+    float *dep;         /* [TB, E] its gradient */
+    float *dh, *dh2;    /* [TB, H] gradient at the output of the current / lower layer */
+    float *dgates;      /* [TB, 4H] gradient at the gate pre-activations */
+    float *dh_rec, *dc_rec; /* [B, H] gradient flowing to the previous time step */
+};
+
+const mn_train_config *mn_trainer_config(const mn_trainer *t) { return &t->cfg; }
+mn_train_progress *mn_trainer_progress(mn_trainer *t) { return &t->prog; }
+size_t mn_trainer_n_params(const mn_trainer *t) { return t->n_params; }
+float *mn_trainer_params(mn_trainer *t) { return t->params; }
+float *mn_trainer_grads(mn_trainer *t) { return t->grads; }
+uint64_t mn_trainer_epoch_events(const mn_trainer *t) { return t->epoch_events; }
+
+uint64_t mn_trainer_steps_per_epoch(const mn_trainer *t)
+{
+    uint64_t tb = (uint64_t)t->B * (uint64_t)t->T;
+    uint64_t s = (t->epoch_events + tb - 1) / tb;
+    return s ? s : 1;
+}
+
+static float lr_at(const mn_trainer *t, uint64_t step)
+{
+    double lr = t->cfg.lr;
+    if (t->cfg.warmup > 0 && step < (uint64_t)t->cfg.warmup)
+        lr *= (double)(step + 1) / (double)t->cfg.warmup;
+    uint64_t epoch = step / mn_trainer_steps_per_epoch(t);
+    lr *= pow(t->cfg.lr_decay, (double)epoch);
+    return (float)lr;
+}
+
+float mn_trainer_lr(const mn_trainer *t) { return lr_at(t, t->prog.step); }
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* ======================= tokens, items and streams ======================= */
+
+static int shift_ok(const mn_trainer *t, const tune *u, int s)
+{
+    if (!t->cfg.augment) return s == 0;
+    if (u->lo > u->hi) return s == 0; /* only rests: one copy */
+    return u->lo + s >= 0 && u->hi + s <= 127;
+}
+
+/* Fills items with the canonical (tune, shift) list and shuffles it with the seed of pass e,
+ * so any pass can be rebuilt from (seed, e) alone (checkpoints store only e and a position). */
+static void items_build(mn_trainer *t, uint64_t e)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < t->n_tunes; i++)
+        for (int s = MN_TRAIN_SHIFT_LO; s <= MN_TRAIN_SHIFT_HI; s++)
+            if (shift_ok(t, &t->tunes[i], s))
+                t->items[k++] = (uint32_t)(i << 4) | (uint32_t)(s - MN_TRAIN_SHIFT_LO);
+    train_rng r;
+    rng_seed(&r, t->cfg.seed ^ (0x5851f42d4c957f2dull * (e + 1)));
+    for (size_t i = k; i > 1; i--) {
+        size_t j = (size_t)rng_below(&r, i);
+        uint32_t x = t->items[i - 1];
+        t->items[i - 1] = t->items[j];
+        t->items[j] = x;
+    }
+    t->list_epoch = e;
+    t->list_pos = 0;
+}
+
+static uint32_t next_item(mn_trainer *t)
+{
+    if (t->list_pos >= t->n_items) items_build(t, t->list_epoch + 1);
+    return t->items[t->list_pos++];
+}
+
+/* Input and target tokens of event j of a tune under a shift. */
+static void put_event(mn_trainer *t, size_t n, const tune *u, int shift, uint32_t j,
+                      const uint8_t *pitch, const uint8_t *dur, const uint16_t *pos)
+{
+    int p = pitch[u->off + j];
+    t->tg_p[n] = p == MN_REST ? p : p + shift;
+    t->tg_d[n] = dur[u->off + j];
+    t->in_q[n] = t->NP ? pos[u->off + j] : 0;
+    if (j == 0) {
+        t->in_p[n] = MN_PITCH_BOS;
+        t->in_d[n] = t->ND;
+        t->reset[n] = 1;
+    } else {
+        int q = pitch[u->off + j - 1];
+        t->in_p[n] = q == MN_REST ? q : q + shift;
+        t->in_d[n] = dur[u->off + j - 1];
+        t->reset[n] = 0;
+    }
+    t->valid[n] = 1;
+}
+
+void mn_trainer_next_window(mn_trainer *t)
+{
+    const int B = t->B, T = t->T;
+    for (int b = 0; b < B; b++) {
+        stream *s = &t->streams[b];
+        for (int i = 0; i < T; i++) {
+            if (s->item == ITEM_NONE || s->off >= t->tunes[ITEM_TUNE(s->item)].n) {
+                s->item = next_item(t);
+                s->off = 0;
+            }
+            put_event(t, (size_t)i * B + b, &t->tunes[ITEM_TUNE(s->item)], ITEM_SHIFT(s->item),
+                      s->off++, t->tok_pitch, t->tok_dur, t->tok_pos);
+        }
+    }
+    /* dropout masks, drawn here so that forward_backward is a pure function of the window */
+    size_t nh = (size_t)B * T * t->H;
+    float keep = 1.0f - t->cfg.dropout, scale = 1.0f / keep;
+    for (int l = 0; l < t->L - 1; l++) {
+        float *m = t->act[l].mask;
+        if (!m) continue;
+        for (size_t i = 0; i < nh; i++) m[i] = rng_uniform(&t->rng) < keep ? scale : 0.0f;
+    }
+}
+
+/* Token arrays for melodies (the training corpus or a validation set). Skips empty melodies.
+ * Returns MN_ERR_NOMEM or MN_OK; *n_tunes may be 0. */
+static mn_status tokenize(const mn_model_config *mc, const mn_melody *mels, size_t n_mels,
+                          uint8_t **pitch, uint8_t **dur, uint16_t **pos, tune **tunes,
+                          size_t *n_tunes, size_t *n_tok, char *err)
+{
+    size_t total = 0, nt = 0;
+    for (size_t i = 0; i < n_mels; i++)
+        if (mels[i].n) {
+            total += mels[i].n;
+            nt++;
+        }
+    *pitch = mn_malloc(total);
+    *dur = mn_malloc(total);
+    *pos = mn_malloc(total * sizeof **pos);
+    *tunes = mn_malloc(nt * sizeof **tunes);
+    if (!*pitch || !*dur || !*pos || !*tunes) {
+        mn_free(*pitch), mn_free(*dur), mn_free(*pos), mn_free(*tunes);
+        *pitch = *dur = NULL, *pos = NULL, *tunes = NULL;
+        return mn_errf(err, MN_ERR_NOMEM, "train: out of memory for %zu events", total);
+    }
+    size_t k = 0, u = 0;
+    for (size_t i = 0; i < n_mels; i++) {
+        const mn_melody *m = &mels[i];
+        if (!m->n) continue;
+        if (m->n > UINT32_MAX / 2) return mn_errf(err, MN_ERR_LIMIT, "train: tune too long");
+        tune *tu = &(*tunes)[u++];
+        tu->off = k;
+        tu->n = (uint32_t)m->n;
+        tu->lo = 128, tu->hi = -1;
+        for (size_t j = 0; j < m->n; j++, k++) {
+            const mn_event *e = &m->ev[j];
+            int p = e->pitch >= 0 && e->pitch <= 127 ? e->pitch : MN_REST;
+            if (p != MN_REST) {
+                if (p < tu->lo) tu->lo = p;
+                if (p > tu->hi) tu->hi = p;
+            }
+            (*pitch)[k] = (uint8_t)p;
+            (*dur)[k] = (uint8_t)mn_durtable_index(&mc->dur, e->dur_ticks);
+            int q = e->pos_ticks < 0 ? 0 : e->pos_ticks;
+            if (mc->n_pos > 0 && q > mc->n_pos - 1) q = mc->n_pos - 1;
+            (*pos)[k] = (uint16_t)(mc->n_pos > 0 ? q : 0);
+        }
+    }
+    *n_tunes = nt;
+    *n_tok = total;
+    return MN_OK;
+}
+
+/* ============================ buffers ============================ */
+
+/* Carves n floats (rounded up to 64 bytes) from *p; with *p NULL only counts. */
+static float *carve(float **p, size_t *used, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    float *r = *p ? *p + *used : NULL;
+    *used += n;
+    return r;
+}
+
+static size_t layout_arena(mn_trainer *t, float *base)
+{
+    float *p = base;
+    size_t used = 0, B = t->B, TB = (size_t)t->B * t->T, H = t->H, G = 4 * H, E = t->E;
+    for (int l = 0; l < t->L; l++) {
+        lstm_acts *a = &t->act[l];
+        a->gates = carve(&p, &used, TB * G);
+        a->c = carve(&p, &used, TB * H);
+        a->tc = carve(&p, &used, TB * H);
+        a->h = carve(&p, &used, TB * H);
+        a->hin = carve(&p, &used, TB * H);
+        a->cin = carve(&p, &used, TB * H);
+        int drop = l < t->L - 1 && t->cfg.dropout > 0;
+        a->mask = drop ? carve(&p, &used, TB * H) : NULL;
+        a->hd = drop ? carve(&p, &used, TB * H) : NULL;
+        a->carry_h = carve(&p, &used, B * H);
+        a->carry_c = carve(&p, &used, B * H);
+        a->eval_h = carve(&p, &used, B * H);
+        a->eval_c = carve(&p, &used, B * H);
+    }
+    t->tab_p = carve(&p, &used, MN_N_PITCH_IN * G);
+    t->tab_d = carve(&p, &used, (size_t)(t->ND + 1) * G);
+    t->tab_q = carve(&p, &used, (size_t)(t->NP ? t->NP : 1) * G);
+    t->dtab_p = carve(&p, &used, MN_N_PITCH_IN * G);
+    t->dtab_d = carve(&p, &used, (size_t)(t->ND + 1) * G);
+    t->dtab_q = carve(&p, &used, (size_t)(t->NP ? t->NP : 1) * G);
+    t->bsum = carve(&p, &used, G);
+    t->logit_p = carve(&p, &used, TB * MN_N_PITCH);
+    t->logit_d = carve(&p, &used, TB * t->ND);
+    t->ep = carve(&p, &used, TB * E);
+    t->dep = carve(&p, &used, TB * E);
+    t->dh = carve(&p, &used, TB * H);
+    t->dh2 = carve(&p, &used, TB * H);
+    t->dgates = carve(&p, &used, TB * G);
+    t->dh_rec = carve(&p, &used, B * H);
+    t->dc_rec = carve(&p, &used, B * H);
+    return used;
+}
+
+static float *mut(const float *p) { return (float *)(uintptr_t)p; }
+
+/* PyTorch's defaults: embeddings N(0, 1); LSTM weights and biases U(-1/sqrt(H), 1/sqrt(H));
+ * linear layers U(-1/sqrt(in), 1/sqrt(in)) for weights and biases. */
+static void init_params(mn_trainer *t)
+{
+    train_rng r;
+    rng_seed(&r, t->cfg.seed);
+    const mn_weights *w = &t->w;
+    size_t E = t->E, H = t->H, G = 4 * H;
+    float *p;
+    size_t n;
+#define FILL_N(ptr, count) \
+    for (p = mut(ptr), n = (count); n--; p++) *p = (float)rng_normal(&r)
+#define FILL_U(ptr, count, k) \
+    for (p = mut(ptr), n = (count); n--; p++) *p = (float)((2 * rng_uniform(&r) - 1) * (k))
+    FILL_N(w->emb_pitch, MN_N_PITCH_IN * E);
+    FILL_N(w->emb_dur, (size_t)(t->ND + 1) * E);
+    if (t->NP) FILL_N(w->emb_pos, (size_t)t->NP * E);
+    double k = 1.0 / sqrt((double)H);
+    for (int l = 0; l < t->L; l++) {
+        size_t in = l ? H : (size_t)t->I0;
+        FILL_U(w->lstm[l].w_ih, G * in, k);
+        FILL_U(w->lstm[l].w_hh, G * H, k);
+        FILL_U(w->lstm[l].b_ih, G, k);
+        FILL_U(w->lstm[l].b_hh, G, k);
+    }
+    FILL_U(w->head_pitch_w, MN_N_PITCH * H, k);
+    FILL_U(w->head_pitch_b, MN_N_PITCH, k);
+    double kd = 1.0 / sqrt((double)(H + E));
+    FILL_U(w->head_dur_w, (size_t)t->ND * (H + E), kd);
+    FILL_U(w->head_dur_b, (size_t)t->ND, kd);
+#undef FILL_N
+#undef FILL_U
+}
+
+void mn_trainer_free(mn_trainer *t)
+{
+    if (!t) return;
+    mn_free(t->params);
+    mn_free(t->tok_pitch);
+    mn_free(t->tok_dur);
+    mn_free(t->tok_pos);
+    mn_free(t->tunes);
+    mn_free(t->items);
+    mn_free(t->streams);
+    mn_free(t->in_p);
+    mn_free(t->reset);
+    mn_free(t->loss_p);
+    mn_free(t->arena);
+    mn_free(t);
+}
+
+mn_status mn_trainer_new(const mn_train_config *cfg, const mn_melody *mels, size_t n_mels,
+                         mn_trainer **out, char *err)
+{
+    *out = NULL;
+    mn_status st = mn_train_config_validate(cfg, err);
+    if (st) return st;
+    mn_trainer *t = mn_calloc(1, sizeof *t);
+    if (!t) return mn_errf(err, MN_ERR_NOMEM, "train: out of memory");
+    t->cfg = *cfg;
+    mn_model_config *mc = &t->cfg.model;
+    if (!mc->dur.n) {
+        st = mn_durtable_build(&mc->dur, mels, n_mels, cfg->max_durations, err);
+        if (st) goto fail;
+    }
+    if ((st = mn_model_config_validate(mc, err))) goto fail;
+    t->L = mc->n_layers, t->H = mc->n_hidden, t->E = mc->n_embed;
+    t->ND = mc->dur.n, t->NP = mc->n_pos, t->I0 = mn_model_input_size(mc);
+    t->B = cfg->batch, t->T = cfg->seq;
+
+    st = tokenize(mc, mels, n_mels, &t->tok_pitch, &t->tok_dur, &t->tok_pos, &t->tunes,
+                  &t->n_tunes, &t->n_tok, err);
+    if (st) goto fail;
+    if (!t->n_tunes) {
+        st = mn_errf(err, MN_ERR_EMPTY, "train: no melody with events to train on");
+        goto fail;
+    }
+    if (t->n_tunes > (UINT32_MAX >> 4)) {
+        st = mn_errf(err, MN_ERR_LIMIT, "train: %zu tunes, at most %u", t->n_tunes,
+                     UINT32_MAX >> 4);
+        goto fail;
+    }
+    uint64_t fp = 0xcbf29ce484222325ull;
+    fp = fnv1a(fp, t->tok_pitch, t->n_tok);
+    fp = fnv1a(fp, t->tok_dur, t->n_tok);
+    fp = fnv1a(fp, t->tok_pos, t->n_tok * sizeof *t->tok_pos);
+    for (size_t i = 0; i < t->n_tunes; i++) fp = fnv1a(fp, &t->tunes[i].n, sizeof t->tunes[i].n);
+    t->fingerprint = fp;
+
+    for (size_t i = 0; i < t->n_tunes; i++)
+        for (int s = MN_TRAIN_SHIFT_LO; s <= MN_TRAIN_SHIFT_HI; s++)
+            if (shift_ok(t, &t->tunes[i], s)) {
+                t->n_items++;
+                t->epoch_events += t->tunes[i].n;
+            }
+    t->items = mn_malloc(t->n_items * sizeof *t->items);
+    t->streams = mn_malloc((size_t)t->B * sizeof *t->streams);
+
+    size_t TB = (size_t)t->B * t->T;
+    t->in_p = mn_malloc(5 * TB * sizeof *t->in_p);
+    t->reset = mn_malloc(2 * TB);
+    t->loss_p = mn_malloc(2 * TB * sizeof *t->loss_p);
+    t->n_params = mn_model_param_count(mc);
+    t->params = mn_calloc(4 * t->n_params, sizeof *t->params);
+    size_t n_arena = layout_arena(t, NULL);
+    t->arena = mn_calloc(n_arena, sizeof *t->arena);
+    if (!t->items || !t->streams || !t->in_p || !t->reset || !t->loss_p || !t->params ||
+        !t->arena) {
+        st = mn_errf(err, MN_ERR_NOMEM, "train: out of memory for the buffers");
+        goto fail;
+    }
+    layout_arena(t, t->arena);
+    t->in_d = t->in_p + TB, t->in_q = t->in_p + 2 * TB;
+    t->tg_p = t->in_p + 3 * TB, t->tg_d = t->in_p + 4 * TB;
+    t->valid = t->reset + TB;
+    t->loss_d = t->loss_p + TB;
+    t->grads = t->params + t->n_params;
+    t->adam_m = t->params + 2 * t->n_params;
+    t->adam_v = t->params + 3 * t->n_params;
+    mn_weights_point(mc, t->params, &t->w);
+    mn_weights_point(mc, t->grads, &t->gw);
+
+    /* weight matrices get weight decay; biases and embeddings do not */
+    const mn_weights *w = &t->w;
+    size_t G = 4 * (size_t)t->H;
+#define DECAY(ptr, count) \
+    (t->decay_off[t->n_decay] = (size_t)((ptr) - t->params), t->decay_len[t->n_decay++] = (count))
+    for (int l = 0; l < t->L; l++) {
+        DECAY(w->lstm[l].w_ih, G * (size_t)(l ? t->H : t->I0));
+        DECAY(w->lstm[l].w_hh, G * (size_t)t->H);
+    }
+    DECAY(w->head_pitch_w, (size_t)MN_N_PITCH * t->H);
+    DECAY(w->head_dur_w, (size_t)t->ND * (t->H + t->E));
+#undef DECAY
+
+    init_params(t);
+    for (int b = 0; b < t->B; b++) t->streams[b].item = ITEM_NONE, t->streams[b].off = 0;
+    items_build(t, 0);
+    rng_seed(&t->rng, cfg->seed ^ 0xd1b54a32d192ed03ull);
+    *out = t;
+    return MN_OK;
+fail:
+    mn_trainer_free(t);
+    return st;
+}
+
+/* ============================ forward ============================ */
+
+static float sigm(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+/* Layer 0's input is a sum of three embedding rows, so its input projection is a sum of three
+ * rows of tables: tab_p[v] = W_ih0[:, 0:E] @ emb_pitch[v] (+ both biases), tab_d, tab_q the
+ * same for the duration and position blocks. Building them costs (130 + ND+1 + NP) rows per
+ * step instead of B*T.
+ * tab_p [130, 4H], tab_d [ND+1, 4H], tab_q [NP, 4H]; gates [TB, 4H]. */
+static void input0_forward(mn_trainer *t, float *gates)
+{
+    const mn_weights *w = &t->w;
+    const int E = t->E, G = 4 * t->H, I0 = t->I0, TB = t->B * t->T;
+    const float *W = w->lstm[0].w_ih;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, MN_N_PITCH_IN, G, E, 1.0f, w->emb_pitch,
+                E, W, I0, 0.0f, t->tab_p, G);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t->ND + 1, G, E, 1.0f, w->emb_dur, E,
+                W + E, I0, 0.0f, t->tab_d, G);
+    if (t->NP)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t->NP, G, E, 1.0f, w->emb_pos, E,
+                    W + 2 * E, I0, 0.0f, t->tab_q, G);
+    for (int v = 0; v < MN_N_PITCH_IN; v++) {
+        float *row = t->tab_p + (size_t)v * G;
+        for (int j = 0; j < G; j++) row[j] += w->lstm[0].b_ih[j] + w->lstm[0].b_hh[j];
+    }
+    for (int n = 0; n < TB; n++) {
+        float *g = gates + (size_t)n * G;
+        const float *a = t->tab_p + (size_t)t->in_p[n] * G;
+        const float *b = t->tab_d + (size_t)t->in_d[n] * G;
+        if (t->NP) {
+            const float *c = t->tab_q + (size_t)t->in_q[n] * G;
+            for (int j = 0; j < G; j++) g[j] = a[j] + b[j] + c[j];
+        } else {
+            for (int j = 0; j < G; j++) g[j] = a[j] + b[j];
+        }
+    }
+}
+
+/* LSTM layer l over the window (PyTorch equations, gates i, f, g, o):
+ *   a = W_ih x + b_ih + W_hh h' + b_hh; c = f*c' + i*g; h = o*tanh(c)
+ * x [TB, in] (NULL for layer 0: the tables above), h', c' the previous state: the carried
+ * state at t = 0, zero at a tune start. */
+static void lstm_forward(mn_trainer *t, int l, const float *x, int eval)
+{
+    lstm_acts *a = &t->act[l];
+    const mn_weights *w = &t->w;
+    const int B = t->B, T = t->T, H = t->H, G = 4 * H, TB = B * T;
+    if (l == 0) {
+        input0_forward(t, a->gates);
+    } else {
+        for (int j = 0; j < G; j++) t->bsum[j] = w->lstm[l].b_ih[j] + w->lstm[l].b_hh[j];
+        for (int n = 0; n < TB; n++) memcpy(a->gates + (size_t)n * G, t->bsum, G * sizeof(float));
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, G, H, 1.0f, x, H,
+                    w->lstm[l].w_ih, H, 1.0f, a->gates, G);
+    }
+    float *carry_h = eval ? a->eval_h : a->carry_h, *carry_c = eval ? a->eval_c : a->carry_c;
+    for (int s = 0; s < T; s++) {
+        size_t row = (size_t)s * B;
+        float *hp = a->hin + row * H, *cp = a->cin + row * H;
+        const float *src_h = s ? a->h + (row - B) * H : carry_h;
+        const float *src_c = s ? a->c + (row - B) * H : carry_c;
+        for (int b = 0; b < B; b++) {
+            if (t->reset[row + b]) {
+                memset(hp + (size_t)b * H, 0, H * sizeof(float));
+                memset(cp + (size_t)b * H, 0, H * sizeof(float));
+            } else {
+                memcpy(hp + (size_t)b * H, src_h + (size_t)b * H, H * sizeof(float));
+                memcpy(cp + (size_t)b * H, src_c + (size_t)b * H, H * sizeof(float));
+            }
+        }
+        float *g = a->gates + row * G;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, hp, H,
+                    w->lstm[l].w_hh, H, 1.0f, g, G);
+        for (int b = 0; b < B; b++) {
+            float *gi = g + (size_t)b * G, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
+            const float *cpb = cp + (size_t)b * H;
+            float *c = a->c + (row + b) * H, *tc = a->tc + (row + b) * H;
+            float *h = a->h + (row + b) * H;
+            for (int j = 0; j < H; j++) {
+                float i_ = sigm(gi[j]), f_ = sigm(gf[j]), g_ = tanhf(gg[j]), o_ = sigm(go[j]);
+                gi[j] = i_, gf[j] = f_, gg[j] = g_, go[j] = o_;
+                c[j] = f_ * cpb[j] + i_ * g_;
+                tc[j] = tanhf(c[j]);
+                h[j] = o_ * tc[j];
+            }
+        }
+    }
+    /* the state after the window carries into the next one */
+    size_t last = (size_t)(T - 1) * B * H;
+    memcpy(carry_h, a->h + last, (size_t)B * H * sizeof(float));
+    memcpy(carry_c, a->c + last, (size_t)B * H * sizeof(float));
+    if (a->hd && !eval) {
+        size_t nh = (size_t)TB * H;
+        for (size_t i = 0; i < nh; i++) a->hd[i] = a->h[i] * a->mask[i];
+    }
+}
+
+/* Softmax cross-entropy of one row in place: returns -log p[k] (nats) and, when grad, leaves
+ * (p - onehot(k)) * scale in the row. */
+static double softmax_ce(float *x, int n, int k, int grad, float scale)
+{
+    float mx = x[0];
+    for (int j = 1; j < n; j++)
+        if (x[j] > mx) mx = x[j];
+    double sum = 0;
+    for (int j = 0; j < n; j++) sum += (double)expf(x[j] - mx);
+    double loss = log(sum) - (double)(x[k] - mx);
+    if (grad) {
+        float inv = (float)(1.0 / sum);
+        for (int j = 0; j < n; j++) x[j] = expf(x[j] - mx) * inv * scale;
+        x[k] -= scale;
+    }
+    return loss;
+}
+
+/* Heads over the top layer's output htop [TB, H]:
+ *   pitch logits [TB, 129] = htop @ Wp^T + bp
+ *   dur logits [TB, ND] = [htop | emb_pitch[target pitch]] @ Wd^T + bd
+ * Writes the per-position losses and, when grad, the logit gradients of the mean loss. */
+static void heads_forward(mn_trainer *t, const float *htop, int grad)
+{
+    const mn_weights *w = &t->w;
+    const int TB = t->B * t->T, H = t->H, E = t->E, ND = t->ND, HE = H + E;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, MN_N_PITCH, H, 1.0f, htop, H,
+                w->head_pitch_w, H, 0.0f, t->logit_p, MN_N_PITCH);
+    for (int n = 0; n < TB; n++) {
+        memcpy(t->ep + (size_t)n * E, w->emb_pitch + (size_t)t->tg_p[n] * E, E * sizeof(float));
+        float *lp = t->logit_p + (size_t)n * MN_N_PITCH, *ld = t->logit_d + (size_t)n * ND;
+        for (int j = 0; j < MN_N_PITCH; j++) lp[j] += w->head_pitch_b[j];
+        for (int j = 0; j < ND; j++) ld[j] = w->head_dur_b[j];
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, ND, H, 1.0f, htop, H, w->head_dur_w,
+                HE, 1.0f, t->logit_d, ND);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, ND, E, 1.0f, t->ep, E,
+                w->head_dur_w + H, HE, 1.0f, t->logit_d, ND);
+    float scale = 1.0f / (float)TB;
+    for (int n = 0; n < TB; n++) {
+        t->loss_p[n] = softmax_ce(t->logit_p + (size_t)n * MN_N_PITCH, MN_N_PITCH, t->tg_p[n],
+                                  grad, scale);
+        t->loss_d[n] = softmax_ce(t->logit_d + (size_t)n * ND, ND, t->tg_d[n], grad, scale);
+    }
+}
+
+/* Input of layer l > 0: the output of layer l-1, through its dropout mask when training. */
+static const float *layer_input(const mn_trainer *t, int l, int eval)
+{
+    const lstm_acts *a = &t->act[l - 1];
+    return a->hd && !eval ? a->hd : a->h;
+}
+
+static void forward(mn_trainer *t, int eval)
+{
+    for (int l = 0; l < t->L; l++)
+        lstm_forward(t, l, l ? layer_input(t, l, eval) : NULL, eval);
+    heads_forward(t, t->act[t->L - 1].h, !eval);
+}
+
+/* ============================ backward ============================ */
+
+/* Backward of the heads: logit gradients -> weight gradients, emb_pitch (through the duration
+ * head's input) and dh [TB, H] at the top layer's output. */
+static void heads_backward(mn_trainer *t, const float *htop)
+{
+    const mn_weights *w = &t->w;
+    mn_weights *gw = &t->gw;
+    const int TB = t->B * t->T, H = t->H, E = t->E, ND = t->ND, HE = H + E;
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, MN_N_PITCH, H, TB, 1.0f, t->logit_p,
+                MN_N_PITCH, htop, H, 1.0f, mut(gw->head_pitch_w), H);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ND, H, TB, 1.0f, t->logit_d, ND, htop,
+                H, 1.0f, mut(gw->head_dur_w), HE);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ND, E, TB, 1.0f, t->logit_d, ND, t->ep,
+                E, 1.0f, mut(gw->head_dur_w) + H, HE);
+    float *gbp = mut(gw->head_pitch_b), *gbd = mut(gw->head_dur_b);
+    for (int n = 0; n < TB; n++) {
+        const float *lp = t->logit_p + (size_t)n * MN_N_PITCH, *ld = t->logit_d + (size_t)n * ND;
+        for (int j = 0; j < MN_N_PITCH; j++) gbp[j] += lp[j];
+        for (int j = 0; j < ND; j++) gbd[j] += ld[j];
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, TB, E, ND, 1.0f, t->logit_d, ND,
+                w->head_dur_w + H, HE, 0.0f, t->dep, E);
+    float *gep = mut(gw->emb_pitch);
+    for (int n = 0; n < TB; n++) {
+        float *dst = gep + (size_t)t->tg_p[n] * E;
+        const float *src = t->dep + (size_t)n * E;
+        for (int j = 0; j < E; j++) dst[j] += src[j];
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, TB, H, MN_N_PITCH, 1.0f, t->logit_p,
+                MN_N_PITCH, w->head_pitch_w, H, 0.0f, t->dh, H);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, TB, H, ND, 1.0f, t->logit_d, ND,
+                w->head_dur_w, HE, 1.0f, t->dh, H);
+}
+
+/* Backward of layer 0's input tables: dgates [TB, 4H] -> table gradients (scatter) -> W_ih0,
+ * the embeddings and the biases. */
+static void input0_backward(mn_trainer *t, const float *dg)
+{
+    const mn_weights *w = &t->w;
+    mn_weights *gw = &t->gw;
+    const int E = t->E, G = 4 * t->H, I0 = t->I0, TB = t->B * t->T;
+    size_t np = t->NP ? (size_t)t->NP : 1;
+    memset(t->dtab_p, 0, (size_t)MN_N_PITCH_IN * G * sizeof(float));
+    memset(t->dtab_d, 0, (size_t)(t->ND + 1) * G * sizeof(float));
+    memset(t->dtab_q, 0, np * G * sizeof(float));
+    for (int n = 0; n < TB; n++) {
+        const float *src = dg + (size_t)n * G;
+        float *a = t->dtab_p + (size_t)t->in_p[n] * G, *b = t->dtab_d + (size_t)t->in_d[n] * G;
+        for (int j = 0; j < G; j++) a[j] += src[j], b[j] += src[j];
+        if (t->NP) {
+            float *c = t->dtab_q + (size_t)t->in_q[n] * G;
+            for (int j = 0; j < G; j++) c[j] += src[j];
+        }
+    }
+    /* every position adds exactly one tab_p row, so the biases' gradient is its row sum */
+    float *gbi = mut(gw->lstm[0].b_ih), *gbh = mut(gw->lstm[0].b_hh);
+    for (int v = 0; v < MN_N_PITCH_IN; v++) {
+        const float *row = t->dtab_p + (size_t)v * G;
+        for (int j = 0; j < G; j++) gbi[j] += row[j], gbh[j] += row[j];
+    }
+    const float *W = w->lstm[0].w_ih;
+    float *gW = mut(gw->lstm[0].w_ih);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, E, MN_N_PITCH_IN, 1.0f, t->dtab_p, G,
+                w->emb_pitch, E, 1.0f, gW, I0);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, MN_N_PITCH_IN, E, G, 1.0f, t->dtab_p,
+                G, W, I0, 1.0f, mut(gw->emb_pitch), E);
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, E, t->ND + 1, 1.0f, t->dtab_d, G,
+                w->emb_dur, E, 1.0f, gW + E, I0);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t->ND + 1, E, G, 1.0f, t->dtab_d, G,
+                W + E, I0, 1.0f, mut(gw->emb_dur), E);
+    if (t->NP) {
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, E, t->NP, 1.0f, t->dtab_q, G,
+                    w->emb_pos, E, 1.0f, gW + 2 * E, I0);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t->NP, E, G, 1.0f, t->dtab_q, G,
+                    W + 2 * E, I0, 1.0f, mut(gw->emb_pos), E);
+    }
+}
+
+/* Backward of LSTM layer l: dh [TB, H] at its output (from above, all time steps) -> dgates
+ * [TB, 4H] step by step from t = T-1 (truncated: nothing flows in from the next window, and
+ * nothing flows back across a tune start), then the weight gradients as sgemms over all
+ * positions and, for l > 0, the gradient at the input x [TB, H] into dx. */
+static void lstm_backward(mn_trainer *t, int l, const float *x, const float *dh, float *dx)
+{
+    lstm_acts *a = &t->act[l];
+    const mn_weights *w = &t->w;
+    mn_weights *gw = &t->gw;
+    const int B = t->B, T = t->T, H = t->H, G = 4 * H, TB = B * T;
+    float *dh_rec = t->dh_rec, *dc_rec = t->dc_rec, *dg = t->dgates;
+    memset(dh_rec, 0, (size_t)B * H * sizeof(float));
+    memset(dc_rec, 0, (size_t)B * H * sizeof(float));
+    for (int s = T - 1; s >= 0; s--) {
+        size_t row = (size_t)s * B;
+        for (int b = 0; b < B; b++) {
+            size_t n = row + b;
+            const float *gi = a->gates + n * G, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
+            const float *tc = a->tc + n * H, *cp = a->cin + n * H, *dhn = dh + n * H;
+            float *di = dg + n * G, *df = di + H, *dgg = di + 2 * H, *dob = di + 3 * H;
+            float *dhr = dh_rec + (size_t)b * H, *dcr = dc_rec + (size_t)b * H;
+            int cut = t->reset[n];
+            for (int j = 0; j < H; j++) {
+                float dhv = dhn[j] + dhr[j];
+                float o_ = go[j], i_ = gi[j], f_ = gf[j], g_ = gg[j], tcj = tc[j];
+                float dcv = dhv * o_ * (1.0f - tcj * tcj) + dcr[j];
+                dob[j] = dhv * tcj * o_ * (1.0f - o_);
+                di[j] = dcv * g_ * i_ * (1.0f - i_);
+                dgg[j] = dcv * i_ * (1.0f - g_ * g_);
+                df[j] = dcv * cp[j] * f_ * (1.0f - f_);
+                dcr[j] = cut ? 0.0f : dcv * f_;
+            }
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dg + row * G, G,
+                    w->lstm[l].w_hh, H, 0.0f, dh_rec, H);
+        for (int b = 0; b < B; b++)
+            if (t->reset[row + b]) memset(dh_rec + (size_t)b * H, 0, H * sizeof(float));
+    }
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, TB, 1.0f, dg, G, a->hin, H, 1.0f,
+                mut(gw->lstm[l].w_hh), H);
+    if (l == 0) {
+        input0_backward(t, dg);
+        return;
+    }
+    float *gbi = mut(gw->lstm[l].b_ih), *gbh = mut(gw->lstm[l].b_hh);
+    for (int n = 0; n < TB; n++) {
+        const float *src = dg + (size_t)n * G;
+        for (int j = 0; j < G; j++) gbi[j] += src[j];
+    }
+    for (int j = 0; j < G; j++) gbh[j] += gbi[j];
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, TB, 1.0f, dg, G, x, H, 1.0f,
+                mut(gw->lstm[l].w_ih), H);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, TB, H, G, 1.0f, dg, G,
+                w->lstm[l].w_ih, H, 0.0f, dx, H);
+    const float *m = t->act[l - 1].mask;
+    if (m) {
+        size_t nh = (size_t)TB * H;
+        for (size_t i = 0; i < nh; i++) dx[i] *= m[i];
+    }
+}
+
+static void backward(mn_trainer *t)
+{
+    memset(t->grads, 0, t->n_params * sizeof(float));
+    heads_backward(t, t->act[t->L - 1].h);
+    float *dh = t->dh, *dx = t->dh2;
+    for (int l = t->L - 1; l >= 0; l--) {
+        lstm_backward(t, l, l ? layer_input(t, l, 0) : NULL, dh, dx);
+        float *tmp = dh;
+        dh = dx, dx = tmp;
+    }
+}
+
+static double mean_loss(const mn_trainer *t)
+{
+    size_t TB = (size_t)t->B * t->T;
+    double s = 0;
+    for (size_t n = 0; n < TB; n++) s += t->loss_p[n] + t->loss_d[n];
+    return s / (double)TB;
+}
+
+/* The carried state is restored afterwards, so repeated calls see the same window. */
+double mn_trainer_forward_backward(mn_trainer *t)
+{
+    size_t bh = (size_t)t->B * t->H * sizeof(float);
+    /* forward overwrites the carry with the window's last state: keep the old one in the eval
+     * slots (evaluation resets them anyway) */
+    for (int l = 0; l < t->L; l++) {
+        memcpy(t->act[l].eval_h, t->act[l].carry_h, bh);
+        memcpy(t->act[l].eval_c, t->act[l].carry_c, bh);
+    }
+    forward(t, 0);
+    backward(t);
+    for (int l = 0; l < t->L; l++) {
+        memcpy(t->act[l].carry_h, t->act[l].eval_h, bh);
+        memcpy(t->act[l].carry_c, t->act[l].eval_c, bh);
+    }
+    return mean_loss(t);
+}
+
+/* ============================ optimizer ============================ */
+
+static void adamw(mn_trainer *t, float lr)
+{
+    const mn_train_config *c = &t->cfg;
+    size_t n = t->n_params;
+    float *g = t->grads, *p = t->params, *m = t->adam_m, *v = t->adam_v;
+    if (c->clip > 0) {
+        double ss = 0;
+        for (size_t i = 0; i < n; i++) ss += (double)g[i] * g[i];
+        double norm = sqrt(ss);
+        if (norm > c->clip) {
+            float s = (float)(c->clip / norm);
+            for (size_t i = 0; i < n; i++) g[i] *= s;
+        }
+    }
+    double step = (double)(t->prog.step + 1);
+    float b1 = c->beta1, b2 = c->beta2;
+    float bc1 = (float)(1.0 - pow(b1, step)), bc2 = (float)(1.0 - pow(b2, step));
+    float a = lr / bc1, rb2 = 1.0f / sqrtf(bc2);
+    for (int k = 0; k < t->n_decay; k++) {
+        float f = 1.0f - lr * c->weight_decay, *q = p + t->decay_off[k];
+        for (size_t i = 0; i < t->decay_len[k]; i++) q[i] *= f;
+    }
+    for (size_t i = 0; i < n; i++) {
+        m[i] = b1 * m[i] + (1.0f - b1) * g[i];
+        v[i] = b2 * v[i] + (1.0f - b2) * g[i] * g[i];
+        p[i] -= a * m[i] / (sqrtf(v[i]) * rb2 + c->eps);
+    }
+}
+
+void mn_trainer_step(mn_trainer *t, double *loss)
+{
+    mn_trainer_next_window(t);
+    forward(t, 0);
+    backward(t);
+    double l = mean_loss(t);
+    adamw(t, lr_at(t, t->prog.step));
+    t->prog.step++;
+    t->prog.last_loss = l;
+    if (loss) *loss = l;
+}
+
+/* ============================ evaluation ============================ */
+
+mn_status mn_trainer_evaluate(mn_trainer *t, const mn_melody *mels, size_t n_mels,
+                              double *bits_pitch, double *bits_dur, size_t *n_events, char *err)
+{
+    uint8_t *pitch, *dur;
+    uint16_t *pos;
+    tune *tunes;
+    size_t n_tunes, n_tok;
+    mn_status st = tokenize(&t->cfg.model, mels, n_mels, &pitch, &dur, &pos, &tunes, &n_tunes,
+                            &n_tok, err);
+    if (st) return st;
+    stream *ss = mn_malloc((size_t)t->B * sizeof *ss);
+    if (!ss) {
+        mn_free(pitch), mn_free(dur), mn_free(pos), mn_free(tunes);
+        return mn_errf(err, MN_ERR_NOMEM, "train: out of memory");
+    }
+    const int B = t->B, T = t->T;
+    size_t next = 0, done = 0;
+    for (int b = 0; b < B; b++) ss[b].item = ITEM_NONE, ss[b].off = 0;
+    double sp = 0, sd = 0;
+    size_t count = 0;
+    while (done < n_tok) {
+        for (int b = 0; b < B; b++) {
+            stream *s = &ss[b];
+            for (int i = 0; i < T; i++) {
+                size_t n = (size_t)i * B + b;
+                if (s->item == ITEM_NONE || s->off >= tunes[s->item].n) {
+                    if (next < n_tunes) {
+                        s->item = (uint32_t)next++;
+                        s->off = 0;
+                    } else {
+                        /* no tune left for this stream: padding that counts for nothing */
+                        s->item = ITEM_NONE;
+                        t->in_p[n] = MN_PITCH_BOS, t->in_d[n] = t->ND, t->in_q[n] = 0;
+                        t->tg_p[n] = MN_REST, t->tg_d[n] = 0;
+                        t->reset[n] = 1, t->valid[n] = 0;
+                        continue;
+                    }
+                }
+                put_event(t, n, &tunes[s->item], 0, s->off++, pitch, dur, pos);
+            }
+        }
+        forward(t, 1);
+        size_t TB = (size_t)B * T;
+        for (size_t n = 0; n < TB; n++)
+            if (t->valid[n]) sp += t->loss_p[n], sd += t->loss_d[n], count++;
+        done = count;
+    }
+    mn_free(ss);
+    mn_free(pitch), mn_free(dur), mn_free(pos), mn_free(tunes);
+    if (!count) return mn_errf(err, MN_ERR_EMPTY, "train: no validation events");
+    const double ln2 = 0.6931471805599453;
+    *bits_pitch = sp / (double)count / ln2;
+    *bits_dur = sd / (double)count / ln2;
+    if (n_events) *n_events = count;
+    return MN_OK;
+}
+
+mn_status mn_trainer_export(mn_trainer *t, const char *path, const char *const (*meta)[2],
+                            size_t n_meta, char *err)
+{
+    return mn_model_save(path, &t->cfg.model, t->params, meta, n_meta, err);
+}
+
+/* ============================ checkpoints ============================ */
+
+/* File: "MNTRAIN\0", u32 version, then the fields below in order, all little-endian, and a
+ * trailing u64 FNV-1a hash of every byte before it. */
+#define CKPT_MAGIC "MNTRAIN"
+#define CKPT_VERSION 1u
+#define CKPT_MAX_BYTES ((size_t)1 << 34)
+
+typedef struct {
+    FILE *f;
+    uint64_t hash;
+    int bad;
+} ckpt_writer;
+
+static void w_bytes(ckpt_writer *w, const void *p, size_t n)
+{
+    if (w->bad) return;
+    w->hash = fnv1a(w->hash, p, n);
+    if (fwrite(p, 1, n, w->f) != n) w->bad = 1;
+}
+
+static void w_u64(ckpt_writer *w, uint64_t v)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (8 * i));
+    w_bytes(w, b, 8);
+}
+
+static void w_u32(ckpt_writer *w, uint32_t v)
+{
+    uint8_t b[4];
+    for (int i = 0; i < 4; i++) b[i] = (uint8_t)(v >> (8 * i));
+    w_bytes(w, b, 4);
+}
+
+static void w_i32(ckpt_writer *w, int v) { w_u32(w, (uint32_t)v); }
+
+static void w_f32(ckpt_writer *w, float v)
+{
+    uint32_t u;
+    memcpy(&u, &v, 4);
+    w_u32(w, u);
+}
+
+static void w_f64(ckpt_writer *w, double v)
+{
+    uint64_t u;
+    memcpy(&u, &v, 8);
+    w_u64(w, u);
+}
+
+static void w_f32s(ckpt_writer *w, const float *p, size_t n)
+{
+    uint8_t buf[4096];
+    while (n) {
+        size_t k = n < sizeof buf / 4 ? n : sizeof buf / 4;
+        for (size_t i = 0; i < k; i++) {
+            uint32_t u;
+            memcpy(&u, &p[i], 4);
+            for (int j = 0; j < 4; j++) buf[4 * i + j] = (uint8_t)(u >> (8 * j));
+        }
+        w_bytes(w, buf, 4 * k);
+        p += k, n -= k;
+    }
+}
+
+typedef struct {
+    const uint8_t *p;
+    size_t n, off;
+    int bad;
+} ckpt_reader;
+
+static const uint8_t *r_take(ckpt_reader *r, size_t n)
+{
+    if (r->bad || n > r->n - r->off) {
+        r->bad = 1;
+        return NULL;
+    }
+    const uint8_t *q = r->p + r->off;
+    r->off += n;
+    return q;
+}
+
+static uint64_t r_u64(ckpt_reader *r)
+{
+    const uint8_t *b = r_take(r, 8);
+    uint64_t v = 0;
+    if (b)
+        for (int i = 0; i < 8; i++) v |= (uint64_t)b[i] << (8 * i);
+    return v;
+}
+
+static uint32_t r_u32(ckpt_reader *r)
+{
+    const uint8_t *b = r_take(r, 4);
+    uint32_t v = 0;
+    if (b)
+        for (int i = 0; i < 4; i++) v |= (uint32_t)b[i] << (8 * i);
+    return v;
+}
+
+static int r_i32(ckpt_reader *r) { return (int)r_u32(r); }
+
+static float r_f32(ckpt_reader *r)
+{
+    uint32_t u = r_u32(r);
+    float v;
+    memcpy(&v, &u, 4);
+    return v;
+}
+
+static double r_f64(ckpt_reader *r)
+{
+    uint64_t u = r_u64(r);
+    double v;
+    memcpy(&v, &u, 8);
+    return v;
+}
+
+static void r_f32s(ckpt_reader *r, float *dst, size_t n)
+{
+    const uint8_t *b = r_take(r, n * 4);
+    if (!b) return;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)b[4 * i] | (uint32_t)b[4 * i + 1] << 8 |
+                     (uint32_t)b[4 * i + 2] << 16 | (uint32_t)b[4 * i + 3] << 24;
+        memcpy(&dst[i], &u, 4);
+    }
+}
+
+static void w_config(ckpt_writer *w, const mn_train_config *c)
+{
+    const mn_model_config *m = &c->model;
+    w_i32(w, m->n_layers), w_i32(w, m->n_hidden), w_i32(w, m->n_embed), w_i32(w, m->n_pos);
+    w_i32(w, m->dur.n);
+    for (int i = 0; i < m->dur.n; i++) w_i32(w, m->dur.ticks[i]);
+    w_i32(w, c->max_durations), w_i32(w, c->batch), w_i32(w, c->seq);
+    w_f32(w, c->lr), w_f32(w, c->lr_decay), w_i32(w, c->warmup), w_f32(w, c->weight_decay);
+    w_f32(w, c->clip), w_f32(w, c->dropout);
+    w_f32(w, c->beta1), w_f32(w, c->beta2), w_f32(w, c->eps);
+    w_u64(w, c->seed), w_i32(w, c->augment);
+}
+
+static mn_status r_config(ckpt_reader *r, mn_train_config *c, const char *path, char *err)
+{
+    memset(c, 0, sizeof *c);
+    mn_model_config *m = &c->model;
+    m->n_layers = r_i32(r), m->n_hidden = r_i32(r), m->n_embed = r_i32(r), m->n_pos = r_i32(r);
+    m->dur.n = r_i32(r);
+    if (m->dur.n < 1 || m->dur.n > MN_MAX_DUR)
+        return mn_errf(err, MN_ERR_FORMAT, "%s: duration table of %d entries, expected 1..%d",
+                       path, m->dur.n, MN_MAX_DUR);
+    for (int i = 0; i < m->dur.n; i++) m->dur.ticks[i] = r_i32(r);
+    c->max_durations = r_i32(r), c->batch = r_i32(r), c->seq = r_i32(r);
+    c->lr = r_f32(r), c->lr_decay = r_f32(r), c->warmup = r_i32(r), c->weight_decay = r_f32(r);
+    c->clip = r_f32(r), c->dropout = r_f32(r);
+    c->beta1 = r_f32(r), c->beta2 = r_f32(r), c->eps = r_f32(r);
+    c->seed = r_u64(r), c->augment = r_i32(r);
+    if (r->bad) return mn_errf(err, MN_ERR_FORMAT, "%s: truncated configuration", path);
+    char e2[MN_ERR_LEN];
+    mn_status st = mn_train_config_validate(c, e2);
+    if (!st) st = mn_model_config_validate(m, e2);
+    if (st) return mn_errf(err, MN_ERR_FORMAT, "%s: bad configuration: %s", path, e2);
+    return MN_OK;
+}
+
+mn_status mn_trainer_checkpoint_save(const mn_trainer *t, const char *path, char *err)
+{
+    size_t len = strlen(path);
+    char *tmp = mn_malloc(len + 8);
+    if (!tmp) return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", path);
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".tmp", 5);
+    ckpt_writer w = {fopen(tmp, "wb"), 0xcbf29ce484222325ull, 0};
+    if (!w.f) {
+        mn_status st = mn_errf(err, MN_ERR_IO, "%s: cannot write", tmp);
+        mn_free(tmp);
+        return st;
+    }
+    w_bytes(&w, CKPT_MAGIC, 8);
+    w_u32(&w, CKPT_VERSION);
+    w_config(&w, &t->cfg);
+    w_u64(&w, t->fingerprint), w_u64(&w, t->n_tunes), w_u64(&w, t->epoch_events);
+    const mn_train_progress *p = &t->prog;
+    w_u64(&w, p->step), w_i32(&w, p->epoch), w_f64(&w, p->best_valid), w_i32(&w, p->bad_epochs);
+    w_f64(&w, p->elapsed_s), w_f64(&w, p->last_loss);
+    for (int i = 0; i < 4; i++) w_u64(&w, t->rng.s[i]);
+    w_u64(&w, t->list_epoch), w_u64(&w, t->list_pos);
+    for (int b = 0; b < t->B; b++) w_u32(&w, t->streams[b].item), w_u32(&w, t->streams[b].off);
+    w_u64(&w, t->n_params);
+    w_f32s(&w, t->params, t->n_params);
+    w_f32s(&w, t->adam_m, t->n_params);
+    w_f32s(&w, t->adam_v, t->n_params);
+    for (int l = 0; l < t->L; l++) {
+        w_f32s(&w, t->act[l].carry_h, (size_t)t->B * t->H);
+        w_f32s(&w, t->act[l].carry_c, (size_t)t->B * t->H);
+    }
+    w_u64(&w, w.hash);
+    int bad = w.bad | (fflush(w.f) != 0);
+    bad |= fclose(w.f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        remove(tmp);
+        mn_free(tmp);
+        return mn_errf(err, MN_ERR_IO, "%s: cannot write the checkpoint", path);
+    }
+    mn_free(tmp);
+    return MN_OK;
+}
+
+/* Reads a whole checkpoint file, checks the magic, version and hash, and parses the config. */
+static mn_status ckpt_open(const char *path, uint8_t **buf, ckpt_reader *r, mn_train_config *cfg,
+                           char *err)
+{
+    *buf = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) return mn_errf(err, MN_ERR_IO, "%s: cannot open", path);
+    long sz = -1;
+    if (fseek(f, 0, SEEK_END) == 0) sz = ftell(f);
+    if (sz < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return mn_errf(err, MN_ERR_IO, "%s: cannot read", path);
+    }
+    if ((size_t)sz > CKPT_MAX_BYTES) {
+        fclose(f);
+        return mn_errf(err, MN_ERR_LIMIT, "%s: %ld bytes, too large for a checkpoint", path, sz);
+    }
+    if (sz < 20) {
+        fclose(f);
+        return mn_errf(err, MN_ERR_FORMAT, "%s: %ld bytes, too short for a checkpoint", path, sz);
+    }
+    uint8_t *b = mn_malloc((size_t)sz);
+    if (!b) {
+        fclose(f);
+        return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", path);
+    }
+    size_t got = fread(b, 1, (size_t)sz, f);
+    fclose(f);
+    if (got != (size_t)sz) {
+        mn_free(b);
+        return mn_errf(err, MN_ERR_IO, "%s: short read", path);
+    }
+    mn_status st = MN_OK;
+    if (memcmp(b, CKPT_MAGIC, 8) != 0) {
+        st = mn_errf(err, MN_ERR_FORMAT, "%s: not a melodynet training checkpoint", path);
+        goto fail;
+    }
+    size_t body = (size_t)sz - 8;
+    ckpt_reader tail = {b + body, 8, 0, 0};
+    if (fnv1a(0xcbf29ce484222325ull, b, body) != r_u64(&tail)) {
+        st = mn_errf(err, MN_ERR_FORMAT, "%s: checksum mismatch (truncated or damaged)", path);
+        goto fail;
+    }
+    *r = (ckpt_reader){b, body, 8, 0};
+    uint32_t ver = r_u32(r);
+    if (ver != CKPT_VERSION) {
+        st = mn_errf(err, MN_ERR_FORMAT, "%s: checkpoint version %u, expected %u", path, ver,
+                     CKPT_VERSION);
+        goto fail;
+    }
+    if ((st = r_config(r, cfg, path, err))) goto fail;
+    *buf = b;
+    return MN_OK;
+fail:
+    mn_free(b);
+    return st;
+}
+
+mn_status mn_train_checkpoint_config(const char *path, mn_train_config *cfg, char *err)
+{
+    uint8_t *buf;
+    ckpt_reader r;
+    mn_status st = ckpt_open(path, &buf, &r, cfg, err);
+    mn_free(buf);
+    return st;
+}
+
+static int config_equal(const mn_train_config *a, const mn_train_config *b)
+{
+    const mn_model_config *x = &a->model, *y = &b->model;
+    if (x->n_layers != y->n_layers || x->n_hidden != y->n_hidden || x->n_embed != y->n_embed ||
+        x->n_pos != y->n_pos || x->dur.n != y->dur.n)
+        return 0;
+    for (int i = 0; i < x->dur.n; i++)
+        if (x->dur.ticks[i] != y->dur.ticks[i]) return 0;
+    return a->batch == b->batch && a->seq == b->seq && a->lr == b->lr &&
+           a->lr_decay == b->lr_decay && a->warmup == b->warmup &&
+           a->weight_decay == b->weight_decay && a->clip == b->clip && a->dropout == b->dropout &&
+           a->beta1 == b->beta1 && a->beta2 == b->beta2 && a->eps == b->eps &&
+           a->seed == b->seed && a->augment == b->augment;
+}
+
+mn_status mn_trainer_checkpoint_load(mn_trainer *t, const char *path, char *err)
+{
+    uint8_t *buf;
+    ckpt_reader r;
+    mn_train_config cfg;
+    mn_status st = ckpt_open(path, &buf, &r, &cfg, err);
+    if (st) return st;
+    if (!config_equal(&cfg, &t->cfg)) {
+        st = mn_errf(err, MN_ERR_ARG, "%s: the checkpoint's configuration differs from this run",
+                     path);
+        goto done;
+    }
+    uint64_t fp = r_u64(&r), n_tunes = r_u64(&r), epoch_events = r_u64(&r);
+    if (fp != t->fingerprint || n_tunes != t->n_tunes || epoch_events != t->epoch_events) {
+        st = mn_errf(err, MN_ERR_ARG, "%s: the checkpoint was made from other training data "
+                     "(%llu tunes, this run has %zu)", path, (unsigned long long)n_tunes,
+                     t->n_tunes);
+        goto done;
+    }
+    mn_train_progress p;
+    p.step = r_u64(&r), p.epoch = r_i32(&r), p.best_valid = r_f64(&r), p.bad_epochs = r_i32(&r);
+    p.elapsed_s = r_f64(&r), p.last_loss = r_f64(&r);
+    train_rng rng;
+    for (int i = 0; i < 4; i++) rng.s[i] = r_u64(&r);
+    uint64_t list_epoch = r_u64(&r), list_pos = r_u64(&r);
+    size_t streams_at = r.off;
+    for (int b = 0; b < t->B; b++) {
+        uint32_t item = r_u32(&r), off = r_u32(&r);
+        if (r.bad) break;
+        if (item != ITEM_NONE &&
+            (ITEM_TUNE(item) >= t->n_tunes || off > t->tunes[ITEM_TUNE(item)].n ||
+             !shift_ok(t, &t->tunes[ITEM_TUNE(item)], ITEM_SHIFT(item)))) {
+            st = mn_errf(err, MN_ERR_FORMAT, "%s: stream %d is at a bad position", path, b);
+            goto done;
+        }
+    }
+    uint64_t np = r_u64(&r);
+    size_t need = (3 * t->n_params + 2 * (size_t)t->L * t->B * t->H) * 4;
+    if (r.bad || np != t->n_params || list_pos > t->n_items || p.epoch < 0 ||
+        r.n - r.off != need) {
+        st = mn_errf(err, MN_ERR_FORMAT, "%s: inconsistent checkpoint (sizes or counters)", path);
+        goto done;
+    }
+    /* everything checked: now change the trainer */
+    r_f32s(&r, t->params, t->n_params);
+    r_f32s(&r, t->adam_m, t->n_params);
+    r_f32s(&r, t->adam_v, t->n_params);
+    for (int l = 0; l < t->L; l++) {
+        r_f32s(&r, t->act[l].carry_h, (size_t)t->B * t->H);
+        r_f32s(&r, t->act[l].carry_c, (size_t)t->B * t->H);
+    }
+    ckpt_reader rs = {buf, r.n, streams_at, 0};
+    for (int b = 0; b < t->B; b++) t->streams[b].item = r_u32(&rs), t->streams[b].off = r_u32(&rs);
+    t->prog = p;
+    t->rng = rng;
+    items_build(t, list_epoch);
+    t->list_pos = (size_t)list_pos;
+done:
+    mn_free(buf);
+    return st;
+}
