@@ -1,0 +1,653 @@
+/* mnpd.c - the Pd-side plumbing [melodynet] and [melodynet~] share: model registry, path
+ * resolution, the background loader, parameter messages, note history and status output.
+ * See mnpd.h for who owns what. */
+#include "mnpd.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "m_imp.h" /* t_class.c_externdir: where the loaded binary lives */
+
+void openblas_set_num_threads(int n);
+
+void mnpd_setup(void)
+{
+    static int done;
+    if (done) return;
+    done = 1;
+    /* with its own threads OpenBLAS turns a 90 us step into a 12 ms tail on a busy machine */
+    openblas_set_num_threads(1);
+}
+
+uint64_t mnpd_makeseed(void)
+{
+    /* the same generator as [random], so instances differ but a patch replays the same way */
+    static unsigned int next = 1489853723;
+    next = next * 435898247 + 938284287;
+    return next & 0x7fffffff;
+}
+
+/*=== model registry =========================================================================*/
+
+typedef struct _mnpd_entry {
+    char *e_key;
+    mn_model *e_model;  /* the registry's reference */
+    int e_users;
+    struct _mnpd_entry *e_next;
+} t_mnpd_entry;
+
+static t_mnpd_entry *mnpd_registry;
+
+int mnpd_model_key(const char *path, char *key)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) return -1;
+    snprintf(key, MNPD_KEY_LEN, "%s|%lld|%lld|%lld", path, (long long)st.st_size,
+             (long long)st.st_mtim.tv_sec, (long long)st.st_mtim.tv_nsec);
+    return 0;
+}
+
+mn_model *mnpd_model_acquire(const char *key)
+{
+    for (t_mnpd_entry *e = mnpd_registry; e; e = e->e_next)
+        if (!strcmp(e->e_key, key)) {
+            e->e_users++;
+            return e->e_model;
+        }
+    return NULL;
+}
+
+mn_model *mnpd_model_adopt(const char *key, mn_model *loaded)
+{
+    mn_model *m = mnpd_model_acquire(key);
+    if (m) {
+        mn_model_free(loaded);
+        return m;
+    }
+    t_mnpd_entry *e = (t_mnpd_entry *)getbytes(sizeof *e);
+    e->e_key = (char *)getbytes(strlen(key) + 1);
+    strcpy(e->e_key, key);
+    e->e_model = loaded;
+    e->e_users = 1;
+    e->e_next = mnpd_registry;
+    mnpd_registry = e;
+    return loaded;
+}
+
+void mnpd_model_release(mn_model *m)
+{
+    if (!m) return;
+    for (t_mnpd_entry **pe = &mnpd_registry; *pe; pe = &(*pe)->e_next) {
+        t_mnpd_entry *e = *pe;
+        if (e->e_model != m) continue;
+        if (--e->e_users > 0) return;
+        *pe = e->e_next;
+        mn_model_free(e->e_model);
+        freebytes(e->e_key, strlen(e->e_key) + 1);
+        freebytes(e, sizeof *e);
+        return;
+    }
+}
+
+static int mnpd_realpath(const char *path, char *out)
+{
+    char buf[PATH_MAX];
+    if (!realpath(path, buf)) return -1;
+    if (strlen(buf) >= MNPD_PATH_LEN) return -1;
+    strcpy(out, buf);
+    return 0;
+}
+
+int mnpd_resolve(t_canvas *canvas, const char *name, char *out)
+{
+    char dir[MAXPDSTRING], *base = NULL;
+    int fd = canvas_open(canvas, name, "", dir, &base, MAXPDSTRING, 1);
+    if (fd < 0) return -1;
+    sys_close(fd);
+    char full[2 * MAXPDSTRING + 2];
+    snprintf(full, sizeof full, "%s/%s", dir, base ? base : name);
+    return mnpd_realpath(full, out);
+}
+
+int mnpd_default_model(t_class *c, char *out)
+{
+    const char *dir = (c && c->c_externdir) ? c->c_externdir->s_name : ".";
+    const char *tries[] = {"models/default.mnet", "default.mnet"};
+    for (int i = 0; i < 2; i++) {
+        char full[MNPD_PATH_LEN + 64];
+        snprintf(full, sizeof full, "%s/%s", *dir ? dir : ".", tries[i]);
+        if (!mnpd_realpath(full, out)) return 0;
+    }
+    return -1;
+}
+
+/*=== background loader ======================================================================*/
+
+static void *mnpd_job_thread(void *arg)
+{
+    /* only core calls here: Pd's API is not thread-safe */
+    t_mnpd_job *j = (t_mnpd_job *)arg;
+    j->j_err[0] = '\0';
+    if (j->j_kind == MNPD_JOB_LOAD) {
+        j->j_status = mn_model_load(j->j_path, &j->j_model, j->j_err);
+    } else {
+        mn_midi_options opt;
+        mn_midi_options_default(&opt);
+        j->j_status = mn_midi_read_file(j->j_path, &opt, &j->j_melody, j->j_err);
+        if (j->j_status == MN_OK && j->j_melody.n == 0)
+            j->j_status = mn_errf(j->j_err, MN_ERR_EMPTY, "%s: no notes", j->j_path);
+    }
+    atomic_store_explicit(&j->j_done, 1, memory_order_release);
+    return NULL;
+}
+
+static void mnpd_job_drop_results(t_mnpd_job *j)
+{
+    mn_model_free(j->j_model);
+    j->j_model = NULL;
+    mn_melody_free(&j->j_melody);
+}
+
+static int mnpd_job_spawn(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path,
+                          const char *key, char *err)
+{
+    j->j_kind = kind;
+    snprintf(j->j_path, sizeof j->j_path, "%s", path);
+    snprintf(j->j_key, sizeof j->j_key, "%s", key ? key : "");
+    j->j_model = NULL;
+    mn_melody_init(&j->j_melody);
+    j->j_status = MN_OK;
+    atomic_store(&j->j_done, 0);
+    int rc = pthread_create(&j->j_thread, NULL, mnpd_job_thread, j);
+    if (rc) {
+        mn_errf(err, MN_ERR_IO, "cannot start a loader thread (%s)", strerror(rc));
+        return -1;
+    }
+    j->j_running = 1;
+    clock_delay(j->j_poll, MNPD_POLL_MS);
+    return 0;
+}
+
+static void mnpd_job_poll(t_mnpd_job *j)
+{
+    if (!j->j_running) return;
+    if (!atomic_load_explicit(&j->j_done, memory_order_acquire)) {
+        clock_delay(j->j_poll, MNPD_POLL_MS);
+        return;
+    }
+    pthread_join(j->j_thread, NULL);
+    j->j_running = 0;
+    j->j_fn(j->j_owner, j);
+    mnpd_job_drop_results(j);
+    if (j->j_has_next) {
+        char err[MN_ERR_LEN];
+        j->j_has_next = 0;
+        if (mnpd_job_spawn(j, j->j_next_kind, j->j_next_path, j->j_next_key, err)) {
+            j->j_status = MN_ERR_IO;
+            snprintf(j->j_err, sizeof j->j_err, "%s", err);
+            j->j_fn(j->j_owner, j);
+        }
+    }
+}
+
+t_mnpd_job *mnpd_job_new(void *owner, t_mnpd_jobdone fn)
+{
+    t_mnpd_job *j = (t_mnpd_job *)getbytes(sizeof *j);
+    memset(j, 0, sizeof *j);
+    mn_melody_init(&j->j_melody);
+    atomic_init(&j->j_done, 0);
+    j->j_poll = clock_new(j, (t_method)mnpd_job_poll);
+    j->j_fn = fn;
+    j->j_owner = owner;
+    return j;
+}
+
+int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path, const char *key,
+                   char *err)
+{
+    if (j->j_running) {
+        j->j_has_next = 1;
+        j->j_next_kind = kind;
+        snprintf(j->j_next_path, sizeof j->j_next_path, "%s", path);
+        snprintf(j->j_next_key, sizeof j->j_next_key, "%s", key ? key : "");
+        return 0;
+    }
+    return mnpd_job_spawn(j, kind, path, key, err);
+}
+
+int mnpd_job_busy(const t_mnpd_job *j)
+{
+    return j->j_running || j->j_has_next;
+}
+
+void mnpd_job_free(t_mnpd_job *j)
+{
+    if (!j) return;
+    if (j->j_running) pthread_join(j->j_thread, NULL);
+    mnpd_job_drop_results(j);
+    clock_free(j->j_poll);
+    freebytes(j, sizeof *j);
+}
+
+/*=== settings and parameter messages ========================================================*/
+
+void mnpd_settings_default(t_mnpd_settings *st)
+{
+    mn_sampler_default(&st->s_sampler);
+    st->s_bpm = 120;
+    st->s_legato = 0.8;
+}
+
+double mnpd_ticks_ms(int dur_ticks, double bpm)
+{
+    return (double)dur_ticks / MN_TPQ * 60000.0 / bpm;
+}
+
+/* Reads argv[i] as a number; reports "cls: sel expects what" otherwise. */
+static int mnpd_arg_float(void *x, const char *cls, t_symbol *s, const char *what, int argc,
+                          const t_atom *argv, int i, double *out)
+{
+    if (i >= argc || argv[i].a_type != A_FLOAT) {
+        char got[MAXPDSTRING];
+        if (i < argc) atom_string(&argv[i], got, sizeof got);
+        pd_error(x, "%s: %s expects %s, got %s%s%s", cls, s->s_name, what,
+                 i < argc ? "'" : "nothing", i < argc ? got : "", i < argc ? "'" : "");
+        return -1;
+    }
+    *out = argv[i].a_w.w_float;
+    return 0;
+}
+
+static int mnpd_arg_int(void *x, const char *cls, t_symbol *s, const char *what, int argc,
+                        const t_atom *argv, int i, long lo, long hi, int *out)
+{
+    double f;
+    if (mnpd_arg_float(x, cls, s, what, argc, argv, i, &f)) return -1;
+    if (f != floor(f) || f < lo || f > hi) {
+        pd_error(x, "%s: %s expects %s, got %g", cls, s->s_name, what, f);
+        return -1;
+    }
+    *out = (int)f;
+    return 0;
+}
+
+static int mnpd_argcount(void *x, const char *cls, t_symbol *s, int argc, int lo, int hi,
+                         const char *usage)
+{
+    if (argc < lo || argc > hi) {
+        pd_error(x, "%s: usage: %s %s", cls, s->s_name, usage);
+        return -1;
+    }
+    return 0;
+}
+
+/* Root of a scale: 0..11 or a note name (C, C#, Db, ... B). */
+static int mnpd_root(const t_atom *a, int *root)
+{
+    if (a->a_type == A_FLOAT) {
+        double f = a->a_w.w_float;
+        if (f != floor(f) || f < 0 || f > 11) return -1;
+        *root = (int)f;
+        return 0;
+    }
+    if (a->a_type != A_SYMBOL) return -1;
+    const char *n = a->a_w.w_symbol->s_name;
+    static const int base[7] = {9, 11, 0, 2, 4, 5, 7}; /* A..G */
+    char c = n[0];
+    if (c >= 'a' && c <= 'g') c = (char)(c - 'a' + 'A');
+    if (c < 'A' || c > 'G') return -1;
+    int r = base[c - 'A'];
+    if (n[1] == '#' || n[1] == 's') r++;
+    else if (n[1] == 'b') r--;
+    else if (n[1]) return -1;
+    if (n[1] && n[2]) return -1;
+    *root = (r + 12) % 12;
+    return 0;
+}
+
+int mnpd_settings_message(void *x, const char *cls, t_mnpd_settings *st, int with_legato,
+                          t_symbol *s, int argc, t_atom *argv)
+{
+    t_mnpd_settings t = *st;
+    mn_sampler *sp = &t.s_sampler;
+    const char *sel = s->s_name;
+    double f;
+    int a, b;
+    if (!strcmp(sel, "temperature")) {
+        if (mnpd_argcount(x, cls, s, argc, 1, 1, "f (> 0; 1 = the model's own odds)")
+            || mnpd_arg_float(x, cls, s, "a number > 0", argc, argv, 0, &f))
+            return -1;
+        if (!(f > 0) || f > 100) {
+            pd_error(x, "%s: temperature expects a number in (0, 100], got %g", cls, f);
+            return -1;
+        }
+        sp->temperature = (float)f;
+    } else if (!strcmp(sel, "topk")) {
+        if (mnpd_argcount(x, cls, s, argc, 1, 1, "n (0 = off)")
+            || mnpd_arg_int(x, cls, s, "an integer 0..129 (0 = off)", argc, argv, 0, 0,
+                            MN_N_PITCH, &a))
+            return -1;
+        sp->top_k = a;
+    } else if (!strcmp(sel, "topp")) {
+        if (mnpd_argcount(x, cls, s, argc, 1, 1, "f (0 < f <= 1; 1 = off)")
+            || mnpd_arg_float(x, cls, s, "a number in (0, 1]", argc, argv, 0, &f))
+            return -1;
+        if (!(f > 0 && f <= 1)) {
+            pd_error(x, "%s: topp expects a number in (0, 1], got %g", cls, f);
+            return -1;
+        }
+        sp->top_p = (float)f;
+    } else if (!strcmp(sel, "scale")) {
+        if (argc < 1) {
+            pd_error(x, "%s: usage: scale NAME [ROOT] | scale pc1 pc2 ... | scale off", cls);
+            return -1;
+        }
+        if (argv[0].a_type == A_SYMBOL && !strcmp(argv[0].a_w.w_symbol->s_name, "off")) {
+            if (argc != 1) {
+                pd_error(x, "%s: usage: scale off", cls);
+                return -1;
+            }
+            sp->scale_on = 0;
+        } else if (argv[0].a_type == A_SYMBOL) {
+            int root = 0;
+            uint16_t mask;
+            char err[MN_ERR_LEN];
+            if (argc > 2 || (argc == 2 && mnpd_root(&argv[1], &root))) {
+                pd_error(x, "%s: scale %s expects a root 0..11 or a note name (C, F#, Bb)",
+                         cls, argv[0].a_w.w_symbol->s_name);
+                return -1;
+            }
+            if (mn_scale_mask(argv[0].a_w.w_symbol->s_name, root, &mask, err) != MN_OK) {
+                pd_error(x, "%s: %s", cls, err);
+                return -1;
+            }
+            sp->scale_on = 1;
+            sp->scale_mask = mask;
+        } else {
+            uint16_t mask = 0;
+            for (int i = 0; i < argc; i++) {
+                if (mnpd_arg_int(x, cls, s, "pitch classes 0..11", argc, argv, i, 0, 11, &a))
+                    return -1;
+                mask |= (uint16_t)(1u << a);
+            }
+            sp->scale_on = 1;
+            sp->scale_mask = mask;
+        }
+    } else if (!strcmp(sel, "range")) {
+        if (mnpd_argcount(x, cls, s, argc, 2, 2, "LO HI (MIDI pitches 0..127)")
+            || mnpd_arg_int(x, cls, s, "a MIDI pitch 0..127", argc, argv, 0, 0, 127, &a)
+            || mnpd_arg_int(x, cls, s, "a MIDI pitch 0..127", argc, argv, 1, 0, 127, &b))
+            return -1;
+        if (a > b) {
+            pd_error(x, "%s: range expects LO <= HI, got %d %d", cls, a, b);
+            return -1;
+        }
+        sp->pitch_lo = a;
+        sp->pitch_hi = b;
+    } else if (!strcmp(sel, "rest")) {
+        if (mnpd_argcount(x, cls, s, argc, 1, 1, "0|1")
+            || mnpd_arg_int(x, cls, s, "0 or 1", argc, argv, 0, 0, 1, &a))
+            return -1;
+        sp->allow_rest = a;
+    } else if (!strcmp(sel, "bpm")) {
+        if (mnpd_argcount(x, cls, s, argc, 1, 1, "f (quarter notes per minute, 1..1000)")
+            || mnpd_arg_float(x, cls, s, "a tempo in 1..1000", argc, argv, 0, &f))
+            return -1;
+        if (!(f >= 1 && f <= 1000)) {
+            pd_error(x, "%s: bpm expects a tempo in 1..1000, got %g", cls, f);
+            return -1;
+        }
+        t.s_bpm = f;
+    } else if (!strcmp(sel, "velocity")) {
+        if (mnpd_argcount(x, cls, s, argc, 1, 2, "V | velocity LO HI (1..127)")
+            || mnpd_arg_int(x, cls, s, "a velocity 1..127", argc, argv, 0, 1, 127, &a))
+            return -1;
+        b = a;
+        if (argc == 2 && mnpd_arg_int(x, cls, s, "a velocity 1..127", argc, argv, 1, 1, 127, &b))
+            return -1;
+        if (a > b) {
+            pd_error(x, "%s: velocity expects LO <= HI, got %d %d", cls, a, b);
+            return -1;
+        }
+        sp->velocity_lo = a;
+        sp->velocity_hi = b;
+    } else if (!strcmp(sel, "accent")) {
+        if (mnpd_argcount(x, cls, s, argc, 1, 1, "N (velocity added on the bar's first beat)")
+            || mnpd_arg_int(x, cls, s, "an integer 0..127", argc, argv, 0, 0, 127, &a))
+            return -1;
+        sp->accent = a;
+    } else if (with_legato && !strcmp(sel, "legato")) {
+        if (mnpd_argcount(x, cls, s, argc, 1, 1, "f (0 < f <= 1)")
+            || mnpd_arg_float(x, cls, s, "a number in (0, 1]", argc, argv, 0, &f))
+            return -1;
+        if (!(f > 0 && f <= 1)) {
+            pd_error(x, "%s: legato expects a number in (0, 1], got %g", cls, f);
+            return -1;
+        }
+        t.s_legato = f;
+    } else {
+        pd_error(x, "%s: no method for '%s'", cls, sel);
+        return -1;
+    }
+    char err[MN_ERR_LEN];
+    if (mn_sampler_validate(sp, err) != MN_OK) {
+        pd_error(x, "%s: %s", cls, err);
+        return -1;
+    }
+    *st = t;
+    return 1;
+}
+
+int mnpd_parse_pitches(void *x, const char *cls, int argc, const t_atom *argv, int *out)
+{
+    if (argc > MNPD_LIST_MAX) {
+        pd_error(x, "%s: a seed melody holds at most %d pitches, got %d", cls, MNPD_LIST_MAX,
+                 argc);
+        return -1;
+    }
+    for (int i = 0; i < argc; i++) {
+        double f = argv[i].a_type == A_FLOAT ? argv[i].a_w.w_float : -1;
+        if (argv[i].a_type != A_FLOAT || f != floor(f) || f < 0 || f > 127) {
+            char got[MAXPDSTRING];
+            atom_string(&argv[i], got, sizeof got);
+            pd_error(x, "%s: a seed melody is MIDI pitches 0..127, got '%s' at %d", cls, got,
+                     i + 1);
+            return -1;
+        }
+        out[i] = (int)f;
+    }
+    return argc;
+}
+
+int mnpd_parse_listen(void *x, const char *cls, int argc, const t_atom *argv, mn_event *e)
+{
+    t_symbol *s = gensym("listen");
+    int p;
+    double beats = 1;
+    if (mnpd_argcount(x, cls, s, argc, 1, 2, "PITCH [DURATION_BEATS]")
+        || mnpd_arg_int(x, cls, s, "a MIDI pitch 0..127", argc, argv, 0, 0, 127, &p))
+        return -1;
+    if (argc == 2) {
+        if (mnpd_arg_float(x, cls, s, "a duration in beats", argc, argv, 1, &beats)) return -1;
+        if (!(beats >= 1.0 / MN_TPQ && beats <= (double)MN_MAX_DUR_TICKS / MN_TPQ)) {
+            pd_error(x, "%s: listen expects a duration of %g..%d beats, got %g", cls,
+                     1.0 / MN_TPQ, MN_MAX_DUR_TICKS / MN_TPQ, beats);
+            return -1;
+        }
+    }
+    memset(e, 0, sizeof *e);
+    e->pitch = p;
+    e->velocity = 90;
+    e->dur_ticks = (int)lrint(beats * MN_TPQ);
+    if (e->dur_ticks < 1) e->dur_ticks = 1;
+    return 0;
+}
+
+int mnpd_parse_seed(void *x, const char *cls, const char *what, const t_atom *a, uint64_t *seed)
+{
+    double f = a && a->a_type == A_FLOAT ? a->a_w.w_float : -1;
+    if (!a || a->a_type != A_FLOAT || f != floor(f) || f < 0 || f > 4294967295.0) {
+        pd_error(x, "%s: %s expects an integer seed >= 0", cls, what);
+        return -1;
+    }
+    *seed = (uint64_t)f;
+    return 0;
+}
+
+/*=== notes and history ======================================================================*/
+
+void mnpd_outlet_note(t_outlet *o, const mn_event *e, int last_pitch, double bpm)
+{
+    t_atom at[3];
+    int rest = e->pitch < 0 || e->pitch > 127;
+    SETFLOAT(&at[0], rest ? last_pitch : e->pitch);
+    SETFLOAT(&at[1], rest ? 0 : e->velocity);
+    SETFLOAT(&at[2], (t_float)mnpd_ticks_ms(e->dur_ticks, bpm));
+    outlet_list(o, &s_list, 3, at);
+}
+
+void mnpd_hist_init(t_mnpd_hist *h)
+{
+    h->h_ev = (mn_event *)getbytes(MNPD_HIST * sizeof *h->h_ev);
+    mnpd_hist_clear(h);
+}
+
+void mnpd_hist_free(t_mnpd_hist *h)
+{
+    if (h->h_ev) freebytes(h->h_ev, MNPD_HIST * sizeof *h->h_ev);
+    h->h_ev = NULL;
+}
+
+void mnpd_hist_clear(t_mnpd_hist *h)
+{
+    h->h_head = h->h_n = 0;
+    h->h_total = 0;
+}
+
+void mnpd_hist_push(t_mnpd_hist *h, const mn_event *e)
+{
+    if (h->h_n < MNPD_HIST) {
+        h->h_ev[(h->h_head + h->h_n++) % MNPD_HIST] = *e;
+    } else {
+        h->h_ev[h->h_head] = *e;
+        h->h_head = (h->h_head + 1) % MNPD_HIST;
+    }
+    h->h_total++;
+}
+
+void mnpd_hist_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info,
+                     const t_mnpd_hist *h, double bpm, t_symbol *file)
+{
+    char path[MAXPDSTRING], err[MN_ERR_LEN], msg[MAXPDSTRING + 64];
+    if (!file || !*file->s_name) {
+        mnpd_error(x, cls, info, "write expects a file name");
+        return;
+    }
+    if (h->h_n == 0) {
+        mnpd_error(x, cls, info, "write: no notes generated yet");
+        return;
+    }
+    canvas_makefilename(canvas, file->s_name, path, MAXPDSTRING);
+    mn_melody m;
+    mn_melody_init(&m);
+    m.bpm = bpm;
+    mn_status st = MN_OK;
+    for (int i = 0; i < h->h_n && st == MN_OK; i++)
+        st = mn_melody_push(&m, &h->h_ev[(h->h_head + i) % MNPD_HIST], err);
+    if (st == MN_OK) st = mn_midi_write_file(path, &m, err);
+    if (st != MN_OK) {
+        mnpd_error(x, cls, info, err);
+    } else {
+        snprintf(msg, sizeof msg, "%s %d", path, h->h_n);
+        mnpd_status(info, "wrote", msg);
+    }
+    mn_melody_free(&m);
+}
+
+/*=== status and info ========================================================================*/
+
+void mnpd_status(t_outlet *o, const char *sel, const char *text)
+{
+    t_atom at[64];
+    int n = 0;
+    char buf[MAXPDSTRING];
+    snprintf(buf, sizeof buf, "%s", text ? text : "");
+    char *save = NULL;
+    for (char *w = strtok_r(buf, " ", &save); w && n < 64; w = strtok_r(NULL, " ", &save)) {
+        char *end;
+        double f = strtod(w, &end);
+        if (*end == '\0' && end != w && isfinite(f)) SETFLOAT(&at[n], (t_float)f);
+        else SETSYMBOL(&at[n], gensym(w));
+        n++;
+    }
+    outlet_anything(o, gensym(sel), n, at);
+}
+
+void mnpd_error(void *x, const char *cls, t_outlet *info, const char *text)
+{
+    pd_error(x, "%s: %s", cls, text);
+    if (info) mnpd_status(info, "error", text);
+}
+
+void mnpd_info_line(const char *cls, t_outlet *o, const char *key, const char *fmt, ...)
+{
+    char buf[MAXPDSTRING], line[MAXPDSTRING + 64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    post("%s: %s %s", cls, key, buf);
+    snprintf(line, sizeof line, "%s %s", key, buf);
+    mnpd_status(o, "info", line);
+}
+
+void mnpd_info(const char *cls, t_outlet *o, const mn_model *m, const char *path,
+               const t_mnpd_settings *st, uint64_t seed, long notes)
+{
+    const mn_sampler *s = &st->s_sampler;
+    if (m) {
+        const mn_model_config *c = mn_model_cfg(m);
+        mnpd_info_line(cls, o, "model", "%s", path);
+        mnpd_info_line(cls, o, "layers", "%d", c->n_layers);
+        mnpd_info_line(cls, o, "hidden", "%d", c->n_hidden);
+        mnpd_info_line(cls, o, "embed", "%d", c->n_embed);
+        mnpd_info_line(cls, o, "positions", "%d", c->n_pos);
+        mnpd_info_line(cls, o, "durations", "%d", c->dur.n);
+        mnpd_info_line(cls, o, "params", "%zu", mn_model_n_params(m));
+        mnpd_info_line(cls, o, "bytes", "%zu", mn_model_file_size(m));
+        for (size_t i = 0; i < mn_model_meta_count(m); i++) {
+            const char *k = NULL, *v = NULL;
+            mn_model_meta_at(m, i, &k, &v);
+            mnpd_info_line(cls, o, "meta", "%s %s", k ? k : "?", v ? v : "");
+        }
+    } else {
+        mnpd_info_line(cls, o, "model", "none");
+    }
+    mnpd_info_line(cls, o, "temperature", "%g", s->temperature);
+    mnpd_info_line(cls, o, "topk", "%d", s->top_k);
+    mnpd_info_line(cls, o, "topp", "%g", s->top_p);
+    if (s->scale_on) {
+        char pcs[64] = "";
+        size_t len = 0;
+        for (int k = 0; k < 12; k++)
+            if (s->scale_mask & (1u << k))
+                len += (size_t)snprintf(pcs + len, sizeof pcs - len, "%s%d", len ? " " : "", k);
+        mnpd_info_line(cls, o, "scale", "%s", pcs);
+    } else {
+        mnpd_info_line(cls, o, "scale", "off");
+    }
+    mnpd_info_line(cls, o, "range", "%d %d", s->pitch_lo, s->pitch_hi);
+    mnpd_info_line(cls, o, "rest", "%d", s->allow_rest);
+    mnpd_info_line(cls, o, "velocity", "%d %d", s->velocity_lo, s->velocity_hi);
+    mnpd_info_line(cls, o, "accent", "%d", s->accent);
+    mnpd_info_line(cls, o, "bpm", "%g", st->s_bpm);
+    mnpd_info_line(cls, o, "randomseed", "%llu", (unsigned long long)seed);
+    mnpd_info_line(cls, o, "notes", "%ld", notes);
+}

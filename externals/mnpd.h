@@ -1,0 +1,183 @@
+/* mnpd.h - what [melodynet] and [melodynet~] share on Pd's side: the model registry (one
+ * mn_model per file however many objects use it), path resolution, the background loader
+ * (model files and MIDI files are read on a worker thread and handed back through a polled
+ * flag), the parameter messages (temperature, scale, bpm, ...), the note history behind
+ * `write`, and the status and info messages. Everything here runs on Pd's scheduler thread
+ * except the loader's worker, which calls only core functions. */
+#ifndef MNPD_H
+#define MNPD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "m_pd.h"
+#include "base.h"
+#include "event.h"
+#include "midi.h"
+#include "model.h"
+#include "sampler.h"
+#include "session.h"
+
+#define MNPD_VERSION "0.1"
+#define MNPD_PATH_LEN 1024      /* longest resolved path we keep */
+#define MNPD_HIST 1024          /* generated notes kept for `write` (the most recent ones) */
+#define MNPD_PRIME_MAX 256      /* events of a MIDI file fed by `read` (its last ones) */
+#define MNPD_LIST_MAX 256       /* pitches accepted in one priming list */
+#define MNPD_GENERATE_MAX 1024  /* notes one `generate N` may emit */
+#define MNPD_POLL_MS 2          /* how often a pending load is polled, in logical ms */
+
+/* One-time process setup: OpenBLAS single-threaded (see DESIGN.md "Real time in Pd"). */
+void mnpd_setup(void);
+
+/* A seed per instance as [random] makes them: distinct, deterministic per process. */
+uint64_t mnpd_makeseed(void);
+
+/*=== model registry =========================================================================*/
+
+/* Keyed by realpath plus file size and modification time, so a retrained file is loaded
+ * anew. The registry holds one model reference per key and counts its users; Pd thread only. */
+
+/* Fills key (MNPD_PATH_LEN + 64 bytes) for a resolved path; -1 if the file cannot be stat'ed. */
+#define MNPD_KEY_LEN (MNPD_PATH_LEN + 64)
+int mnpd_model_key(const char *path, char *key);
+
+/* Returns the registered model for key with one more user, or NULL. The caller does not own a
+ * reference (sessions retain their own); it pairs the call with mnpd_model_release. */
+mn_model *mnpd_model_acquire(const char *key);
+
+/* Registers a freshly loaded model (its reference passes to the registry) and returns the
+ * model to use with one more user: the new one, or the one registered meanwhile under the same
+ * key (the new one is then freed). */
+mn_model *mnpd_model_adopt(const char *key, mn_model *loaded);
+
+/* Drops one user; the last user frees the registry's reference. NULL is a no-op. */
+void mnpd_model_release(mn_model *m);
+
+/* Resolves name against the canvas's folder and Pd's search path (canvas_open) into an absolute
+ * real path. Returns 0, or -1 when no readable file is found. */
+int mnpd_resolve(t_canvas *canvas, const char *name, char *out);
+
+/* Path of the bundled model: <externdir>/models/default.mnet (or <externdir>/default.mnet).
+ * Returns 0, or -1 when neither exists. */
+int mnpd_default_model(t_class *c, char *out);
+
+/*=== background loader ======================================================================*/
+
+typedef enum { MNPD_JOB_LOAD = 1, MNPD_JOB_READ = 2 } t_mnpd_jobkind;
+
+typedef struct _mnpd_job t_mnpd_job;
+
+/* Called on Pd's thread when a job has finished. On MNPD_JOB_LOAD success j_model holds the
+ * loaded model (the callback takes it and sets j_model to NULL, else it is freed); on
+ * MNPD_JOB_READ success j_melody holds the melody (freed after the callback). */
+typedef void (*t_mnpd_jobdone)(void *owner, t_mnpd_job *j);
+
+struct _mnpd_job {
+    /* what the worker reads and writes (set before the thread starts, read after done) */
+    t_mnpd_jobkind j_kind;
+    char j_path[MNPD_PATH_LEN];  /* resolved file */
+    char j_key[MNPD_KEY_LEN];    /* registry key (loads) */
+    mn_status j_status;
+    char j_err[MN_ERR_LEN];
+    mn_model *j_model;
+    mn_melody j_melody;
+    atomic_int j_done;           /* set by the worker last, with release order */
+    /* Pd-thread bookkeeping */
+    pthread_t j_thread;
+    int j_running;               /* a thread was started and not yet joined */
+    int j_has_next;              /* a request that arrived while busy: run it next */
+    t_mnpd_jobkind j_next_kind;
+    char j_next_path[MNPD_PATH_LEN];
+    char j_next_key[MNPD_KEY_LEN];
+    t_clock *j_poll;
+    t_mnpd_jobdone j_fn;
+    void *j_owner;
+};
+
+/* Allocates a job slot for an owner; fn is called with the owner when a job ends. */
+t_mnpd_job *mnpd_job_new(void *owner, t_mnpd_jobdone fn);
+
+/* Starts a job (or queues it as the next one when a job is running: the latest request
+ * wins). Returns 0, or -1 with err filled when the thread cannot be started. */
+int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path, const char *key,
+                   char *err);
+
+int mnpd_job_busy(const t_mnpd_job *j);
+
+/* Joins a running worker (a model load cannot be interrupted; it ends on its own), drops any
+ * result and frees the slot. NULL is a no-op. */
+void mnpd_job_free(t_mnpd_job *j);
+
+/*=== settings and parameter messages ========================================================*/
+
+typedef struct {
+    mn_sampler s_sampler;  /* what the core sampler uses */
+    double s_bpm;          /* quarter notes per minute; a beat is a quarter note */
+    double s_legato;       /* [melodynet~]: part of a note's duration its gate is on, (0, 1] */
+} t_mnpd_settings;
+
+void mnpd_settings_default(t_mnpd_settings *st);
+
+/* Handles temperature, topk, topp, scale, range, rest, bpm, velocity, accent (and legato when
+ * with_legato). Returns 1 when the settings changed, -1 after reporting a bad message with
+ * pd_error (st is then unchanged). */
+int mnpd_settings_message(void *x, const char *cls, t_mnpd_settings *st, int with_legato,
+                          t_symbol *s, int argc, t_atom *argv);
+
+/* Milliseconds of a duration in ticks at bpm. */
+double mnpd_ticks_ms(int dur_ticks, double bpm);
+
+/* Parses a list of MIDI pitches (0..127 integers; `seed` lists use the same rule) into out.
+ * Returns the count, or -1 after reporting the first bad atom. */
+int mnpd_parse_pitches(void *x, const char *cls, int argc, const t_atom *argv, int *out);
+
+/* Parses `listen p [dur_beats]` into an event of dur_beats quarter notes (default 1).
+ * Returns 0 or -1 after reporting. */
+int mnpd_parse_listen(void *x, const char *cls, int argc, const t_atom *argv, mn_event *e);
+
+/* Parses a non-negative integer seed for `randomseed` / `-seed`. Returns 0 or -1. */
+int mnpd_parse_seed(void *x, const char *cls, const char *what, const t_atom *a, uint64_t *seed);
+
+/*=== notes and history ======================================================================*/
+
+/* Sends a note as `pitch velocity duration_ms`. A rest comes out with velocity 0 and the
+ * previous note's pitch (so [makenote] stays silent and [mtof] holds), last_pitch if none. */
+void mnpd_outlet_note(t_outlet *o, const mn_event *e, int last_pitch, double bpm);
+
+typedef struct {
+    mn_event *h_ev;   /* [MNPD_HIST], a ring of the most recent notes */
+    int h_head;       /* index of the oldest note */
+    int h_n;          /* notes held, 0..MNPD_HIST */
+    long h_total;     /* notes generated since the last reset or prime */
+} t_mnpd_hist;
+
+void mnpd_hist_init(t_mnpd_hist *h);   /* allocates the ring (getbytes) */
+void mnpd_hist_free(t_mnpd_hist *h);
+void mnpd_hist_clear(t_mnpd_hist *h);
+void mnpd_hist_push(t_mnpd_hist *h, const mn_event *e); /* never allocates */
+
+/* Writes the history as a MIDI file (relative names against the canvas's folder). Reports on
+ * the info outlet (`wrote <path> <n>`) or with pd_error. */
+void mnpd_hist_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info,
+                     const t_mnpd_hist *h, double bpm, t_symbol *file);
+
+/*=== status and info ========================================================================*/
+
+/* Sends `sel word word ...` on outlet o: text is split at spaces, numbers become floats. */
+void mnpd_status(t_outlet *o, const char *sel, const char *text);
+
+/* Reports an error: pd_error(x, "cls: text") and `error text` on the info outlet. */
+void mnpd_error(void *x, const char *cls, t_outlet *info, const char *text);
+
+/* Posts and sends the model, settings and counters as `info key value...` messages. */
+void mnpd_info(const char *cls, t_outlet *o, const mn_model *m, const char *path,
+               const t_mnpd_settings *st, uint64_t seed, long notes);
+
+/* One `info` line, posted and sent: info key followed by fmt's words. */
+void mnpd_info_line(const char *cls, t_outlet *o, const char *key, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+#endif
