@@ -6,8 +6,9 @@
  * ticks-per-quarter division. Format 2 (independent sequences with their own timelines) is
  * refused, since its tracks do not share one time line; SMPTE divisions are refused too.
  * Unknown chunk types are skipped, as are extra bytes of a longer MThd and data after the
- * declared tracks. Sysex and key signatures are skipped; tempo, time signatures and track names
- * are read from every track whatever the selection.
+ * declared tracks; a format 0 file with several tracks is read like format 1. Sysex and key
+ * signatures are skipped; tempo, time signatures and track names are read from every track
+ * whatever the selection. Asking for a track the file does not have is MN_ERR_ARG.
  *
  * Notes. Within a track, a note-on opens (channel, pitch); a note-off or a note-on of velocity 0
  * closes it; a note-off with nothing open is ignored; a note-on of a pitch already open on that

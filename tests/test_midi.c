@@ -639,6 +639,10 @@ static void test_hostile_fixtures(void **state)
     assert_int_equal(mn_midi_read_file("/tmp", NULL, &m, err), MN_ERR_IO);
     assert_int_equal(mn_midi_read_memory(NULL, 10, "x", NULL, &m, err), MN_ERR_ARG);
     assert_int_equal(mn_midi_read_memory(NULL, 0, "x", NULL, &m, err), MN_ERR_FORMAT);
+    /* the message buffer is optional */
+    static const uint8_t smpte[] = {'M', 'T', 'h', 'd', 0, 0, 0, 6, 0, 0, 0, 1, 0xE7, 0x28};
+    assert_int_equal(mn_midi_read_memory(smpte, sizeof smpte, NULL, NULL, &m, NULL), MN_ERR_FORMAT);
+    assert_int_equal(mn_midi_read_memory(smpte, sizeof smpte, "x", NULL, NULL, err), MN_ERR_ARG);
 }
 
 /* A file using most features, for the sweeps. */
