@@ -21,7 +21,7 @@ void *mn_calloc(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size) return NULL;
     void *p = mn_malloc(count * size);
-    if (p) memset(p, 0, count * size ? count * size : 1);
+    if (p) memset(p, 0, count * size);
     return p;
 }
 

@@ -87,10 +87,15 @@ int mn_cmd_info(int argc, char **argv)
         printf("durations    %d tokens, in beats:", c->dur.n);
         for (int i = 0; i < c->dur.n; i++) printf(" %g", (double)c->dur.ticks[i] / MN_TPQ);
         printf("\n");
+        /* the architecture keys were shown above */
+        static const char *shown[] = {"format", "version", "n_layers", "n_hidden", "n_embed",
+                                      "n_pos", "ticks_per_quarter", "durations"};
         for (size_t i = 0; i < mn_model_meta_count(m); i++) {
             const char *k, *v;
             mn_model_meta_at(m, i, &k, &v);
-            printf("%-12s %s\n", k, v);
+            int skip = 0;
+            for (size_t j = 0; j < sizeof shown / sizeof *shown; j++) skip |= !strcmp(k, shown[j]);
+            if (!skip) printf("%-12s %s\n", k, v);
         }
     }
     mn_model_free(m);

@@ -52,8 +52,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
         if (!strcmp(argv[1], verbs[i].name)) return verbs[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "melodynet: unknown verb '%s'\n", argv[1]);
-    usage(stderr);
+    fprintf(stderr, "melodynet: unknown verb '%s' (melodynet --help lists the verbs)\n", argv[1]);
     return 2;
 }
 

@@ -1,0 +1,26 @@
+#!/bin/sh
+# run-checks.sh BUILD CLI TEST_BIN... [--no-pd] - runs the cmocka unit tests, the CLI tests and
+# (unless --no-pd) the Pd patch tests; prints each suite's summary and exits non-zero if any
+# failed.
+build=$1; cli=$2; shift 2
+pd=1
+fail=0
+for t in "$@"; do
+    case "$t" in --no-pd) pd=0; continue ;; esac
+    echo "== $(basename "$t")"
+    if ! "$t"; then
+        echo "FAILED: $t"
+        fail=1
+    fi
+done
+echo "== CLI tests"
+if ! MN_CLI="$cli" tests/cli/run.sh; then fail=1; fi
+if [ $pd -eq 1 ] && [ -x tests/pd/run.sh ]; then
+    echo "== Pd patch tests"
+    if ! tests/pd/run.sh; then fail=1; fi
+fi
+if [ $fail -ne 0 ]; then
+    echo "make check: FAILED"
+    exit 1
+fi
+echo "make check: all passed"
