@@ -11,11 +11,9 @@ usage: /usr/bin/python3 tools/torch_train.py --train LIST... --valid LIST... -o 
 """
 import argparse
 import datetime
-import json
 import math
 import os
 import random
-import struct
 import sys
 import time
 
@@ -23,6 +21,9 @@ import mido
 import numpy as np
 import torch
 import torch.nn as nn
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+from torch_model import MelodyNet, save_mnet  # noqa: E402  (the reference network and writer)
 
 TPQ = 24
 REST = 128
@@ -138,71 +139,6 @@ def dur_index(table, d):
         if x < bd - 1e-12:
             best, bd = i, x
     return best
-
-
-# ----------------------------------------------------------------- model ----
-
-class MelodyNet(nn.Module):
-    """Embeddings -> L LSTM layers -> pitch head; duration head on [h | pitch embedding]."""
-
-    def __init__(self, L, H, E, n_pos, n_dur):
-        super().__init__()
-        self.L, self.H, self.E, self.n_pos, self.n_dur = L, H, E, n_pos, n_dur
-        self.emb_pitch = nn.Embedding(N_PITCH + 1, E)
-        self.emb_dur = nn.Embedding(n_dur + 1, E)
-        self.emb_pos = nn.Embedding(n_pos, E) if n_pos > 0 else None
-        self.lstm = nn.LSTM((3 if n_pos > 0 else 2) * E, H, L, batch_first=True)
-        self.head_pitch = nn.Linear(H, N_PITCH)
-        self.head_dur = nn.Linear(H + E, n_dur)
-
-    def forward(self, p_in, d_in, pos_in, state=None):
-        x = [self.emb_pitch(p_in), self.emb_dur(d_in)]
-        if self.emb_pos is not None:
-            x.append(self.emb_pos(pos_in.clamp(max=self.n_pos - 1)))
-        h, state = self.lstm(torch.cat(x, -1), state)
-        return h, state
-
-    def pitch_logits(self, h):
-        return self.head_pitch(h)
-
-    def dur_logits(self, h, pitch):
-        return self.head_dur(torch.cat([h, self.emb_pitch(pitch)], -1))
-
-    def tensors(self):
-        """(name, array) in the canonical order of core/model.h."""
-        out = [("emb.pitch", self.emb_pitch.weight), ("emb.dur", self.emb_dur.weight)]
-        if self.emb_pos is not None:
-            out.append(("emb.pos", self.emb_pos.weight))
-        for l in range(self.L):
-            for a, b in (("w_ih", "weight_ih"), ("w_hh", "weight_hh"), ("b_ih", "bias_ih"), ("b_hh", "bias_hh")):
-                out.append((f"lstm.{l}.{a}", getattr(self.lstm, f"{b}_l{l}")))
-        out += [("head.pitch.w", self.head_pitch.weight), ("head.pitch.b", self.head_pitch.bias),
-                ("head.dur.w", self.head_dur.weight), ("head.dur.b", self.head_dur.bias)]
-        return [(n, t.detach().float().cpu().numpy().astype('<f4')) for n, t in out]
-
-
-def save_mnet(model, path, durations, meta):
-    """Writes the safetensors layout of core/model.h: data section 64-byte aligned."""
-    header = {"__metadata__": dict({
-        "format": "melodynet", "version": "1", "n_layers": str(model.L), "n_hidden": str(model.H),
-        "n_embed": str(model.E), "n_pos": str(model.n_pos), "ticks_per_quarter": str(TPQ),
-        "durations": ",".join(str(d) for d in durations)}, **{k: str(v) for k, v in meta.items()})}
-    off = 0
-    blobs = []
-    for name, arr in model.tensors():
-        b = arr.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(arr.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    hj = json.dumps(header, separators=(",", ":")).encode()
-    hj += b" " * ((-(8 + len(hj))) % 64)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(hj)))
-        f.write(hj)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
 
 
 # ------------------------------------------------------------- training ----
@@ -373,7 +309,8 @@ def main():
                     "valid_bits_total": f"{tot:.4f}"}
             if a.license:
                 meta["license"] = a.license
-            save_mnet(model, a.output, table, meta)
+            save_mnet(model, a.output + ".tmp", table, meta)
+            os.replace(a.output + ".tmp", a.output)
             print(f"wrote {a.output} (epoch {epoch})", file=sys.stderr)
     print(f"done in {(time.time() - t0) / 60:.1f} min", file=sys.stderr)
 
