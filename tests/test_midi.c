@@ -645,6 +645,51 @@ static void test_hostile_fixtures(void **state)
     assert_int_equal(mn_midi_read_memory(smpte, sizeof smpte, "x", NULL, NULL, err), MN_ERR_ARG);
 }
 
+/* The limits of midi.h: file size (checked before reading) and notes kept. */
+static void test_limits(void **state)
+{
+    (void)state;
+    char path[64], err[MN_ERR_LEN];
+    mn_melody m;
+    mn_test_tmpfile(path, sizeof path, ".mid");
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), (off_t)MN_MIDI_MAX_FILE_BYTES + 1), 0); /* sparse */
+    fclose(f);
+    assert_int_equal(mn_midi_read_file(path, NULL, &m, err), MN_ERR_LIMIT);
+    assert_non_null(strstr(err, path));
+    unlink(path);
+
+    /* MN_MIDI_MAX_NOTES + 1 note-ons in running status: 3 bytes each */
+    size_t n_notes = (size_t)MN_MIDI_MAX_NOTES + 1, body = 4 + 3 * (n_notes - 1) + 4;
+    size_t len = 14 + 8 + body;
+    uint8_t *b = malloc(len);
+    assert_non_null(b);
+    memcpy(b, "MThd\0\0\0\6\0\0\0\1\x01\xE0MTrk", 18);
+    for (int i = 0; i < 4; i++) b[18 + i] = (uint8_t)(body >> (24 - 8 * i));
+    uint8_t *p = b + 22;
+    memcpy(p, "\0\x90\x3C\x40", 4);
+    p += 4;
+    for (size_t i = 1; i < n_notes; i++) {
+        p[0] = 1;
+        p[1] = (uint8_t)(i % 128);
+        p[2] = 0x40;
+        p += 3;
+    }
+    memcpy(p, "\0\xFF\x2F\0", 4);
+    assert_int_equal((size_t)(p + 4 - b), len);
+    assert_int_equal(mn_midi_read_memory(b, len, "big.mid", NULL, &m, err), MN_ERR_LIMIT);
+    assert_non_null(strstr(err, "notes"));
+    assert_null(m.ev);
+    /* one note fewer is fine: the highest-note line of a rising and falling run */
+    memcpy(b + len - 7, "\0\xFF\x2F\0", 4);
+    for (int i = 0; i < 4; i++) b[18 + i] = (uint8_t)((body - 3) >> (24 - 8 * i));
+    assert_int_equal(mn_midi_read_memory(b, len - 3, "big.mid", NULL, &m, err), MN_OK);
+    assert_true(m.n > 0);
+    mn_melody_free(&m);
+    free(b);
+}
+
 /* A file using most features, for the sweeps. */
 static void build_rich(smf *s)
 {
@@ -994,6 +1039,7 @@ int main(void)
         cmocka_unit_test(test_hostile_headers),
         cmocka_unit_test(test_hostile_events),
         cmocka_unit_test(test_hostile_fixtures),
+        cmocka_unit_test(test_limits),
         cmocka_unit_test(test_truncation_and_mutation_sweep),
         cmocka_unit_test(test_fixture_reel_pickup),
         cmocka_unit_test(test_fixture_jig_68),
