@@ -1,0 +1,498 @@
+/* cmd_train.c - `melodynet train`: loads the corpora, runs the trainer epoch by epoch with a
+ * progress bar, validates after each epoch, keeps the best model (MODEL, with its CSV log and
+ * learning curve beside it), stops early, and checkpoints so that an interrupted run resumes
+ * exactly. Messages and progress go to stderr; the final figures to stdout. */
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "cli.h"
+#include "data.h"
+#include "model.h"
+#include "svg.h"
+#include "train.h"
+
+#define CKPT_EVERY_S 300.0 /* checkpoint within an epoch at least this often */
+
+static void help(FILE *f)
+{
+    fprintf(f,
+        "usage: melodynet train DATA... -o MODEL [options]\n\n"
+        "Trains a model on MIDI files. DATA are MIDI files, folders (searched recursively) or\n"
+        "list files (.txt, one path per line relative to the list). Every tune is used in each\n"
+        "transposition of -6..+5 semitones that stays in MIDI range, shuffled anew each epoch.\n"
+        "After each epoch the model is scored on --valid (bits/event) and MODEL is rewritten\n"
+        "when it improves; MODEL.csv logs the run and MODEL.svg draws the learning curve.\n"
+        "Ctrl-C saves a checkpoint and stops; --resume continues exactly where it stopped.\n\n"
+        "  -o, --output MODEL     model file to write (required)\n"
+        "  --valid DATA...        validation files, folders or lists (without: keep the last)\n"
+        "  --layers L             LSTM layers (default 2)\n"
+        "  --hidden H             hidden size (default 256)\n"
+        "  --embed E              embedding size (default 64)\n"
+        "  --pos N                metric position classes, 0 = no position input (default 192)\n"
+        "  --max-durations N      entries of the duration table (default 32)\n"
+        "  --epochs N             epochs (default 10)\n"
+        "  --batch B              streams per step (default 32)\n"
+        "  --seq T                events per window of truncated BPTT (default 64)\n"
+        "  --lr F                 peak learning rate (default 0.002)\n"
+        "  --lr-decay F           learning-rate factor per epoch (default 0.7)\n"
+        "  --warmup STEPS         linear warm-up steps (default 200)\n"
+        "  --weight-decay F       AdamW weight decay on weight matrices (default 0.01)\n"
+        "  --clip F               gradient-norm clip, 0 = off (default 1)\n"
+        "  --dropout F            dropout between LSTM layers (default 0)\n"
+        "  --no-augment           train in the original keys only\n"
+        "  --seed S               seed of initialisation, shuffles and dropout (default 1)\n"
+        "  --threads N            OpenBLAS threads (default 1; results depend on it)\n"
+        "  --patience N           stop after N epochs without improvement (default 3, 0 = off)\n"
+        "  --checkpoint FILE      checkpoint file (default MODEL.ckpt)\n"
+        "  --resume FILE          continue the run saved in FILE (its settings are used)\n"
+        "  --license TEXT         license of the training data, stored in the model\n"
+        "  --track N, --channel N which track (0-based) / channel (1-16) of each file to read\n"
+        "  --bench-steps N        only measure: run N steps, print tokens/s, write nothing\n");
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void fmt_duration(char *buf, size_t n, double s)
+{
+    if (!isfinite(s) || s < 0) s = 0;
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(buf, n, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else snprintf(buf, n, "%ldm%02lds", t / 60, t % 60);
+}
+
+/* Joins strings with spaces into a new malloc'd string. */
+static char *join(char **v, int n, const char *prefix)
+{
+    size_t len = strlen(prefix) + 1;
+    for (int i = 0; i < n; i++) len += strlen(v[i]) + 1;
+    char *s = malloc(len);
+    if (!s) return NULL;
+    strcpy(s, prefix);
+    for (int i = 0; i < n; i++) {
+        if (*s) strcat(s, " ");
+        strcat(s, v[i]);
+    }
+    return s;
+}
+
+static int load_corpus(mn_corpus *c, char **args, int n, const mn_midi_options *mo,
+                       const char *what)
+{
+    char err[MN_ERR_LEN];
+    mn_status st = mn_corpus_load(c, (const char *const *)args, (size_t)n, mo, NULL, NULL, err);
+    for (size_t i = 0; i < c->n_skipped && i < 10; i++)
+        fprintf(stderr, "melodynet train: skipped %s: %s\n", c->skipped[i].path,
+                c->skipped[i].reason);
+    if (c->n_skipped > 10)
+        fprintf(stderr, "melodynet train: ... and %zu more skipped files\n", c->n_skipped - 10);
+    if (st) {
+        fprintf(stderr, "melodynet train: %s data: %s\n", what, err);
+        return -1;
+    }
+    fprintf(stderr, "melodynet train: %s data: %zu tunes, %zu events (%zu files skipped)\n", what,
+            c->n, c->n_events, c->n_skipped);
+    return 0;
+}
+
+typedef struct {
+    int tty;
+    double last_draw;
+    int last_decile;
+} progress_bar;
+
+static void progress_draw(progress_bar *pb, int epoch, int epochs, uint64_t done, uint64_t total,
+                          double eta_s, double tok_s, double loss_nats)
+{
+    double frac = total ? (double)done / (double)total : 1.0;
+    char eta[32];
+    fmt_duration(eta, sizeof eta, eta_s);
+    if (pb->tty) {
+        double t = now_s();
+        if (t - pb->last_draw < 0.25 && done < total) return;
+        pb->last_draw = t;
+        char bar[31];
+        int fill = (int)(frac * 30);
+        for (int i = 0; i < 30; i++) bar[i] = i < fill ? '#' : '.';
+        bar[30] = 0;
+        fprintf(stderr, "\repoch %d/%d [%s] %5.1f%%  ETA %s  %.0f tok/s  loss %.3f bits ", epoch,
+                epochs, bar, 100 * frac, eta, tok_s, loss_nats / M_LN2);
+        if (done >= total) fputc('\n', stderr);
+    } else {
+        int dec = (int)(frac * 10);
+        if (dec <= pb->last_decile) return;
+        pb->last_decile = dec;
+        fprintf(stderr, "epoch %d/%d %5.1f%%  ETA %s  %.0f tok/s  loss %.3f bits\n", epoch,
+                epochs, 100 * frac, eta, tok_s, loss_nats / M_LN2);
+    }
+}
+
+static void iso_date(char *buf, size_t n)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+typedef struct {
+    const char *model;
+    char *train_data, *valid_data, *command;
+    const char *license;
+} run_info;
+
+static int save_model(mn_trainer *t, const run_info *ri, double bp, double bd, int have_valid)
+{
+    char date[32], epochs[32], sp[32], sd[32], st_[32], params[32];
+    iso_date(date, sizeof date);
+    snprintf(epochs, sizeof epochs, "%d", mn_trainer_progress(t)->epoch);
+    snprintf(sp, sizeof sp, "%.4f", bp);
+    snprintf(sd, sizeof sd, "%.4f", bd);
+    snprintf(st_, sizeof st_, "%.4f", bp + bd);
+    snprintf(params, sizeof params, "%zu", mn_trainer_n_params(t));
+    const char *meta[10][2] = {{"train_data", ri->train_data},
+                               {"train_command", ri->command},
+                               {"train_date", date},
+                               {"epochs", epochs},
+                               {"params", params},
+                               {"license", ri->license ? ri->license : "unspecified"},
+                               {"valid_data", ri->valid_data ? ri->valid_data : ""},
+                               {"valid_bits_pitch", sp},
+                               {"valid_bits_duration", sd},
+                               {"valid_bits_total", st_}};
+    size_t n_meta = have_valid ? 10 : 6;
+    char err[MN_ERR_LEN];
+    if (mn_trainer_export(t, ri->model, meta, n_meta, err)) {
+        fprintf(stderr, "melodynet train: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static int save_checkpoint(mn_trainer *t, const char *path)
+{
+    char err[MN_ERR_LEN];
+    if (mn_trainer_checkpoint_save(t, path, err)) {
+        fprintf(stderr, "melodynet train: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void csv_row(FILE *csv, double epoch, const mn_train_progress *p, double train_loss,
+                    const double *valid, float lr, double tok_s)
+{
+    if (!csv) return;
+    fprintf(csv, "%.4f,%llu,%.5f,", epoch, (unsigned long long)p->step, train_loss);
+    if (valid) fprintf(csv, "%.5f,%.5f,%.5f,", valid[0], valid[1], valid[0] + valid[1]);
+    else fprintf(csv, ",,,");
+    fprintf(csv, "%.6g,%.1f,%.1f\n", lr, tok_s, p->elapsed_s);
+    fflush(csv);
+}
+
+int mn_cmd_train(int argc, char **argv)
+{
+    const char *V = "train";
+    mn_train_config cfg;
+    mn_train_config_default(&cfg);
+    char **data = calloc((size_t)argc + 1, sizeof *data), **valid = calloc((size_t)argc + 1,
+                                                                           sizeof *valid);
+    int n_data = 0, n_valid = 0, rc = 1;
+    const char *opt = "";
+    const char *out = NULL, *resume = NULL, *ckpt_arg = NULL, *license = NULL;
+    long epochs = 10, patience = 3, threads = 1, bench = 0, v;
+    double f;
+    mn_midi_options mo;
+    mn_midi_options_default(&mo);
+    if (!data || !valid) return 1;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
+        opt = a;
+#define INT_OPT(name, lo, hi, dst) \
+        if (!strcmp(a, name)) { \
+            if (mn_cli_int(V, name, next, lo, hi, &v)) goto usage; \
+            dst = v; i++; continue; \
+        }
+#define FLT_OPT(name, lo, hi, dst) \
+        if (!strcmp(a, name)) { \
+            if (mn_cli_float(V, name, next, lo, hi, &f)) goto usage; \
+            dst = (float)f; i++; continue; \
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            help(stdout);
+            rc = 0;
+            goto done;
+        }
+        if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            if (!next) goto missing;
+            out = next, i++;
+            continue;
+        }
+        if (!strcmp(a, "--valid")) {
+            while (i + 1 < argc && argv[i + 1][0] != '-') valid[n_valid++] = argv[++i];
+            if (!n_valid) goto missing;
+            continue;
+        }
+        if (!strcmp(a, "--resume") || !strcmp(a, "--checkpoint") || !strcmp(a, "--license")) {
+            if (!next) goto missing;
+            if (a[2] == 'r') resume = next;
+            else if (a[2] == 'c') ckpt_arg = next;
+            else license = next;
+            i++;
+            continue;
+        }
+        if (!strcmp(a, "--no-augment")) {
+            cfg.augment = 0;
+            continue;
+        }
+        INT_OPT("--layers", 1, MN_MAX_LAYERS, cfg.model.n_layers)
+        INT_OPT("--hidden", 1, MN_MAX_HIDDEN, cfg.model.n_hidden)
+        INT_OPT("--embed", 1, MN_MAX_EMBED, cfg.model.n_embed)
+        INT_OPT("--pos", 0, MN_MAX_POS, cfg.model.n_pos)
+        INT_OPT("--max-durations", 1, MN_MAX_DUR, cfg.max_durations)
+        INT_OPT("--epochs", 0, 100000, epochs)
+        INT_OPT("--batch", 1, MN_TRAIN_MAX_BATCH, cfg.batch)
+        INT_OPT("--seq", 1, MN_TRAIN_MAX_SEQ, cfg.seq)
+        INT_OPT("--warmup", 0, 100000000, cfg.warmup)
+        INT_OPT("--threads", 1, 256, threads)
+        INT_OPT("--patience", 0, 100000, patience)
+        INT_OPT("--bench-steps", 1, 100000000, bench)
+        INT_OPT("--track", 0, 1023, mo.track)
+        FLT_OPT("--lr", 1e-7, 1.0, cfg.lr)
+        FLT_OPT("--lr-decay", 1e-3, 1.0, cfg.lr_decay)
+        FLT_OPT("--weight-decay", 0, 0.99, cfg.weight_decay)
+        FLT_OPT("--clip", 0, 1e6, cfg.clip)
+        FLT_OPT("--dropout", 0, 0.9, cfg.dropout)
+        if (!strcmp(a, "--channel")) {
+            if (mn_cli_int(V, a, next, 1, 16, &v)) goto usage;
+            mo.channel = (int)v - 1, i++;
+            continue;
+        }
+        if (!strcmp(a, "--seed")) {
+            char *end;
+            unsigned long long s = next ? strtoull(next, &end, 10) : 0;
+            if (!next || !*next || *end) {
+                fprintf(stderr, "melodynet train: --seed expects a non-negative integer\n");
+                goto usage;
+            }
+            cfg.seed = s, i++;
+            continue;
+        }
+#undef INT_OPT
+#undef FLT_OPT
+        if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "melodynet train: unknown option '%s'\n", a);
+            goto usage;
+        }
+        data[n_data++] = argv[i];
+    }
+    if (!n_data) {
+        fprintf(stderr, "melodynet train: no training data given\n");
+        goto usage;
+    }
+    if (!out && !bench) {
+        fprintf(stderr, "melodynet train: -o MODEL is required\n");
+        goto usage;
+    }
+
+    openblas_set_num_threads((int)threads);
+    char err[MN_ERR_LEN];
+    if (resume) {
+        if (mn_train_checkpoint_config(resume, &cfg, err)) {
+            fprintf(stderr, "melodynet train: %s\n", err);
+            goto done;
+        }
+        fprintf(stderr, "melodynet train: resuming %s with its settings\n", resume);
+    }
+
+    mn_corpus tc, vc;
+    memset(&tc, 0, sizeof tc);
+    memset(&vc, 0, sizeof vc);
+    mn_trainer *t = NULL;
+    FILE *csv = NULL;
+    char *ckpt = NULL, *csv_path = NULL, *svg_path = NULL;
+    run_info ri = {out, join(data, n_data, ""), n_valid ? join(valid, n_valid, "") : NULL,
+                   join(argv, argc, "melodynet"), license};
+    if (load_corpus(&tc, data, n_data, &mo, "training")) goto cleanup;
+    if (n_valid && load_corpus(&vc, valid, n_valid, &mo, "validation")) goto cleanup;
+    if (mn_trainer_new(&cfg, tc.mels, tc.n, &t, err)) {
+        fprintf(stderr, "melodynet train: %s\n", err);
+        goto cleanup;
+    }
+    if (resume && mn_trainer_checkpoint_load(t, resume, err)) {
+        fprintf(stderr, "melodynet train: %s\n", err);
+        goto cleanup;
+    }
+    mn_corpus_free(&tc); /* the trainer holds its own tokens */
+
+    const mn_train_config *c = mn_trainer_config(t);
+    const mn_model_config *mc = &c->model;
+    mn_train_progress *prog = mn_trainer_progress(t);
+    uint64_t spe = mn_trainer_steps_per_epoch(t), tb = (uint64_t)c->batch * c->seq;
+    fprintf(stderr,
+            "melodynet train: L=%d H=%d E=%d pos=%d durations=%d, %zu parameters; batch %d x %d, "
+            "%llu events (%llu steps) per epoch, %ld thread%s\n",
+            mc->n_layers, mc->n_hidden, mc->n_embed, mc->n_pos, mc->dur.n, mn_trainer_n_params(t),
+            c->batch, c->seq, (unsigned long long)mn_trainer_epoch_events(t),
+            (unsigned long long)spe, threads, threads == 1 ? "" : "s");
+
+    if (bench) {
+        double loss;
+        mn_trainer_step(t, &loss); /* warm caches and OpenBLAS buffers */
+        double t0 = now_s();
+        for (long i = 0; i < bench; i++) mn_trainer_step(t, &loss);
+        double dt = now_s() - t0;
+        printf("train: %ld steps of %llu events in %.3f s: %.0f tokens/s (loss %.4f nats)\n",
+               bench, (unsigned long long)tb, dt, (double)bench * (double)tb / dt, loss);
+        rc = 0;
+        goto cleanup;
+    }
+
+    size_t ol = strlen(out);
+    ckpt = ckpt_arg ? strdup(ckpt_arg) : malloc(ol + 8);
+    csv_path = malloc(ol + 8), svg_path = malloc(ol + 8);
+    if (!ckpt || !csv_path || !svg_path || !ri.train_data || !ri.command) goto cleanup;
+    if (!ckpt_arg) snprintf(ckpt, ol + 8, "%s.ckpt", out);
+    snprintf(csv_path, ol + 8, "%s.csv", out);
+    snprintf(svg_path, ol + 8, "%s.svg", out);
+    csv = fopen(csv_path, resume ? "a" : "w");
+    if (!csv) {
+        fprintf(stderr, "melodynet train: %s: cannot write\n", csv_path);
+        goto cleanup;
+    }
+    if (!resume)
+        fprintf(csv, "epoch,step,train_loss,valid_bits_pitch,valid_bits_duration,"
+                     "valid_bits_total,lr,tokens_per_s,elapsed_s\n");
+    if (!n_valid)
+        fprintf(stderr, "melodynet train: no --valid data: %s will hold the last epoch's model\n",
+                out);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+
+    progress_bar pb = {isatty(2), 0, -1};
+    double run_start = now_s(), elapsed0 = prog->elapsed_s, last_ckpt = run_start;
+    uint64_t run_steps = 0;
+    rc = 0;
+    while (prog->epoch < epochs && !interrupted) {
+        uint64_t end = (uint64_t)(prog->epoch + 1) * spe, start = (uint64_t)prog->epoch * spe;
+        double loss_sum = 0, ema = prog->last_loss;
+        uint64_t loss_n = 0, log_every = spe >= 10 ? spe / 10 : 1;
+        pb.last_decile = (int)((prog->step - start) * 10 / spe);
+        while (prog->step < end && !interrupted) {
+            float lr = mn_trainer_lr(t);
+            double loss;
+            mn_trainer_step(t, &loss);
+            run_steps++;
+            ema = run_steps == 1 && ema == 0 ? loss : 0.98 * ema + 0.02 * loss;
+            prog->last_loss = ema;
+            loss_sum += loss, loss_n++;
+            double tnow = now_s();
+            prog->elapsed_s = elapsed0 + (tnow - run_start);
+            double tok_s = (double)(run_steps * tb) / (tnow - run_start);
+            uint64_t done = prog->step - start;
+            double eta = (double)(end - prog->step) * tb / tok_s;
+            progress_draw(&pb, prog->epoch + 1, (int)epochs, done, spe, eta, tok_s, ema);
+            if (done % log_every == 0 && prog->step < end) {
+                csv_row(csv, (double)prog->step / (double)spe, prog, loss_sum / (double)loss_n,
+                        NULL, lr, tok_s);
+                loss_sum = 0, loss_n = 0;
+            }
+            if (tnow - last_ckpt > CKPT_EVERY_S) {
+                save_checkpoint(t, ckpt);
+                last_ckpt = tnow;
+            }
+        }
+        if (interrupted) break;
+        double tok_s = (double)(run_steps * tb) / (now_s() - run_start);
+        prog->epoch++;
+        double vb[2] = {0, 0};
+        int improved = 1;
+        if (n_valid) {
+            size_t ne;
+            if (mn_trainer_evaluate(t, vc.mels, vc.n, &vb[0], &vb[1], &ne, err)) {
+                fprintf(stderr, "melodynet train: validation: %s\n", err);
+                rc = 1;
+                break;
+            }
+            double total = vb[0] + vb[1];
+            improved = prog->best_valid == 0 || total < prog->best_valid;
+            fprintf(stderr, "epoch %d: valid bits/event pitch %.4f  duration %.4f  total %.4f%s\n",
+                    prog->epoch, vb[0], vb[1], total, improved ? "  (best)" : "");
+            if (improved) prog->best_valid = total, prog->bad_epochs = 0;
+            else prog->bad_epochs++;
+        }
+        csv_row(csv, prog->epoch, prog, loss_n ? loss_sum / (double)loss_n : prog->last_loss,
+                n_valid ? vb : NULL, mn_trainer_lr(t), tok_s);
+        if (mn_svg_learning_curve(csv_path, svg_path, err))
+            fprintf(stderr, "melodynet train: learning curve: %s\n", err);
+        if (improved && save_model(t, &ri, vb[0], vb[1], n_valid > 0)) {
+            rc = 1;
+            break;
+        }
+        if (save_checkpoint(t, ckpt)) {
+            rc = 1;
+            break;
+        }
+        last_ckpt = now_s();
+        if (n_valid && patience > 0 && prog->bad_epochs >= patience) {
+            fprintf(stderr, "melodynet train: no improvement for %d epochs, stopping\n",
+                    prog->bad_epochs);
+            break;
+        }
+    }
+    if (interrupted) {
+        if (pb.tty) fputc('\n', stderr);
+        if (save_checkpoint(t, ckpt) == 0)
+            fprintf(stderr, "melodynet train: interrupted at step %llu; checkpoint saved to %s "
+                    "(continue with --resume %s)\n", (unsigned long long)prog->step, ckpt, ckpt);
+        rc = 1;
+    } else if (rc == 0) {
+        if (n_valid)
+            printf("%s: best valid bits/event %.4f after %d epochs, %llu steps\n", out,
+                   prog->best_valid, prog->epoch, (unsigned long long)prog->step);
+        else
+            printf("%s: %d epochs, %llu steps, train loss %.4f bits/event\n", out, prog->epoch,
+                   (unsigned long long)prog->step, prog->last_loss / M_LN2);
+    }
+cleanup:
+    if (csv) fclose(csv);
+    free(ckpt), free(csv_path), free(svg_path);
+    free(ri.train_data), free(ri.valid_data), free(ri.command);
+    mn_trainer_free(t);
+    mn_corpus_free(&tc);
+    mn_corpus_free(&vc);
+    goto done;
+missing:
+    fprintf(stderr, "melodynet train: %s expects a value\n", opt);
+usage:
+    fprintf(stderr, "see: melodynet train --help\n");
+    rc = 2;
+done:
+    free(data);
+    free(valid);
+    return rc;
+}
