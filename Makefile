@@ -79,7 +79,7 @@ deps:
 
 # unit tests (cmocka), CLI tests and Pd patch tests
 check: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all unit
 	@tools/run-checks.sh $(BUILD) $(CLI) $(TEST_BINS)
 
 # unit and CLI tests under AddressSanitizer and UndefinedBehaviorSanitizer
@@ -113,4 +113,9 @@ golden: all
 model: cli
 	@tools/train-default.sh $(or $(DATA),../shared/data)
 
-.PHONY: cli deps check check-asan cli-tests unit demo bench fuzz golden model
+# remove our build folders too (pd-lib-builder's clean removes the externals and objects)
+clean: clean-tools
+clean-tools:
+	rm -rf build bin
+
+.PHONY: clean-tools cli deps check check-asan cli-tests unit demo bench fuzz golden model
