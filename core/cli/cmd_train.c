@@ -407,7 +407,7 @@ int mn_cmd_train(int argc, char **argv)
             double loss;
             mn_trainer_step(t, &loss);
             run_steps++;
-            ema = run_steps == 1 && ema == 0 ? loss : 0.98 * ema + 0.02 * loss;
+            ema = run_steps == 1 && ema == 0 ? loss : 0.9 * ema + 0.1 * loss;
             prog->last_loss = ema;
             loss_sum += loss, loss_n++;
             double tnow = now_s();
