@@ -1,0 +1,697 @@
+/* melodynet_tilde.c - [melodynet~]: the melody generator timed by the audio clock. A worker
+ * thread runs the network and keeps a look-ahead of notes in a lock-free single-producer /
+ * single-consumer ring; perform pops a note at each onset (internal tempo, or a rising edge on
+ * the signal inlet) and drives a held pitch signal and a gate signal, sample-accurately. Each
+ * played note also leaves the message outlet, from a clock on Pd's thread.
+ *
+ * Parameter changes reach notes not yet played: the worker regenerates its look-ahead. Every
+ * ring item carries an epoch; a change bumps the epoch, perform skips items of older epochs,
+ * and the worker rebuilds the network state from the notes actually played (counted by perform
+ * in the same atomic word as the epoch, so the count is exact) before generating again. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "mnpd.h"
+
+#define TILDE_RING 64       /* ring slots (power of two) */
+#define TILDE_AHEAD 8       /* notes the worker keeps generated ahead of perform */
+#define TILDE_PROD 256      /* produced notes the worker remembers, by sequence number */
+#define TILDE_CTX 64        /* recent events replayed into the network after a change */
+#define TILDE_OUTQ 64       /* played notes waiting for the message outlet */
+#define TILDE_LISTEN 32     /* listened notes waiting for the worker */
+
+enum { CLOCK_AUTO, CLOCK_INTERNAL, CLOCK_EXTERNAL };
+
+static t_class *melodynet_tilde_class;
+static const char *const cls = "melodynet~";
+
+typedef struct {
+    mn_event n_ev;
+    uint32_t n_epoch;
+} t_tildenote;
+
+typedef struct _melodynet_tilde {
+    t_object x_obj;
+    t_float x_f;                  /* scalar of the clock inlet when no signal is connected */
+    t_canvas *x_canvas;
+    t_outlet *x_out_pitch, *x_out_gate, *x_out_note, *x_out_info;
+
+    /* Pd thread and perform (the same thread) */
+    t_mnpd_settings x_st;
+    uint64_t x_seed;
+    mn_model *x_model;            /* registry user; the worker's session holds its own ref */
+    char x_path[MNPD_PATH_LEN];
+    t_mnpd_hist x_hist;
+    int x_last_pitch;
+    t_mnpd_job *x_load, *x_read;
+    t_clock *x_outclock;          /* delivers played notes and asks the worker to refill */
+    t_tildenote x_outq[TILDE_OUTQ];
+    int x_outq_n;
+    int x_clockmode, x_ext_seen, x_running, x_bang;
+    double x_sr;
+    double x_left;                /* samples until the next onset (internal clock) */
+    double x_gate_left;           /* samples the gate stays on */
+    t_sample x_prev_in;           /* last clock input sample, for rising edges */
+    float x_pitch;                /* the held pitch signal */
+    int x_starved;                /* an onset is waiting for a note */
+    long x_underruns;
+
+    /* the ring: worker writes x_wr, perform writes x_rd; both only grow */
+    t_tildenote x_ring[TILDE_RING];
+    atomic_uint x_wr, x_rd;
+    _Atomic uint64_t x_state;     /* epoch << 32 | notes played */
+
+    /* commands to the worker, under x_mutex */
+    pthread_t x_thread;
+    int x_thread_ok;
+    pthread_mutex_t x_mutex;
+    pthread_cond_t x_cond;        /* wakes the worker */
+    pthread_cond_t x_idlecond;    /* the worker went idle (look-ahead full) */
+    int x_quit, x_pending, x_idle;
+    mn_session *x_c_session;      /* a new session to adopt (ownership passes) */
+    mn_sampler x_c_sampler;
+    int x_c_reseed;
+    uint64_t x_c_seed;
+    int x_c_reset;                /* forget the melody (then x_c_prime events, if any) */
+    int x_c_prime_n;
+    mn_event x_c_prime[MNPD_PRIME_MAX];
+    int x_c_listen_n;
+    mn_event x_c_listen[TILDE_LISTEN];
+
+    /* worker only */
+    mn_session *w_session;
+    uint32_t w_epoch;
+    unsigned w_epoch_wr;          /* x_wr when the epoch began */
+    uint32_t w_seq;               /* sequence number of the next produced note */
+    uint32_t w_logged;            /* produced notes below this are in the context */
+    mn_event w_prod[TILDE_PROD];
+    mn_event w_ctx[TILDE_CTX];
+    int w_ctx_head, w_ctx_n;
+} t_melodynet_tilde;
+
+/*=== worker =================================================================================*/
+
+static void tilde_ctx_push(t_melodynet_tilde *x, const mn_event *e)
+{
+    if (x->w_ctx_n < TILDE_CTX) {
+        x->w_ctx[(x->w_ctx_head + x->w_ctx_n++) % TILDE_CTX] = *e;
+    } else {
+        x->w_ctx[x->w_ctx_head] = *e;
+        x->w_ctx_head = (x->w_ctx_head + 1) % TILDE_CTX;
+    }
+}
+
+/* Starts a new epoch and returns the exact number of notes perform has played. */
+static uint32_t tilde_new_epoch(t_melodynet_tilde *x)
+{
+    uint64_t s = atomic_load(&x->x_state), ns;
+    do {
+        ns = ((uint64_t)((uint32_t)(s >> 32) + 1) << 32) | (s & 0xffffffffu);
+    } while (!atomic_compare_exchange_weak(&x->x_state, &s, ns));
+    x->w_epoch = (uint32_t)(ns >> 32);
+    x->w_epoch_wr = atomic_load_explicit(&x->x_wr, memory_order_relaxed);
+    return (uint32_t)s;
+}
+
+/* Applies the commands taken from the Pd thread and regenerates from what was played. */
+static void tilde_apply(t_melodynet_tilde *x, mn_session *session, const mn_sampler *sampler,
+                        int reseed, uint64_t seed, int reset, const mn_event *prime, int n_prime,
+                        const mn_event *listen, int n_listen)
+{
+    uint32_t played = tilde_new_epoch(x);
+    /* what perform played since the last change is part of the melody */
+    if (played - x->w_logged > TILDE_PROD) x->w_logged = played - TILDE_PROD;
+    for (; x->w_logged != played; x->w_logged++)
+        tilde_ctx_push(x, &x->w_prod[x->w_logged % TILDE_PROD]);
+    x->w_seq = played;
+    if (session) {
+        if (x->w_session) *mn_session_rng(session) = *mn_session_rng(x->w_session);
+        mn_session_free(x->w_session);
+        x->w_session = session;
+    }
+    if (!x->w_session) return;
+    if (reseed) mn_session_seed(x->w_session, seed);
+    if (reset) x->w_ctx_head = x->w_ctx_n = 0;
+    for (int i = 0; i < n_prime; i++) tilde_ctx_push(x, &prime[i]);
+    for (int i = 0; i < n_listen; i++) tilde_ctx_push(x, &listen[i]);
+    *mn_session_sampler(x->w_session) = *sampler;
+    mn_session_reset(x->w_session);
+    for (int i = 0; i < x->w_ctx_n; i++)
+        mn_session_feed(x->w_session, &x->w_ctx[(x->w_ctx_head + i) % TILDE_CTX]);
+}
+
+static int tilde_need_note(t_melodynet_tilde *x)
+{
+    if (!x->w_session) return 0;
+    unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_relaxed);
+    unsigned rd = atomic_load_explicit(&x->x_rd, memory_order_acquire);
+    unsigned from = (int)(rd - x->w_epoch_wr) > 0 ? rd : x->w_epoch_wr;
+    return wr - rd < TILDE_RING && wr - from < TILDE_AHEAD;
+}
+
+static void tilde_produce(t_melodynet_tilde *x)
+{
+    mn_event e;
+    mn_session_sample(x->w_session, &e);
+    x->w_prod[x->w_seq++ % TILDE_PROD] = e;
+    unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_relaxed);
+    x->x_ring[wr % TILDE_RING].n_ev = e;
+    x->x_ring[wr % TILDE_RING].n_epoch = x->w_epoch;
+    atomic_store_explicit(&x->x_wr, wr + 1, memory_order_release);
+}
+
+static void *tilde_worker(void *arg)
+{
+    /* core calls only: never the Pd API */
+    t_melodynet_tilde *x = (t_melodynet_tilde *)arg;
+    mn_event pbuf[MNPD_PRIME_MAX + TILDE_LISTEN];
+    pthread_mutex_lock(&x->x_mutex);
+    while (!x->x_quit) {
+        if (x->x_pending) {
+            mn_session *session = x->x_c_session;
+            mn_sampler sampler = x->x_c_sampler;
+            int reseed = x->x_c_reseed, reset = x->x_c_reset;
+            uint64_t seed = x->x_c_seed;
+            int np = x->x_c_prime_n, nl = x->x_c_listen_n;
+            memcpy(pbuf, x->x_c_prime, sizeof(mn_event) * (size_t)np);
+            memcpy(pbuf + MNPD_PRIME_MAX, x->x_c_listen, sizeof(mn_event) * (size_t)nl);
+            x->x_c_session = NULL;
+            x->x_c_reseed = x->x_c_reset = x->x_c_prime_n = x->x_c_listen_n = 0;
+            x->x_pending = 0;
+            pthread_mutex_unlock(&x->x_mutex);
+            tilde_apply(x, session, &sampler, reseed, seed, reset, pbuf, np,
+                        pbuf + MNPD_PRIME_MAX, nl);
+            pthread_mutex_lock(&x->x_mutex);
+            continue;
+        }
+        if (tilde_need_note(x)) {
+            pthread_mutex_unlock(&x->x_mutex);
+            tilde_produce(x);
+            pthread_mutex_lock(&x->x_mutex);
+            continue;
+        }
+        x->x_idle = 1;
+        pthread_cond_broadcast(&x->x_idlecond);
+        pthread_cond_wait(&x->x_cond, &x->x_mutex);
+    }
+    pthread_mutex_unlock(&x->x_mutex);
+    mn_session_free(x->w_session);
+    x->w_session = NULL;
+    return NULL;
+}
+
+/* Pd thread: sends the current settings (and whatever the caller filled in under the lock). */
+static void tilde_wake(t_melodynet_tilde *x, int command)
+{
+    if (command) {
+        x->x_c_sampler = x->x_st.s_sampler;
+        x->x_pending = 1;
+    }
+    x->x_idle = 0;
+    pthread_cond_signal(&x->x_cond);
+}
+
+/* Waits (on Pd's thread, at DSP start only) until the look-ahead is full, so that playing
+ * starts without underruns; gives up after a second. */
+static void tilde_wait_idle(t_melodynet_tilde *x)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 1;
+    pthread_mutex_lock(&x->x_mutex);
+    while (!x->x_idle && !x->x_quit)
+        if (pthread_cond_timedwait(&x->x_idlecond, &x->x_mutex, &until) == ETIMEDOUT) break;
+    pthread_mutex_unlock(&x->x_mutex);
+}
+
+/*=== perform ================================================================================*/
+
+/* Pops the next note of the current epoch. No lock, no allocation. */
+static int tilde_pop(t_melodynet_tilde *x, mn_event *e)
+{
+    for (int tries = 0; tries < 2 * TILDE_RING; tries++) {
+        unsigned rd = atomic_load_explicit(&x->x_rd, memory_order_relaxed);
+        unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_acquire);
+        if (rd == wr) return 0;
+        t_tildenote n = x->x_ring[rd % TILDE_RING];
+        uint64_t s = atomic_load(&x->x_state);
+        if (n.n_epoch != (uint32_t)(s >> 32)) {
+            atomic_store_explicit(&x->x_rd, rd + 1, memory_order_release); /* stale: skip */
+            continue;
+        }
+        if (!atomic_compare_exchange_strong(&x->x_state, &s, s + 1)) continue;
+        atomic_store_explicit(&x->x_rd, rd + 1, memory_order_release);
+        *e = n.n_ev;
+        return 1;
+    }
+    return 0;
+}
+
+static void tilde_onset(t_melodynet_tilde *x, int internal)
+{
+    mn_event e;
+    if (!tilde_pop(x, &e)) {
+        if (!x->x_starved) x->x_underruns++;
+        x->x_starved = 1;
+        x->x_gate_left = 0;
+        if (internal) x->x_left = 0; /* retry at the next sample */
+        return;
+    }
+    x->x_starved = 0;
+    double dur = (double)e.dur_ticks / MN_TPQ * 60.0 / x->x_st.s_bpm * x->x_sr;
+    int rest = e.pitch < 0 || e.pitch > 127;
+    if (!rest) x->x_pitch = (float)e.pitch;
+    x->x_gate_left = rest ? 0 : x->x_st.s_legato * dur;
+    if (internal) x->x_left += dur;
+    if (x->x_outq_n < TILDE_OUTQ) {
+        x->x_outq[x->x_outq_n].n_ev = e;
+        x->x_outq[x->x_outq_n++].n_epoch = 0;
+    }
+    clock_delay(x->x_outclock, 0);
+}
+
+static t_int *melodynet_tilde_perform(t_int *w)
+{
+    t_melodynet_tilde *x = (t_melodynet_tilde *)(w[1]);
+    t_sample *in = (t_sample *)(w[2]);
+    t_sample *out_pitch = (t_sample *)(w[3]);
+    t_sample *out_gate = (t_sample *)(w[4]);
+    int n = (int)(w[5]);
+    for (int i = 0; i < n; i++) {
+        t_sample s = in[i]; /* read first: the outputs may share the input's buffer */
+        int edge = x->x_prev_in <= 0 && s > 0;
+        x->x_prev_in = s;
+        if (edge && x->x_clockmode == CLOCK_AUTO) x->x_ext_seen = 1;
+        int external = x->x_clockmode == CLOCK_EXTERNAL
+                       || (x->x_clockmode == CLOCK_AUTO && x->x_ext_seen);
+        if (x->x_running) {
+            if (x->x_bang) {
+                x->x_bang = 0;
+                x->x_left = 0;
+                tilde_onset(x, 1);
+            } else if (external) {
+                if (edge) tilde_onset(x, 0);
+            } else if (x->x_left <= 0) {
+                tilde_onset(x, 1);
+            }
+            if (!external) x->x_left -= 1;
+        }
+        out_pitch[i] = x->x_pitch;
+        out_gate[i] = x->x_gate_left > 0 ? 1 : 0;
+        if (x->x_gate_left > 0) x->x_gate_left -= 1;
+    }
+    return w + 6;
+}
+
+static void melodynet_tilde_dsp(t_melodynet_tilde *x, t_signal **sp)
+{
+    x->x_sr = sp[0]->s_sr > 0 ? sp[0]->s_sr : 44100;
+    tilde_wait_idle(x);
+    dsp_add(melodynet_tilde_perform, 5, x, sp[0]->s_vec, sp[1]->s_vec, sp[2]->s_vec,
+            (t_int)sp[0]->s_n);
+}
+
+/*=== Pd thread ==============================================================================*/
+
+/* Played notes leave the message outlet here, and the worker refills. */
+static void melodynet_tilde_deliver(t_melodynet_tilde *x)
+{
+    t_tildenote q[TILDE_OUTQ];
+    int n = x->x_outq_n;
+    memcpy(q, x->x_outq, sizeof(t_tildenote) * (size_t)n);
+    x->x_outq_n = 0;
+    pthread_mutex_lock(&x->x_mutex);
+    tilde_wake(x, 0);
+    pthread_mutex_unlock(&x->x_mutex);
+    for (int i = 0; i < n; i++) {
+        const mn_event *e = &q[i].n_ev;
+        mnpd_hist_push(&x->x_hist, e);
+        int shown = x->x_last_pitch;
+        if (e->pitch >= 0 && e->pitch <= 127) shown = x->x_last_pitch = e->pitch;
+        mnpd_outlet_note(x->x_out_note, e, shown, x->x_st.s_bpm);
+    }
+}
+
+static int melodynet_tilde_ready(t_melodynet_tilde *x)
+{
+    if (x->x_model) return 1;
+    mnpd_error(x, cls, x->x_out_info, "no model loaded");
+    return 0;
+}
+
+static int melodynet_tilde_use_model(t_melodynet_tilde *x, mn_model *model, const char *path)
+{
+    char err[MN_ERR_LEN];
+    mn_session *s = NULL;
+    if (mn_session_new(model, x->x_seed, &s, err) != MN_OK) {
+        mnpd_model_release(model);
+        mnpd_error(x, cls, x->x_out_info, err);
+        return -1;
+    }
+    pthread_mutex_lock(&x->x_mutex);
+    mn_session_free(x->x_c_session); /* one not yet adopted */
+    x->x_c_session = s;
+    tilde_wake(x, 1);
+    pthread_mutex_unlock(&x->x_mutex);
+    mnpd_model_release(x->x_model);
+    x->x_model = model;
+    snprintf(x->x_path, sizeof x->x_path, "%s", path);
+    return 0;
+}
+
+static void melodynet_tilde_load_path(t_melodynet_tilde *x, const char *path, int async)
+{
+    char key[MNPD_KEY_LEN], err[MN_ERR_LEN];
+    if (mnpd_model_key(path, key)) {
+        snprintf(err, sizeof err, "%s: cannot read the file", path);
+        mnpd_error(x, cls, x->x_out_info, err);
+        return;
+    }
+    mn_model *m = mnpd_model_acquire(key);
+    if (m) {
+        if (!melodynet_tilde_use_model(x, m, path) && async)
+            mnpd_status(x->x_out_info, "loaded", path);
+        return;
+    }
+    if (async) {
+        if (mnpd_job_start(x->x_load, MNPD_JOB_LOAD, path, key, err))
+            mnpd_error(x, cls, x->x_out_info, err);
+        return;
+    }
+    if (mn_model_load(path, &m, err) != MN_OK) {
+        mnpd_error(x, cls, x->x_out_info, err);
+        return;
+    }
+    melodynet_tilde_use_model(x, mnpd_model_adopt(key, m), path);
+}
+
+static void melodynet_tilde_load_done(void *owner, t_mnpd_job *j)
+{
+    t_melodynet_tilde *x = (t_melodynet_tilde *)owner;
+    if (j->j_status != MN_OK) {
+        mnpd_error(x, cls, x->x_out_info, j->j_err);
+        return;
+    }
+    mn_model *m = mnpd_model_adopt(j->j_key, j->j_model);
+    j->j_model = NULL;
+    if (!melodynet_tilde_use_model(x, m, j->j_path))
+        mnpd_status(x->x_out_info, "loaded", j->j_path);
+}
+
+static void melodynet_tilde_prime(t_melodynet_tilde *x, const mn_event *ev, int n)
+{
+    pthread_mutex_lock(&x->x_mutex);
+    x->x_c_reset = 1;
+    x->x_c_listen_n = 0;
+    memcpy(x->x_c_prime, ev, sizeof(mn_event) * (size_t)n);
+    x->x_c_prime_n = n;
+    tilde_wake(x, 1);
+    pthread_mutex_unlock(&x->x_mutex);
+    mnpd_hist_clear(&x->x_hist);
+    if (n > 0 && ev[n - 1].pitch >= 0 && ev[n - 1].pitch <= 127) x->x_last_pitch = ev[n - 1].pitch;
+}
+
+static void melodynet_tilde_seed(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
+{
+    (void)s;
+    int pitches[MNPD_LIST_MAX];
+    mn_event ev[MNPD_LIST_MAX];
+    int n = mnpd_parse_pitches(x, cls, argc, argv, pitches);
+    if (n < 0 || !melodynet_tilde_ready(x)) return;
+    for (int i = 0; i < n; i++) {
+        mn_event e = {pitches[i], 90, MN_TPQ, 0, 0};
+        ev[i] = e;
+    }
+    melodynet_tilde_prime(x, ev, n);
+}
+
+static void melodynet_tilde_bang(t_melodynet_tilde *x)
+{
+    if (melodynet_tilde_ready(x)) x->x_bang = 1;
+}
+
+static void melodynet_tilde_list(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
+{
+    if (argc == 0) melodynet_tilde_bang(x);
+    else melodynet_tilde_seed(x, s, argc, argv);
+}
+
+static void melodynet_tilde_listen(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
+{
+    (void)s;
+    mn_event e;
+    if (mnpd_parse_listen(x, cls, argc, argv, &e) || !melodynet_tilde_ready(x)) return;
+    pthread_mutex_lock(&x->x_mutex);
+    if (x->x_c_listen_n < TILDE_LISTEN) x->x_c_listen[x->x_c_listen_n++] = e;
+    tilde_wake(x, 1);
+    pthread_mutex_unlock(&x->x_mutex);
+}
+
+static void melodynet_tilde_reset(t_melodynet_tilde *x)
+{
+    melodynet_tilde_prime(x, NULL, 0);
+}
+
+static void melodynet_tilde_randomseed(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
+{
+    (void)s;
+    uint64_t seed;
+    if (mnpd_parse_seed(x, cls, "randomseed", argc == 1 ? argv : NULL, &seed)) return;
+    x->x_seed = seed;
+    pthread_mutex_lock(&x->x_mutex);
+    x->x_c_reseed = 1;
+    x->x_c_seed = seed;
+    tilde_wake(x, 1);
+    pthread_mutex_unlock(&x->x_mutex);
+}
+
+static void melodynet_tilde_param(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
+{
+    if (mnpd_settings_message(x, cls, &x->x_st, 1, s, argc, argv) <= 0) return;
+    /* tempo and legato are read by perform; everything else changes what is generated */
+    if (!strcmp(s->s_name, "bpm") || !strcmp(s->s_name, "legato")) return;
+    pthread_mutex_lock(&x->x_mutex);
+    tilde_wake(x, 1);
+    pthread_mutex_unlock(&x->x_mutex);
+}
+
+static void melodynet_tilde_clock(t_melodynet_tilde *x, t_symbol *mode)
+{
+    if (!strcmp(mode->s_name, "internal")) x->x_clockmode = CLOCK_INTERNAL;
+    else if (!strcmp(mode->s_name, "external")) x->x_clockmode = CLOCK_EXTERNAL;
+    else if (!strcmp(mode->s_name, "auto")) x->x_clockmode = CLOCK_AUTO;
+    else {
+        pd_error(x, "%s: clock expects internal, external or auto, got '%s'", cls, mode->s_name);
+        return;
+    }
+    x->x_ext_seen = 0;
+    x->x_left = 0;
+}
+
+static void melodynet_tilde_play(t_melodynet_tilde *x)
+{
+    if (!x->x_running) x->x_left = 0;
+    x->x_running = 1;
+}
+
+static void melodynet_tilde_stop(t_melodynet_tilde *x)
+{
+    x->x_running = 0;
+    x->x_gate_left = 0;
+}
+
+static t_symbol *melodynet_tilde_filearg(t_melodynet_tilde *x, const char *sel, int argc,
+                                         t_atom *argv)
+{
+    if (argc != 1 || argv[0].a_type != A_SYMBOL) {
+        pd_error(x, "%s: %s expects a file name", cls, sel);
+        return NULL;
+    }
+    return argv[0].a_w.w_symbol;
+}
+
+static void melodynet_tilde_load(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
+{
+    (void)s;
+    char path[MNPD_PATH_LEN], err[MN_ERR_LEN + MAXPDSTRING];
+    if (argc == 0) {
+        if (mnpd_default_model(melodynet_tilde_class, path)) {
+            mnpd_error(x, cls, x->x_out_info, "no bundled model (models/default.mnet)");
+            return;
+        }
+    } else {
+        t_symbol *f = melodynet_tilde_filearg(x, "load", argc, argv);
+        if (!f) return;
+        if (mnpd_resolve(x->x_canvas, f->s_name, path)) {
+            snprintf(err, sizeof err, "%s: no such file (searched the patch folder and path)",
+                     f->s_name);
+            mnpd_error(x, cls, x->x_out_info, err);
+            return;
+        }
+    }
+    melodynet_tilde_load_path(x, path, 1);
+}
+
+static void melodynet_tilde_read_done(void *owner, t_mnpd_job *j)
+{
+    t_melodynet_tilde *x = (t_melodynet_tilde *)owner;
+    if (j->j_status != MN_OK) {
+        mnpd_error(x, cls, x->x_out_info, j->j_err);
+        return;
+    }
+    if (!melodynet_tilde_ready(x)) return;
+    size_t n = j->j_melody.n, first = n > MNPD_PRIME_MAX ? n - MNPD_PRIME_MAX : 0;
+    melodynet_tilde_prime(x, j->j_melody.ev + first, (int)(n - first));
+    char msg[MNPD_PATH_LEN + 32];
+    snprintf(msg, sizeof msg, "%s %zu", j->j_path, n - first);
+    mnpd_status(x->x_out_info, "read", msg);
+}
+
+static void melodynet_tilde_read(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
+{
+    (void)s;
+    char path[MNPD_PATH_LEN], err[MN_ERR_LEN + MAXPDSTRING];
+    t_symbol *f = melodynet_tilde_filearg(x, "read", argc, argv);
+    if (!f) return;
+    if (mnpd_resolve(x->x_canvas, f->s_name, path)) {
+        snprintf(err, sizeof err, "%s: no such file (searched the patch folder and path)",
+                 f->s_name);
+        mnpd_error(x, cls, x->x_out_info, err);
+        return;
+    }
+    if (mnpd_job_start(x->x_read, MNPD_JOB_READ, path, NULL, err))
+        mnpd_error(x, cls, x->x_out_info, err);
+}
+
+static void melodynet_tilde_write(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
+{
+    (void)s;
+    t_symbol *f = melodynet_tilde_filearg(x, "write", argc, argv);
+    if (f) mnpd_hist_write(x, cls, x->x_canvas, x->x_out_info, &x->x_hist, x->x_st.s_bpm, f);
+}
+
+static void melodynet_tilde_info(t_melodynet_tilde *x)
+{
+    static const char *const modes[] = {"auto", "internal", "external"};
+    mnpd_info(cls, x->x_out_info, x->x_model, x->x_path, &x->x_st, x->x_seed, x->x_hist.h_total);
+    mnpd_info_line(cls, x->x_out_info, "legato", "%g", x->x_st.s_legato);
+    mnpd_info_line(cls, x->x_out_info, "clock", "%s", modes[x->x_clockmode]);
+    mnpd_info_line(cls, x->x_out_info, "playing", "%d", x->x_running);
+    mnpd_info_line(cls, x->x_out_info, "underruns", "%ld", x->x_underruns);
+    mnpd_info_line(cls, x->x_out_info, "loading", "%d",
+                   mnpd_job_busy(x->x_load) || mnpd_job_busy(x->x_read));
+}
+
+/*=== new / free / setup =====================================================================*/
+
+static void *melodynet_tilde_new(t_symbol *s, int argc, t_atom *argv)
+{
+    (void)s;
+    t_melodynet_tilde *x = (t_melodynet_tilde *)pd_new(melodynet_tilde_class);
+    x->x_canvas = canvas_getcurrent();
+    x->x_out_pitch = outlet_new(&x->x_obj, &s_signal);
+    x->x_out_gate = outlet_new(&x->x_obj, &s_signal);
+    x->x_out_note = outlet_new(&x->x_obj, &s_list);
+    x->x_out_info = outlet_new(&x->x_obj, &s_anything);
+    mnpd_settings_default(&x->x_st);
+    x->x_seed = mnpd_makeseed();
+    x->x_last_pitch = 60;
+    x->x_pitch = 60;
+    x->x_running = 1;
+    x->x_sr = 44100;
+    mnpd_hist_init(&x->x_hist);
+    x->x_outclock = clock_new(x, (t_method)melodynet_tilde_deliver);
+    x->x_load = mnpd_job_new(x, melodynet_tilde_load_done);
+    x->x_read = mnpd_job_new(x, melodynet_tilde_read_done);
+    atomic_init(&x->x_wr, 0);
+    atomic_init(&x->x_rd, 0);
+    atomic_init(&x->x_state, 0);
+    pthread_mutex_init(&x->x_mutex, NULL);
+    pthread_cond_init(&x->x_cond, NULL);
+    pthread_cond_init(&x->x_idlecond, NULL);
+    x->x_c_sampler = x->x_st.s_sampler;
+    int rc = pthread_create(&x->x_thread, NULL, tilde_worker, x);
+    x->x_thread_ok = rc == 0;
+    if (rc) pd_error(x, "%s: cannot start the worker thread (%s)", cls, strerror(rc));
+
+    t_symbol *file = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (argv[i].a_type == A_SYMBOL && !strcmp(argv[i].a_w.w_symbol->s_name, "-seed")) {
+            uint64_t seed;
+            if (!mnpd_parse_seed(x, cls, "-seed", i + 1 < argc ? &argv[i + 1] : NULL, &seed))
+                x->x_seed = seed;
+            i++;
+        } else if (argv[i].a_type == A_SYMBOL && !file) {
+            file = argv[i].a_w.w_symbol;
+        } else {
+            char got[MAXPDSTRING];
+            atom_string(&argv[i], got, sizeof got);
+            pd_error(x, "%s: unexpected argument '%s' (expected [FILE] [-seed N])", cls, got);
+        }
+    }
+    char path[MNPD_PATH_LEN];
+    if (file) {
+        if (mnpd_resolve(x->x_canvas, file->s_name, path))
+            pd_error(x, "%s: %s: no such file (searched the patch folder and path)", cls,
+                     file->s_name);
+        else
+            melodynet_tilde_load_path(x, path, 0);
+    } else if (mnpd_default_model(melodynet_tilde_class, path)) {
+        pd_error(x, "%s: no bundled model (models/default.mnet next to the external)", cls);
+    } else {
+        melodynet_tilde_load_path(x, path, 0);
+    }
+    return x;
+}
+
+static void melodynet_tilde_free(t_melodynet_tilde *x)
+{
+    if (x->x_thread_ok) {
+        pthread_mutex_lock(&x->x_mutex);
+        x->x_quit = 1;
+        pthread_cond_signal(&x->x_cond);
+        pthread_mutex_unlock(&x->x_mutex);
+        pthread_join(x->x_thread, NULL);
+    }
+    mn_session_free(x->x_c_session);
+    mn_session_free(x->w_session);
+    clock_free(x->x_outclock);
+    mnpd_job_free(x->x_load);
+    mnpd_job_free(x->x_read);
+    mnpd_model_release(x->x_model);
+    mnpd_hist_free(&x->x_hist);
+    pthread_cond_destroy(&x->x_idlecond);
+    pthread_cond_destroy(&x->x_cond);
+    pthread_mutex_destroy(&x->x_mutex);
+}
+
+void melodynet_tilde_setup(void)
+{
+    mnpd_setup();
+    melodynet_tilde_class = class_new(gensym("melodynet~"),
+                                      (t_newmethod)(void (*)(void))melodynet_tilde_new,
+                                      (t_method)melodynet_tilde_free,
+                                      sizeof(t_melodynet_tilde), 0, A_GIMME, 0);
+    t_class *c = melodynet_tilde_class;
+    CLASS_MAINSIGNALIN(c, t_melodynet_tilde, x_f);
+    class_addmethod(c, (t_method)melodynet_tilde_dsp, gensym("dsp"), A_CANT, 0);
+    class_addbang(c, melodynet_tilde_bang);
+    class_addlist(c, melodynet_tilde_list);
+    class_addmethod(c, (t_method)melodynet_tilde_seed, gensym("seed"), A_GIMME, 0);
+    class_addmethod(c, (t_method)melodynet_tilde_listen, gensym("listen"), A_GIMME, 0);
+    class_addmethod(c, (t_method)melodynet_tilde_reset, gensym("reset"), 0);
+    class_addmethod(c, (t_method)melodynet_tilde_randomseed, gensym("randomseed"), A_GIMME, 0);
+    const char *params[] = {"temperature", "topk", "topp", "scale", "range", "rest", "bpm",
+                            "velocity", "accent", "legato"};
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
+        class_addmethod(c, (t_method)melodynet_tilde_param, gensym(params[i]), A_GIMME, 0);
+    class_addmethod(c, (t_method)melodynet_tilde_clock, gensym("clock"), A_SYMBOL, 0);
+    class_addmethod(c, (t_method)melodynet_tilde_play, gensym("play"), 0);
+    class_addmethod(c, (t_method)melodynet_tilde_stop, gensym("stop"), 0);
+    class_addmethod(c, (t_method)melodynet_tilde_load, gensym("load"), A_GIMME, 0);
+    class_addmethod(c, (t_method)melodynet_tilde_read, gensym("read"), A_GIMME, 0);
+    class_addmethod(c, (t_method)melodynet_tilde_write, gensym("write"), A_GIMME, 0);
+    class_addmethod(c, (t_method)melodynet_tilde_info, gensym("info"), 0);
+}
