@@ -1,0 +1,107 @@
+#!/bin/sh
+# fuzz.sh [SECONDS] [HARNESS...] - builds the libFuzzer harnesses of tests/fuzz/ (json, midi,
+# model, ngram; all by default) with clang under AddressSanitizer and UndefinedBehaviorSanitizer
+# and runs each, one after the other, for SECONDS (default 60). Corpora and findings go to
+# build/fuzz/<harness>/. Prints one line per harness and exits non-zero if any harness found a
+# crash, leak, timeout or undefined behaviour, naming the reproducer and how to replay it.
+set -u
+seconds=${1:-60}
+[ $# -gt 0 ] && shift
+harnesses=${*:-json midi model ngram}
+case "$seconds" in ''|*[!0-9]*) echo "usage: tools/fuzz.sh [SECONDS] [HARNESS...]" >&2; exit 2 ;; esac
+
+cd "$(dirname "$0")/.." || exit 2
+tools/install-deps.sh clang libclang-rt-14-dev || exit 2
+
+CC=${FUZZ_CC:-clang}
+out=build/fuzz
+san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+cflags="-std=c11 -D_GNU_SOURCE -Icore -g -O1 $san"
+libs="-lopenblas -lm -lpthread"
+core="base event json model session sampler midi ngram"
+mkdir -p "$out/obj" "$out/bin" || exit 2
+
+# the run-time core, built once with the fuzzing instrumentation (rebuilt when a source changes)
+objs=""
+for m in $core; do
+    o="$out/obj/$m.o"
+    if [ ! -f "$o" ] || [ "core/$m.c" -nt "$o" ] || [ -n "$(find core -name '*.h' -newer "$o")" ]
+    then
+        $CC $cflags -c "core/$m.c" -o "$o" || { echo "fuzz: cannot build core/$m.c" >&2; exit 2; }
+    fi
+    objs="$objs $o"
+done
+
+# Seeds: the committed corpus of each harness plus the test fixtures that fit it. The fixtures
+# are copied, not listed, so that libFuzzer only ever writes into build/.
+seed() { # harness files...
+    d="$out/$1/seeds"; shift
+    mkdir -p "$d"
+    for f in "$@"; do [ -f "$f" ] && cp "$f" "$d/"; done
+}
+largest() { # dir: size in bytes of its largest file
+    ls -l "$1" | awk 'NR > 1 && $5 > m { m = $5 } END { print m + 0 }'
+}
+
+status=0
+for h in $harnesses; do
+    src=tests/fuzz/fuzz_$h.c
+    [ -f "$src" ] || { echo "fuzz: no harness $src" >&2; exit 2; }
+    dir=$out/$h
+    bin=$out/bin/fuzz_$h
+    rm -rf "$dir/seeds" "$dir/crashes"
+    mkdir -p "$dir/corpus" "$dir/crashes" "$dir/seeds"
+    $CC $cflags -Itests/fuzz "$src" $objs -o "$bin" $libs || {
+        echo "fuzz: cannot build $src" >&2; exit 2; }
+    case $h in
+    midi)
+        seed midi tests/fixtures/midi/*.mid
+        max_len=65536 ;;
+    model)
+        seed model tests/fixtures/hostile/*.mnet tests/fixtures/ref/small.mnet
+        # the largest model seed, with room to grow a little
+        max_len=$(( $(largest "$dir/seeds") + 4096 )) ;;
+    json)
+        # the JSON headers of the model fixtures
+        python3 - "$dir/seeds" tests/fixtures/hostile/*.mnet tests/fixtures/ref/small.mnet <<'EOF'
+import os, struct, sys
+for p in sys.argv[2:]:
+    b = open(p, "rb").read()
+    if len(b) < 8: continue
+    n = struct.unpack("<Q", b[:8])[0]
+    if 0 < n <= len(b) - 8:
+        open(os.path.join(sys.argv[1], os.path.basename(p) + ".json"), "wb").write(b[8:8 + n])
+EOF
+        max_len=16384 ;;
+    ngram)
+        max_len=16384 ;;
+    *)
+        max_len=65536 ;;
+    esac
+    [ -d "tests/fuzz/corpus/$h" ] && seed "$h" tests/fuzz/corpus/"$h"/*
+    [ "$max_len" -ge 4096 ] || max_len=4096
+
+    log=$dir/log
+    nice -n 10 "$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len="$max_len" \
+        -timeout=20 -print_final_stats=1 -artifact_prefix="$dir/crashes/" \
+        "$dir/corpus" "$dir/seeds" >"$log" 2>&1
+    rc=$?
+    execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+    found=$(ls "$dir/crashes" 2>/dev/null | head -n 1)
+    if [ $rc -eq 0 ] && [ -z "$found" ]; then
+        printf 'fuzz %-6s ok    %10s execs  cov %s\n' "$h" "${execs:-?}" "${cov:-?}"
+    else
+        status=1
+        why=$(grep -m 1 -E 'invariant failed|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error' \
+              "$log" | cut -c 1-160)
+        printf 'fuzz %-6s FAIL  %10s execs  cov %s: %s\n' "$h" "${execs:-?}" "${cov:-?}" \
+               "${why:-exit $rc, see $log}"
+        if [ -n "$found" ]; then
+            echo "  reproducer: $dir/crashes/$found"
+            echo "  replay:     $bin $dir/crashes/$found"
+        fi
+        echo "  log:        $log"
+    fi
+done
+exit $status
