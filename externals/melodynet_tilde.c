@@ -10,6 +10,7 @@
  * in the same atomic word as the epoch, so the count is exact) before generating again. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -89,7 +90,10 @@ typedef struct _melodynet_tilde {
     mn_event w_prod[TILDE_PROD];
     mn_event w_ctx[TILDE_CTX];
     int w_ctx_head, w_ctx_n;
+    struct _melodynet_tilde *x_next; /* live instances, for the exit hook */
 } t_melodynet_tilde;
+
+static t_melodynet_tilde *tilde_live;
 
 /*=== worker =================================================================================*/
 
@@ -615,6 +619,8 @@ static void *melodynet_tilde_new(t_symbol *s, int argc, t_atom *argv)
     int rc = pthread_create(&x->x_thread, NULL, tilde_worker, x);
     x->x_thread_ok = rc == 0;
     if (rc) pd_error(x, "%s: cannot start the worker thread (%s)", cls, strerror(rc));
+    x->x_next = tilde_live;
+    tilde_live = x;
 
     t_symbol *file = NULL;
     for (int i = 0; i < argc; i++) {
@@ -646,15 +652,32 @@ static void *melodynet_tilde_new(t_symbol *s, int argc, t_atom *argv)
     return x;
 }
 
+static void tilde_stop_worker(t_melodynet_tilde *x)
+{
+    if (!x->x_thread_ok) return;
+    pthread_mutex_lock(&x->x_mutex);
+    x->x_quit = 1;
+    pthread_cond_signal(&x->x_cond);
+    pthread_mutex_unlock(&x->x_mutex);
+    pthread_join(x->x_thread, NULL);
+    x->x_thread_ok = 0;
+}
+
+/* Pd exits without freeing objects: stop the workers before the libraries they use
+ * (OpenBLAS) are torn down under them. */
+static void tilde_atexit(void)
+{
+    for (t_melodynet_tilde *x = tilde_live; x; x = x->x_next) tilde_stop_worker(x);
+}
+
 static void melodynet_tilde_free(t_melodynet_tilde *x)
 {
-    if (x->x_thread_ok) {
-        pthread_mutex_lock(&x->x_mutex);
-        x->x_quit = 1;
-        pthread_cond_signal(&x->x_cond);
-        pthread_mutex_unlock(&x->x_mutex);
-        pthread_join(x->x_thread, NULL);
-    }
+    for (t_melodynet_tilde **px = &tilde_live; *px; px = &(*px)->x_next)
+        if (*px == x) {
+            *px = x->x_next;
+            break;
+        }
+    tilde_stop_worker(x);
     mn_session_free(x->x_c_session);
     mn_session_free(x->w_session);
     clock_free(x->x_outclock);
@@ -670,6 +693,7 @@ static void melodynet_tilde_free(t_melodynet_tilde *x)
 void melodynet_tilde_setup(void)
 {
     mnpd_setup();
+    atexit(tilde_atexit);
     melodynet_tilde_class = class_new(gensym("melodynet~"),
                                       (t_newmethod)(void (*)(void))melodynet_tilde_new,
                                       (t_method)melodynet_tilde_free,
