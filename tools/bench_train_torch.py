@@ -74,15 +74,16 @@ def main():
         return tuple(s.detach() for s in state), loss.item()
 
     state, _ = step(state)  # warm-up
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(a.steps):
         state, loss = step(state)
-    dt = time.perf_counter() - t0
+    dt, ct = time.perf_counter() - t0, time.process_time() - c0
     n_params = sum(p.numel() for p in m.parameters())
     print(f"torch {torch.__version__}: L={a.layers} H={a.hidden} E={a.embed} pos={a.pos} "
           f"durations={a.durations}, {n_params} parameters, batch {B} x {T}, "
           f"{a.threads} thread(s): {a.steps} steps in {dt:.3f} s: "
-          f"{a.steps * B * T / dt:.0f} tokens/s (loss {loss:.4f})")
+          f"{a.steps * B * T / dt:.0f} tokens/s ({a.steps * B * T / ct:.0f} per CPU second; "
+          f"loss {loss:.4f})")
 
 
 if __name__ == "__main__":
