@@ -379,11 +379,12 @@ int mn_cmd_train(int argc, char **argv)
     snprintf(csv_path, ol + 8, "%s.csv", out);
     snprintf(svg_path, ol + 8, "%s.svg", out);
     csv = fopen(csv_path, resume ? "a" : "w");
+    if (csv) fseek(csv, 0, SEEK_END);
     if (!csv) {
         fprintf(stderr, "melodynet train: %s: cannot write\n", csv_path);
         goto cleanup;
     }
-    if (!resume)
+    if (ftell(csv) == 0)
         fprintf(csv, "epoch,step,train_loss,valid_bits_pitch,valid_bits_duration,"
                      "valid_bits_total,lr,tokens_per_s,elapsed_s\n");
     if (!n_valid)
@@ -393,6 +394,7 @@ int mn_cmd_train(int argc, char **argv)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C stops at once */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
 
