@@ -23,9 +23,9 @@ ldlibs = -lopenblas -lpthread -lm
 # the reference path builds without -ffast-math (pd-lib-builder's default CFLAGS add it)
 CFLAGS = -Wall -Wextra -O2 -g
 
-datafiles = $(wildcard help-patches/*.pd) $(wildcard models/*.mnet) models/README.md \
-            README.md LICENSE
-datadirs = $(wildcard help-patches/examples)
+# models/ is installed as a folder: the externals look for <their folder>/models/default.mnet
+datafiles = $(wildcard help-patches/*.pd) README.md LICENSE
+datadirs = $(wildcard models help-patches/examples)
 
 PDLIBBUILDER_DIR ?= /usr/share/pd-lib-builder
 include $(PDLIBBUILDER_DIR)/Makefile.pdlibbuilder
