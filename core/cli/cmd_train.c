@@ -51,7 +51,8 @@ static void help(FILE *f)
         "  --threads N            OpenBLAS threads (default 1; results depend on it)\n"
         "  --patience N           stop after N epochs without improvement (default 3, 0 = off)\n"
         "  --checkpoint FILE      checkpoint file (default MODEL.ckpt)\n"
-        "  --resume FILE          continue the run saved in FILE (its settings are used)\n"
+        "  --resume FILE          continue the run saved in FILE with its model, batch and\n"
+        "                         optimizer settings (--epochs, --patience, --threads apply)\n"
         "  --license TEXT         license of the training data, stored in the model\n"
         "  --track N, --channel N which track (0-based) / channel (1-16) of each file to read\n"
         "  --bench-steps N        only measure: run N steps, print tokens/s, write nothing\n");
