@@ -11,30 +11,15 @@ Compare with: bin/melodynet train DATA --bench-steps 20 --threads 1
 import argparse
 import time
 
+import os
+import sys
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-class Model(nn.Module):
-    def __init__(self, L, H, E, n_pos, n_dur):
-        super().__init__()
-        self.emb_pitch = nn.Embedding(130, E)
-        self.emb_dur = nn.Embedding(n_dur + 1, E)
-        self.emb_pos = nn.Embedding(n_pos, E) if n_pos else None
-        n_in = E * (3 if n_pos else 2)
-        self.lstm = nn.LSTM(n_in, H, L)
-        self.head_pitch = nn.Linear(H, 129)
-        self.head_dur = nn.Linear(H + E, n_dur)
-
-    def forward(self, in_p, in_d, in_q, tg_p, state):
-        x = [self.emb_pitch(in_p), self.emb_dur(in_d)]
-        if self.emb_pos is not None:
-            x.append(self.emb_pos(in_q))
-        h, state = self.lstm(torch.cat(x, -1), state)
-        lp = self.head_pitch(h)
-        ld = self.head_dur(torch.cat([h, self.emb_pitch(tg_p)], -1))
-        return lp, ld, state
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
+from torch_model import MelodyNet  # noqa: E402  (the reference network)
 
 
 def main():
@@ -52,19 +37,20 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     B, T = a.batch, a.seq
-    m = Model(a.layers, a.hidden, a.embed, a.pos, a.durations)
+    m = MelodyNet(a.layers, a.hidden, a.embed, a.pos, a.durations)
     opt = torch.optim.AdamW(m.parameters(), lr=2e-3, weight_decay=0.01)
     g = torch.Generator().manual_seed(2)
-    tg_p = torch.randint(0, 129, (T, B), generator=g)
-    tg_d = torch.randint(0, a.durations, (T, B), generator=g)
-    in_p = torch.cat([torch.full((1, B), 129), tg_p[:-1]])
-    in_d = torch.cat([torch.full((1, B), a.durations), tg_d[:-1]])
-    in_q = torch.randint(0, max(a.pos, 1), (T, B), generator=g)
+    tg_p = torch.randint(0, 129, (B, T), generator=g)
+    tg_d = torch.randint(0, a.durations, (B, T), generator=g)
+    in_p = torch.cat([torch.full((B, 1), 129), tg_p[:, :-1]], 1)
+    in_d = torch.cat([torch.full((B, 1), a.durations), tg_d[:, :-1]], 1)
+    in_q = torch.randint(0, max(a.pos, 1), (B, T), generator=g)
     zeros = torch.zeros(a.layers, B, a.hidden)
     state = (zeros, zeros)
 
     def step(state):
-        lp, ld, state = m(in_p, in_d, in_q, tg_p, state)
+        h, state = m(in_p, in_d, in_q, state)
+        lp, ld = m.pitch_logits(h), m.dur_logits(h, tg_p)
         loss = F.cross_entropy(lp.reshape(-1, 129), tg_p.reshape(-1)) + \
             F.cross_entropy(ld.reshape(-1, a.durations), tg_d.reshape(-1))
         opt.zero_grad(set_to_none=True)
