@@ -27,8 +27,20 @@ CFLAGS = -Wall -Wextra -O2 -g
 datafiles = $(wildcard help-patches/*.pd) README.md LICENSE
 datadirs = $(wildcard models help-patches/examples)
 
+VERSION = 0.1
 PDLIBBUILDER_DIR ?= /usr/share/pd-lib-builder
+ifeq ($(filter dist,$(MAKECMDGOALS)),)
 include $(PDLIBBUILDER_DIR)/Makefile.pdlibbuilder
+else
+# pd-lib-builder's own `dist` is a placeholder: this one installs the Pd-ready melodynet/ folder
+# into dist/ and packs it for deken
+DEKEN_ARCH = Linux-$(subst x86_64,amd64,$(subst aarch64,arm64,$(shell uname -m)))-32
+dist:
+	rm -rf dist
+	$(MAKE) --no-print-directory install PDLIBDIR=$(CURDIR)/dist
+	cd dist && tar czf "melodynet-v$(VERSION)-($(DEKEN_ARCH))-externals.tar.gz" melodynet
+	@echo "dist/melodynet-v$(VERSION)-($(DEKEN_ARCH))-externals.tar.gz"
+endif
 
 #=== our own targets ==========================================================
 

@@ -268,7 +268,7 @@ static int mnpd_arg_float(void *x, const char *cls, t_symbol *s, const char *wha
 static int mnpd_arg_int(void *x, const char *cls, t_symbol *s, const char *what, int argc,
                         const t_atom *argv, int i, long lo, long hi, int *out)
 {
-    double f;
+    double f = 0;
     if (mnpd_arg_float(x, cls, s, what, argc, argv, i, &f)) return -1;
     if (f != floor(f) || f < lo || f > hi) {
         pd_error(x, "%s: %s expects %s, got %g", cls, s->s_name, what, f);
@@ -318,7 +318,7 @@ int mnpd_settings_message(void *x, const char *cls, t_mnpd_settings *st, int wit
     t_mnpd_settings t = *st;
     mn_sampler *sp = &t.s_sampler;
     const char *sel = s->s_name;
-    double f;
+    double f = 0;
     int a, b;
     if (!strcmp(sel, "temperature")) {
         if (mnpd_argcount(x, cls, s, argc, 1, 1, "f (> 0; 1 = the model's own odds)")
