@@ -93,12 +93,12 @@ EOF
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
     found=$(ls "$dir/crashes" 2>/dev/null | head -n 1)
     if [ $rc -eq 0 ] && [ -z "$found" ]; then
-        printf 'fuzz %-6s ok    %10s execs  cov %s\n' "$h" "${execs:-?}" "${cov:-?}"
+        printf 'fuzz %-7s ok    %10s execs  cov %s\n' "$h" "${execs:-?}" "${cov:-?}"
     else
         status=1
         why=$(grep -m 1 -E 'invariant failed|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error' \
               "$log" | cut -c 1-160)
-        printf 'fuzz %-6s FAIL  %10s execs  cov %s: %s\n' "$h" "${execs:-?}" "${cov:-?}" \
+        printf 'fuzz %-7s FAIL  %10s execs  cov %s: %s\n' "$h" "${execs:-?}" "${cov:-?}" \
                "${why:-exit $rc, see $log}"
         if [ -n "$found" ]; then
             echo "  reproducer: $dir/crashes/$found"
