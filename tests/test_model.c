@@ -111,6 +111,7 @@ HOSTILE(missing_tensor, MN_ERR_FORMAT, "missing tensor head.dur.b", NULL)
 HOSTILE(extra_tensor, MN_ERR_FORMAT, "unknown tensor lstm.2.w_ih", NULL)
 HOSTILE(duplicate_tensor, MN_ERR_FORMAT, "duplicate tensor head.dur.b", NULL)
 HOSTILE(wrong_dtype, MN_ERR_FORMAT, "tensor emb.dur has dtype F16, expected F32", NULL)
+HOSTILE(dtype_with_nul, MN_ERR_FORMAT, "tensor emb.dur has dtype F32", NULL)
 HOSTILE(wrong_shape, MN_ERR_FORMAT, "tensor emb.pitch has a shape other than [130, 2]", NULL)
 HOSTILE(ndim_3, MN_ERR_FORMAT, "tensor lstm.0.w_ih has 3 dims, expected 2", NULL)
 HOSTILE(dim_u64_max, MN_ERR_FORMAT, "tensor lstm.0.w_hh has a shape other than [16, 4]", NULL)
@@ -130,7 +131,7 @@ static const char *const covered[] = {
     "bad_json", "not_object", "no_metadata", "wrong_format", "wrong_version",
     "wrong_ticks_per_quarter", "huge_dims", "zero_layers", "bad_integer", "bad_durations",
     "durations_garbage", "missing_durations", "meta_not_string", "too_many_meta",
-    "missing_tensor", "extra_tensor", "duplicate_tensor", "wrong_dtype", "wrong_shape", "ndim_3",
+    "missing_tensor", "extra_tensor", "duplicate_tensor", "wrong_dtype", "dtype_with_nul", "wrong_shape", "ndim_3",
     "dim_u64_max", "offset_past_end", "offset_u64_max", "offsets_reversed", "size_mismatch",
     "offsets_not_integers", "overlapping_offsets", "nan_weight", "inf_weight", "ok_base",
     "ok_unaligned", "ok_shuffled",
@@ -473,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_hostile_extra_tensor),
         cmocka_unit_test(test_hostile_duplicate_tensor),
         cmocka_unit_test(test_hostile_wrong_dtype),
+        cmocka_unit_test(test_hostile_dtype_with_nul),
         cmocka_unit_test(test_hostile_wrong_shape),
         cmocka_unit_test(test_hostile_ndim_3),
         cmocka_unit_test(test_hostile_dim_u64_max),

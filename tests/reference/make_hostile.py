@@ -126,6 +126,10 @@ def main():
         h["emb.dur"]["dtype"] = "F16"
     variant("wrong_dtype", dtype)
 
+    def dtype_nul(h):
+        h["emb.dur"]["dtype"] = "F32\u0000x"
+    variant("dtype_with_nul", dtype_nul)
+
     def shape(h):
         h["emb.pitch"]["shape"] = [130, 3]
     variant("wrong_shape", shape)
