@@ -345,7 +345,10 @@ static mn_status read_tensor_entry(const mn_json *t, const char *name, const cha
                   *off = mn_json_get(t, "data_offsets");
     if (!dt || dt->type != MN_JSON_STRING)
         return mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s has no dtype string", name, tname);
-    if (dt->str_len != 3 || memcmp(dt->str, "F32", 3) != 0) /* length first: "F32\u0000x" */
+    if (strlen(dt->str) != dt->str_len) /* "F32\u0000x" would print as F32 */
+        return mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s has a dtype holding a NUL byte, "
+                       "expected F32", name, tname);
+    if (strcmp(dt->str, "F32") != 0)
         return mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s has dtype %.16s, expected F32", name,
                        tname, dt->str);
     if (!sh || sh->type != MN_JSON_ARRAY)
