@@ -1,0 +1,160 @@
+/* test_data.c - corpus arguments: folders searched recursively in name order, list files with
+ * paths relative to the list, missing and unreadable files recorded with the reason. */
+#include "testutil.h"
+
+#include <sys/stat.h>
+
+#include "data.h"
+
+static char dir[64];
+
+static void copy_file(const char *from_rel, const char *to)
+{
+    char src[512];
+    mn_test_path(src, sizeof src, from_rel);
+    FILE *f = fopen(src, "rb");
+    assert_non_null(f);
+    char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    assert_int_equal(mn_test_write(to, buf, n), 0);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/mn_data_XXXXXX");
+    if (!mkdtemp(dir)) return -1;
+    char p[256];
+    snprintf(p, sizeof p, "%s/sub", dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/sub/deeper", dir);
+    mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/b_reel.mid", dir);
+    copy_file("tests/fixtures/midi/reel_pickup.mid", p);
+    snprintf(p, sizeof p, "%s/sub/a_jig.MID", dir);
+    copy_file("tests/fixtures/midi/jig_68.mid", p);
+    snprintf(p, sizeof p, "%s/sub/deeper/waltz.midi", dir);
+    copy_file("tests/fixtures/midi/waltz_change.mid", p);
+    snprintf(p, sizeof p, "%s/sub/broken.mid", dir);
+    copy_file("tests/fixtures/midi/hostile_bad_magic.mid", p);
+    snprintf(p, sizeof p, "%s/notes.txt.bak", dir); /* neither MIDI nor a list: ignored */
+    assert_int_equal(mn_test_write(p, "x", 1), 0);
+    snprintf(p, sizeof p, "%s/sub/list.txt", dir);
+    const char *list = "# a comment\n\na_jig.MID\r\n  deeper/waltz.midi\nmissing.mid\n";
+    assert_int_equal(mn_test_write(p, list, strlen(list)), 0);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void free_paths(char **p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) mn_free(p[i]);
+    mn_free(p);
+}
+
+static void test_folder_is_recursive_and_sorted(void **state)
+{
+    (void)state;
+    char err[MN_ERR_LEN], **p;
+    size_t n;
+    const char *args[] = {dir};
+    assert_int_equal(mn_data_expand(args, 1, &p, &n, err), MN_OK);
+    assert_int_equal(n, 4); /* b_reel, sub/a_jig, sub/broken, sub/deeper/waltz; no .txt, .bak */
+    assert_non_null(strstr(p[0], "/b_reel.mid"));
+    assert_non_null(strstr(p[1], "/sub/a_jig.MID"));
+    assert_non_null(strstr(p[2], "/sub/broken.mid"));
+    assert_non_null(strstr(p[3], "/sub/deeper/waltz.midi"));
+    free_paths(p, n);
+}
+
+static void test_list_paths_are_relative_to_the_list(void **state)
+{
+    (void)state;
+    char err[MN_ERR_LEN], **p, list[256];
+    size_t n;
+    snprintf(list, sizeof list, "%s/sub/list.txt", dir);
+    const char *args[] = {list};
+    assert_int_equal(mn_data_expand(args, 1, &p, &n, err), MN_OK);
+    assert_int_equal(n, 3);
+    char want[256];
+    snprintf(want, sizeof want, "%s/sub/a_jig.MID", dir);
+    assert_string_equal(p[0], want);
+    snprintf(want, sizeof want, "%s/sub/deeper/waltz.midi", dir);
+    assert_string_equal(p[1], want);
+    free_paths(p, n);
+    const char *missing[] = {"/nonexistent/list.txt"};
+    assert_int_equal(mn_data_expand(missing, 1, &p, &n, err), MN_ERR_IO);
+    assert_non_null(strstr(err, "/nonexistent/list.txt"));
+    assert_null(p);
+}
+
+static void test_corpus_records_skipped_files(void **state)
+{
+    (void)state;
+    char err[MN_ERR_LEN], list[256], empty[256];
+    snprintf(list, sizeof list, "%s/sub/list.txt", dir);
+    mn_test_path(empty, sizeof empty, "tests/fixtures/midi/hostile_empty.mid");
+    const char *args[] = {dir, list, empty};
+    mn_corpus c;
+    assert_int_equal(mn_corpus_load(&c, args, 3, NULL, NULL, NULL, err), MN_OK);
+    /* folder: 3 good + broken; list: 2 good + missing; then the empty file */
+    assert_int_equal(c.n, 5);
+    assert_int_equal(c.n_skipped, 3);
+    size_t events = 0;
+    for (size_t i = 0; i < c.n; i++) {
+        assert_true(c.mels[i].n > 0);
+        events += c.mels[i].n;
+    }
+    assert_int_equal(events, c.n_events);
+    assert_non_null(strstr(c.skipped[0].path, "broken.mid"));
+    assert_true(strlen(c.skipped[0].reason) > 0);
+    assert_null(strstr(c.skipped[0].reason, "broken.mid")); /* the reason, not the path again */
+    assert_non_null(strstr(c.skipped[1].path, "missing.mid"));
+    assert_non_null(strstr(c.skipped[2].path, "hostile_empty.mid"));
+    mn_corpus_free(&c);
+    assert_int_equal(c.n, 0);
+    mn_corpus_free(&c);
+    mn_corpus_free(NULL);
+}
+
+static void progress(size_t done, size_t total, void *ctx)
+{
+    size_t *last = ctx;
+    assert_true(done == *last + 1 && done <= total);
+    *last = done;
+}
+
+static void test_nothing_usable_is_empty(void **state)
+{
+    (void)state;
+    char err[MN_ERR_LEN], broken[256];
+    snprintf(broken, sizeof broken, "%s/sub/broken.mid", dir);
+    const char *args[] = {broken, "/nonexistent.mid"};
+    mn_corpus c;
+    size_t last = 0;
+    assert_int_equal(mn_corpus_load(&c, args, 2, NULL, progress, &last, err), MN_ERR_EMPTY);
+    assert_int_equal(last, 2);
+    assert_int_equal(c.n, 0);
+    assert_int_equal(c.n_skipped, 2); /* still listed, so callers can say why */
+    assert_non_null(strstr(err, "no usable MIDI file"));
+    mn_corpus_free(&c);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_folder_is_recursive_and_sorted),
+        cmocka_unit_test(test_list_paths_are_relative_to_the_list),
+        cmocka_unit_test(test_corpus_records_skipped_files),
+        cmocka_unit_test(test_nothing_usable_is_empty),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

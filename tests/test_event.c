@@ -1,0 +1,116 @@
+/* test_event.c - duration tables, melody buffers and the metric clock helper. */
+#include "testutil.h"
+
+#include "event.h"
+
+static void test_durtable_index_nearest_in_log_time(void **state)
+{
+    (void)state;
+    mn_durtable t = {.n = 4, .ticks = {6, 12, 24, 48}};
+    assert_int_equal(mn_durtable_index(&t, 6), 0);
+    assert_int_equal(mn_durtable_index(&t, 24), 2);
+    assert_int_equal(mn_durtable_index(&t, 1), 0);     /* below the table */
+    assert_int_equal(mn_durtable_index(&t, 0), 0);     /* nonsense clamps to 1 tick */
+    assert_int_equal(mn_durtable_index(&t, 1000), 3);  /* above the table */
+    assert_int_equal(mn_durtable_index(&t, 16), 1);    /* log(16/12) < log(24/16) */
+    assert_int_equal(mn_durtable_index(&t, 18), 2);    /* log(24/18) < log(18/12) */
+    mn_durtable u = {.n = 2, .ticks = {8, 32}};
+    assert_int_equal(mn_durtable_index(&u, 16), 0);    /* exact tie in log time: the shorter */
+}
+
+static void test_durtable_validate(void **state)
+{
+    (void)state;
+    char err[MN_ERR_LEN];
+    mn_durtable ok = {.n = 3, .ticks = {3, 6, 12}};
+    assert_int_equal(mn_durtable_validate(&ok, err), MN_OK);
+    mn_durtable empty = {.n = 0};
+    assert_int_equal(mn_durtable_validate(&empty, err), MN_ERR_FORMAT);
+    assert_non_null(strstr(err, "0 entries"));
+    mn_durtable unsorted = {.n = 3, .ticks = {3, 12, 6}};
+    assert_int_equal(mn_durtable_validate(&unsorted, err), MN_ERR_FORMAT);
+    assert_non_null(strstr(err, "ascending"));
+    mn_durtable zero = {.n = 2, .ticks = {0, 6}};
+    assert_int_equal(mn_durtable_validate(&zero, err), MN_ERR_FORMAT);
+    mn_durtable huge = {.n = 1, .ticks = {MN_MAX_DUR_TICKS + 1}};
+    assert_int_equal(mn_durtable_validate(&huge, err), MN_ERR_FORMAT);
+}
+
+static void push(mn_melody *m, int pitch, int dur)
+{
+    mn_event e = {.pitch = pitch, .velocity = pitch == MN_REST ? 0 : 90, .dur_ticks = dur,
+                  .bar_ticks = 96};
+    assert_int_equal(mn_melody_push(m, &e, NULL), MN_OK);
+}
+
+static void test_durtable_build_most_frequent(void **state)
+{
+    (void)state;
+    char err[MN_ERR_LEN];
+    mn_melody m;
+    mn_melody_init(&m);
+    for (int i = 0; i < 100; i++) push(&m, 60, 12);
+    for (int i = 0; i < 50; i++) push(&m, 62, 24);
+    for (int i = 0; i < 20; i++) push(&m, MN_REST, 6);
+    for (int i = 0; i < 20; i++) push(&m, 64, 48);  /* ties 6: the shorter wins */
+    push(&m, 65, 5000);                              /* clamps to the longest representable */
+    mn_durtable t;
+    assert_int_equal(mn_durtable_build(&t, &m, 1, 3, err), MN_OK);
+    assert_int_equal(t.n, 3);
+    assert_int_equal(t.ticks[0], 6);
+    assert_int_equal(t.ticks[1], 12);
+    assert_int_equal(t.ticks[2], 24);
+    assert_int_equal(mn_durtable_validate(&t, err), MN_OK);
+    assert_int_equal(mn_durtable_build(&t, &m, 1, 64, err), MN_OK);
+    assert_int_equal(t.n, 5);
+    assert_int_equal(t.ticks[4], MN_MAX_DUR_TICKS);
+    assert_int_equal(mn_durtable_build(&t, &m, 1, 0, err), MN_ERR_ARG);
+    mn_melody_free(&m);
+    assert_int_equal(mn_durtable_build(&t, &m, 1, 4, err), MN_ERR_EMPTY);
+    mn_melody_free(&m); /* twice is fine */
+    mn_melody_free(NULL);
+}
+
+static void test_melody_grows_and_next_pos_wraps(void **state)
+{
+    (void)state;
+    mn_melody m;
+    mn_melody_init(&m);
+    assert_int_equal(m.ts_num, 4);
+    assert_true(m.bpm == 120.0);
+    for (int i = 0; i < 1000; i++) push(&m, i % 128, 1 + i % 7);
+    assert_int_equal(m.n, 1000);
+    assert_int_equal(m.ev[999].pitch, 999 % 128);
+    mn_melody_free(&m);
+    assert_int_equal(m.n, 0);
+    mn_event e = {.pitch = 60, .dur_ticks = 30, .pos_ticks = 80, .bar_ticks = 96};
+    assert_int_equal(mn_event_next_pos(&e), 14);
+    e.bar_ticks = 0; /* no metre given: 4/4 */
+    assert_int_equal(mn_event_next_pos(&e), 14);
+    e.dur_ticks = 16;
+    assert_int_equal(mn_event_next_pos(&e), 0);
+}
+
+static void test_pitch_names(void **state)
+{
+    (void)state;
+    char b[8];
+    assert_string_equal(mn_pitch_name(60, b), "C4");
+    assert_string_equal(mn_pitch_name(61, b), "C#4");
+    assert_string_equal(mn_pitch_name(0, b), "C-1");
+    assert_string_equal(mn_pitch_name(127, b), "G9");
+    assert_string_equal(mn_pitch_name(MN_REST, b), "rest");
+    assert_string_equal(mn_pitch_name(-3, b), "?");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_durtable_index_nearest_in_log_time),
+        cmocka_unit_test(test_durtable_validate),
+        cmocka_unit_test(test_durtable_build_most_frequent),
+        cmocka_unit_test(test_melody_grows_and_next_pos_wraps),
+        cmocka_unit_test(test_pitch_names),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
