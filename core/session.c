@@ -5,6 +5,7 @@
  * before a commit recomputes from the committed state, so every event costs exactly one LSTM
  * step and the state never drifts. */
 #include "session.h"
+#include "vmath.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -148,8 +149,6 @@ void mn_session_clock(const mn_session *s, int *pos_ticks, int *bar_ticks)
 
 /* ================================================================ forward */
 
-static inline float sigmoidf(float x) { return 1.0f / (1.0f + expf(-x)); }
-
 /* One LSTM step over all layers for an event at pos_ticks: reads the committed half, writes
  * the other. PyTorch's equations: gates = W_ih x + b_ih + W_hh h + b_hh, rows (i, f, g, o);
  * c' = f c + i g; h' = o tanh(c'). */
@@ -175,15 +174,7 @@ static void lstm_step(mn_session *s, int pos_ticks)
                     1.0f, g, 1);
         cblas_sgemv(CblasRowMajor, CblasNoTrans, H4, H, 1.0f, w->lstm[l].w_hh, H, h_old, 1, 1.0f,
                     g, 1);
-        for (int j = 0; j < H; j++) {
-            float ig = sigmoidf(g[j]);
-            float fg = sigmoidf(g[H + j]);
-            float gg = tanhf(g[2 * H + j]);
-            float og = sigmoidf(g[3 * H + j]);
-            float c = fg * c_old[j] + ig * gg;
-            c_new[j] = c;
-            h_new[j] = og * tanhf(c);
-        }
+        mn_lstm_cell(H, g, c_old, c_new, h_new, NULL, NULL);
         in = h_new;
         in_n = H;
     }

@@ -6,6 +6,7 @@
  * contiguous and the recurrent product of a step is one [B,H] x [H,4H] sgemm; everything else
  * (input projections, heads and all weight gradients) is one sgemm over the B*T positions. */
 #include "train.h"
+#include "vmath.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -574,16 +575,6 @@ fail:
 
 /* ============================ forward ============================ */
 
-static float sigm(float x) { return 1.0f / (1.0f + expf(-x)); }
-
-/* tanh through expf: glibc's tanhf (via expm1f) took a fifth of a training step. Absolute
- * error ~1e-7, which the trained weights cannot tell from tanhf. */
-static float tanh_fast(float x)
-{
-    float e = expf(-2.0f * fabsf(x)), r = (1.0f - e) / (1.0f + e);
-    return x < 0 ? -r : r;
-}
-
 /* Layer 0's input is a sum of three embedding rows, so its input projection is a sum of three
  * rows of tables: tab_p[v] = W_ih0[:, 0:E] @ emb_pitch[v] (+ both biases), tab_d, tab_q the
  * same for the duration and position blocks. Building them costs (130 + ND+1 + NP) rows per
@@ -654,18 +645,10 @@ static void lstm_forward(mn_trainer *t, int l, const float *x, int eval)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, hp, H,
                     w->lstm[l].w_hh, H, 1.0f, g, G);
         for (int b = 0; b < B; b++) {
-            float *gi = g + (size_t)b * G, *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
-            const float *cpb = cp + (size_t)b * H;
-            float *c = a->c + (row + b) * H, *tc = a->tc + (row + b) * H;
-            float *h = a->h + (row + b) * H;
-            for (int j = 0; j < H; j++) {
-                float i_ = sigm(gi[j]), f_ = sigm(gf[j]), o_ = sigm(go[j]);
-                float g_ = tanh_fast(gg[j]);
-                gi[j] = i_, gf[j] = f_, gg[j] = g_, go[j] = o_;
-                c[j] = f_ * cpb[j] + i_ * g_;
-                tc[j] = tanh_fast(c[j]);
-                h[j] = o_ * tc[j];
-            }
+            /* the gates are replaced by their activations, which backward reads */
+            float *gb = g + (size_t)b * G;
+            mn_lstm_cell(H, gb, cp + (size_t)b * H, a->c + (row + b) * H, a->h + (row + b) * H,
+                         gb, a->tc + (row + b) * H);
         }
     }
     /* the state after the window carries into the next one */
