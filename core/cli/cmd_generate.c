@@ -279,11 +279,13 @@ int mn_cmd_generate(int argc, char **argv)
         mn_session_feed(s, &e);
     }
     for (size_t i = 0; i < file_seed.n; i++) mn_session_feed(s, &file_seed.ev[i]);
+    if (seed_midi && !file_seed.n && file_seed.ts_den > 0) /* no notes: still its metre */
+        mn_session_set_clock(s, 0, file_seed.ts_num * 4 * MN_TPQ / file_seed.ts_den);
 
     mn_melody out;
     mn_melody_init(&out);
-    out.bpm = bpm > 0 ? bpm : (file_seed.n ? file_seed.bpm : 120.0);
-    if (file_seed.n) {
+    out.bpm = bpm > 0 ? bpm : (seed_midi ? file_seed.bpm : 120.0);
+    if (seed_midi) {
         out.ts_num = file_seed.ts_num;
         out.ts_den = file_seed.ts_den;
     }

@@ -65,6 +65,10 @@ for f in tests/fixtures/midi/*.mid; do
         else bad "generate --seed-midi $f: $(cat "$tmp/e")"; fi ;;
     esac
 done
+"$cli" generate -m $model -n 6 --random-seed 1 --seed-midi tests/fixtures/midi/no_notes.mid -o "$tmp/nn.mid" >"$tmp/o" 2>"$tmp/e"
+if [ $? -eq 0 ] && [ "$(wc -l <"$tmp/o")" -eq 6 ] && grep -q "holds no notes" "$tmp/e"; then ok
+else bad "generate --seed-midi with no notes: $(cat "$tmp/e")"; fi
+/usr/bin/python3 -c 'import mido,sys; m=mido.MidiFile(sys.argv[1]); ts=[x for t in m.tracks for x in t if x.type=="time_signature"]; tp=[x for t in m.tracks for x in t if x.type=="set_tempo"]; sys.exit(not (ts[0].numerator==3 and tp[0].tempo==600000))' "$tmp/nn.mid" && ok || bad "the seed file's metre and tempo are not kept"
 expect_error 1 "generate --seed-midi missing" "$cli" generate -m $model --seed-midi "$tmp/none.mid"
 
 # every hostile model file: one clear error line, exit 1, for info and generate
