@@ -6,6 +6,7 @@
  * contiguous and the recurrent product of a step is one [B,H] x [H,4H] sgemm; everything else
  * (input projections, heads and all weight gradients) is one sgemm over the B*T positions. */
 #include "train.h"
+#include "sampler.h"
 #include "vmath.h"
 
 #include <math.h>
@@ -16,50 +17,17 @@
 
 /* ================================ RNG ================================ */
 
-/* xoshiro256** seeded by splitmix64: the trainer's own stream (init, shuffles, dropout), so
- * its state can be checkpointed and no other module's RNG is disturbed. */
-typedef struct {
-    uint64_t s[4];
-} train_rng;
-
-static uint64_t splitmix64(uint64_t *x)
+/* The trainer draws from its own mn_rng streams (init, shuffles, dropout), so its state can be
+ * checkpointed and no other module's generator is disturbed. */
+static double rng_normal(mn_rng *r)
 {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-static void rng_seed(train_rng *r, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t rng_next(train_rng *r)
-{
-    uint64_t *s = r->s, out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
-}
-
-static double rng_uniform(train_rng *r) { return (double)(rng_next(r) >> 11) * 0x1.0p-53; }
-
-static double rng_normal(train_rng *r)
-{
-    double u = rng_uniform(r), v = rng_uniform(r);
+    double u = mn_rng_uniform(r), v = mn_rng_uniform(r);
     return sqrt(-2.0 * log(1.0 - u)) * cos(6.283185307179586 * v);
 }
 
-static uint64_t rng_below(train_rng *r, uint64_t n)
+static uint64_t rng_below(mn_rng *r, uint64_t n)
 {
-    return (uint64_t)(rng_uniform(r) * (double)n);
+    return (uint64_t)(mn_rng_uniform(r) * (double)n);
 }
 
 /* ============================ configuration ============================ */
@@ -189,7 +157,7 @@ struct mn_trainer {
     uint64_t list_epoch; /* which shuffle items holds */
     size_t list_pos;     /* next item to hand out */
     stream *streams;     /* [B] */
-    train_rng rng;       /* dropout masks */
+    mn_rng rng;       /* dropout masks */
 
     /* the window, [TB] each */
     int *in_p, *in_d, *in_q, *tg_p, *tg_d;
@@ -263,8 +231,8 @@ static void items_build(mn_trainer *t, uint64_t e)
         for (int s = MN_TRAIN_SHIFT_LO; s <= MN_TRAIN_SHIFT_HI; s++)
             if (shift_ok(t, &t->tunes[i], s))
                 t->items[k++] = (uint32_t)(i << 4) | (uint32_t)(s - MN_TRAIN_SHIFT_LO);
-    train_rng r;
-    rng_seed(&r, t->cfg.seed ^ (0x5851f42d4c957f2dull * (e + 1)));
+    mn_rng r;
+    mn_rng_seed(&r, t->cfg.seed ^ (0x5851f42d4c957f2dull * (e + 1)));
     for (size_t i = k; i > 1; i--) {
         size_t j = (size_t)rng_below(&r, i);
         uint32_t x = t->items[i - 1];
@@ -322,7 +290,7 @@ void mn_trainer_next_window(mn_trainer *t)
     for (int l = 0; l < t->L - 1; l++) {
         float *m = t->act[l].mask;
         if (!m) continue;
-        for (size_t i = 0; i < nh; i++) m[i] = rng_uniform(&t->rng) < keep ? scale : 0.0f;
+        for (size_t i = 0; i < nh; i++) m[i] = mn_rng_uniform(&t->rng) < keep ? scale : 0.0f;
     }
 }
 
@@ -431,8 +399,8 @@ static float *mut(const float *p) { return (float *)(uintptr_t)p; }
  * linear layers U(-1/sqrt(in), 1/sqrt(in)) for weights and biases. */
 static void init_params(mn_trainer *t)
 {
-    train_rng r;
-    rng_seed(&r, t->cfg.seed);
+    mn_rng r;
+    mn_rng_seed(&r, t->cfg.seed);
     const mn_weights *w = &t->w;
     size_t E = t->E, H = t->H, G = 4 * H;
     float *p;
@@ -440,7 +408,7 @@ static void init_params(mn_trainer *t)
 #define FILL_N(ptr, count) \
     for (p = mut(ptr), n = (count); n--; p++) *p = (float)rng_normal(&r)
 #define FILL_U(ptr, count, k) \
-    for (p = mut(ptr), n = (count); n--; p++) *p = (float)((2 * rng_uniform(&r) - 1) * (k))
+    for (p = mut(ptr), n = (count); n--; p++) *p = (float)((2 * mn_rng_uniform(&r) - 1) * (k))
     FILL_N(w->emb_pitch, MN_N_PITCH_IN * E);
     FILL_N(w->emb_dur, (size_t)(t->ND + 1) * E);
     if (t->NP) FILL_N(w->emb_pos, (size_t)t->NP * E);
@@ -565,7 +533,7 @@ mn_status mn_trainer_new(const mn_train_config *cfg, const mn_melody *mels, size
     init_params(t);
     for (int b = 0; b < t->B; b++) t->streams[b].item = ITEM_NONE, t->streams[b].off = 0;
     items_build(t, 0);
-    rng_seed(&t->rng, cfg->seed ^ 0xd1b54a32d192ed03ull);
+    mn_rng_seed(&t->rng, cfg->seed ^ 0xd1b54a32d192ed03ull);
     *out = t;
     return MN_OK;
 fail:
@@ -1321,7 +1289,7 @@ mn_status mn_trainer_checkpoint_load(mn_trainer *t, const char *path, char *err)
     mn_train_progress p;
     p.step = r_u64(&r), p.epoch = r_i32(&r), p.best_valid = r_f64(&r), p.bad_epochs = r_i32(&r);
     p.elapsed_s = r_f64(&r), p.last_loss = r_f64(&r);
-    train_rng rng;
+    mn_rng rng;
     for (int i = 0; i < 4; i++) rng.s[i] = r_u64(&r);
     uint64_t list_epoch = r_u64(&r), list_pos = r_u64(&r);
     size_t streams_at = r.off;
