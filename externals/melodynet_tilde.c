@@ -506,36 +506,12 @@ static void melodynet_tilde_stop(t_melodynet_tilde *x)
     x->x_gate_left = 0;
 }
 
-static t_symbol *melodynet_tilde_filearg(t_melodynet_tilde *x, const char *sel, int argc,
-                                         t_atom *argv)
-{
-    if (argc != 1 || argv[0].a_type != A_SYMBOL) {
-        pd_error(x, "%s: %s expects a file name", cls, sel);
-        return NULL;
-    }
-    return argv[0].a_w.w_symbol;
-}
-
 static void melodynet_tilde_load(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
     (void)s;
-    char path[MNPD_PATH_LEN], err[MN_ERR_LEN + MAXPDSTRING];
-    if (argc == 0) {
-        if (mnpd_default_model(melodynet_tilde_class, path)) {
-            mnpd_error(x, cls, x->x_out_info, "no bundled model (models/default.mnet)");
-            return;
-        }
-    } else {
-        t_symbol *f = melodynet_tilde_filearg(x, "load", argc, argv);
-        if (!f) return;
-        if (mnpd_resolve(x->x_canvas, f->s_name, path)) {
-            snprintf(err, sizeof err, "%s: no such file (searched the patch folder and path)",
-                     f->s_name);
-            mnpd_error(x, cls, x->x_out_info, err);
-            return;
-        }
-    }
-    melodynet_tilde_load_path(x, path, 1);
+    char path[MNPD_PATH_LEN];
+    if (!mnpd_find_file(x, cls, x->x_out_info, x->x_canvas, melodynet_tilde_class, "load", argc, argv, path))
+        melodynet_tilde_load_path(x, path, 1);
 }
 
 static void melodynet_tilde_read_done(void *owner, t_mnpd_job *j)
@@ -557,14 +533,8 @@ static void melodynet_tilde_read(t_melodynet_tilde *x, t_symbol *s, int argc, t_
 {
     (void)s;
     char path[MNPD_PATH_LEN], err[MN_ERR_LEN + MAXPDSTRING];
-    t_symbol *f = melodynet_tilde_filearg(x, "read", argc, argv);
-    if (!f) return;
-    if (mnpd_resolve(x->x_canvas, f->s_name, path)) {
-        snprintf(err, sizeof err, "%s: no such file (searched the patch folder and path)",
-                 f->s_name);
-        mnpd_error(x, cls, x->x_out_info, err);
+    if (mnpd_find_file(x, cls, x->x_out_info, x->x_canvas, NULL, "read", argc, argv, path))
         return;
-    }
     if (mnpd_job_start(x->x_read, MNPD_JOB_READ, path, NULL, err))
         mnpd_error(x, cls, x->x_out_info, err);
 }
@@ -572,7 +542,7 @@ static void melodynet_tilde_read(t_melodynet_tilde *x, t_symbol *s, int argc, t_
 static void melodynet_tilde_write(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
     (void)s;
-    t_symbol *f = melodynet_tilde_filearg(x, "write", argc, argv);
+    t_symbol *f = mnpd_file_arg(x, cls, "write", argc, argv);
     if (f) mnpd_hist_write(x, cls, x->x_canvas, x->x_out_info, &x->x_hist, x->x_st.s_bpm, f);
 }
 

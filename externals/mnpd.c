@@ -128,6 +128,32 @@ int mnpd_default_model(t_class *c, char *out)
     return -1;
 }
 
+t_symbol *mnpd_file_arg(void *x, const char *cls, const char *sel, int argc, const t_atom *argv)
+{
+    if (argc != 1 || argv[0].a_type != A_SYMBOL) {
+        pd_error(x, "%s: %s expects a file name", cls, sel);
+        return NULL;
+    }
+    return argv[0].a_w.w_symbol;
+}
+
+int mnpd_find_file(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t_class *dflt,
+                   const char *sel, int argc, const t_atom *argv, char *path)
+{
+    if (argc == 0 && dflt) {
+        if (!mnpd_default_model(dflt, path)) return 0;
+        mnpd_error(x, cls, info, "no bundled model (models/default.mnet)");
+        return -1;
+    }
+    t_symbol *f = mnpd_file_arg(x, cls, sel, argc, argv);
+    if (!f) return -1;
+    if (!mnpd_resolve(canvas, f->s_name, path)) return 0;
+    char err[MAXPDSTRING + 64];
+    snprintf(err, sizeof err, "%s: no such file (searched the patch folder and path)", f->s_name);
+    mnpd_error(x, cls, info, err);
+    return -1;
+}
+
 /*=== background loader ======================================================================*/
 
 static void *mnpd_job_thread(void *arg)

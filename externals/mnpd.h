@@ -61,6 +61,15 @@ int mnpd_resolve(t_canvas *canvas, const char *name, char *out);
  * Returns 0, or -1 when neither exists. */
 int mnpd_default_model(t_class *c, char *out);
 
+/* The one file name a `sel` message takes, or NULL after reporting a wrong argument. */
+t_symbol *mnpd_file_arg(void *x, const char *cls, const char *sel, int argc, const t_atom *argv);
+
+/* Resolves the file of a `load` or `read` message into path: the named file on the canvas's
+ * search path or, with no argument and dflt not NULL, the bundled model of class dflt.
+ * Reports a failure with mnpd_error on info and returns -1; 0 on success. */
+int mnpd_find_file(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t_class *dflt,
+                   const char *sel, int argc, const t_atom *argv, char *path);
+
 /*=== background loader ======================================================================*/
 
 typedef enum { MNPD_JOB_LOAD = 1, MNPD_JOB_READ = 2 } t_mnpd_jobkind;
