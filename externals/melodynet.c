@@ -315,33 +315,9 @@ static void *melodynet_new(t_symbol *s, int argc, t_atom *argv)
     x->x_load = mnpd_job_new(x, melodynet_load_done);
     x->x_read = mnpd_job_new(x, melodynet_read_done);
 
-    t_symbol *file = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (argv[i].a_type == A_SYMBOL && !strcmp(argv[i].a_w.w_symbol->s_name, "-seed")) {
-            uint64_t seed;
-            if (!mnpd_parse_seed(x, cls, "-seed", i + 1 < argc ? &argv[i + 1] : NULL, &seed))
-                x->x_seed = seed;
-            i++;
-        } else if (argv[i].a_type == A_SYMBOL && !file) {
-            file = argv[i].a_w.w_symbol;
-        } else {
-            char got[MAXPDSTRING];
-            atom_string(&argv[i], got, sizeof got);
-            pd_error(x, "%s: unexpected argument '%s' (expected [FILE] [-seed N])", cls, got);
-        }
-    }
     char path[MNPD_PATH_LEN];
-    if (file) {
-        if (mnpd_resolve(x->x_canvas, file->s_name, path))
-            pd_error(x, "%s: %s: no such file (searched the patch folder and path)", cls,
-                     file->s_name);
-        else
-            melodynet_load_path(x, path, 0);
-    } else if (mnpd_default_model(melodynet_class, path)) {
-        pd_error(x, "%s: no bundled model (models/default.mnet next to the external)", cls);
-    } else {
+    if (!mnpd_creation_args(x, cls, x->x_canvas, melodynet_class, argc, argv, &x->x_seed, path))
         melodynet_load_path(x, path, 0);
-    }
     return x;
 }
 

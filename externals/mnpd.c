@@ -128,6 +128,35 @@ int mnpd_default_model(t_class *c, char *out)
     return -1;
 }
 
+int mnpd_creation_args(void *x, const char *cls, t_canvas *canvas, t_class *c, int argc,
+                       const t_atom *argv, uint64_t *seed, char *path)
+{
+    t_symbol *file = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (argv[i].a_type == A_SYMBOL && !strcmp(argv[i].a_w.w_symbol->s_name, "-seed")) {
+            uint64_t v;
+            if (!mnpd_parse_seed(x, cls, "-seed", i + 1 < argc ? &argv[i + 1] : NULL, &v))
+                *seed = v;
+            i++;
+        } else if (argv[i].a_type == A_SYMBOL && !file) {
+            file = argv[i].a_w.w_symbol;
+        } else {
+            char got[MAXPDSTRING];
+            atom_string(&argv[i], got, sizeof got);
+            pd_error(x, "%s: unexpected argument '%s' (expected [FILE] [-seed N])", cls, got);
+        }
+    }
+    if (file) {
+        if (!mnpd_resolve(canvas, file->s_name, path)) return 0;
+        pd_error(x, "%s: %s: no such file (searched the patch folder and path)", cls,
+                 file->s_name);
+        return -1;
+    }
+    if (!mnpd_default_model(c, path)) return 0;
+    pd_error(x, "%s: no bundled model (models/default.mnet next to the external)", cls);
+    return -1;
+}
+
 t_symbol *mnpd_file_arg(void *x, const char *cls, const char *sel, int argc, const t_atom *argv)
 {
     if (argc != 1 || argv[0].a_type != A_SYMBOL) {

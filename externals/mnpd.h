@@ -61,6 +61,13 @@ int mnpd_resolve(t_canvas *canvas, const char *name, char *out);
  * Returns 0, or -1 when neither exists. */
 int mnpd_default_model(t_class *c, char *out);
 
+/* Parses creation arguments [FILE] [-seed N] (in any order; *seed is set only by a valid -seed)
+ * and resolves the model to load: FILE on the canvas's search path, else the bundled model of
+ * class c. Errors go to the Pd console; returns 0 with path set, or -1 when there is nothing to
+ * load. */
+int mnpd_creation_args(void *x, const char *cls, t_canvas *canvas, t_class *c, int argc,
+                       const t_atom *argv, uint64_t *seed, char *path);
+
 /* The one file name a `sel` message takes, or NULL after reporting a wrong argument. */
 t_symbol *mnpd_file_arg(void *x, const char *cls, const char *sel, int argc, const t_atom *argv);
 
