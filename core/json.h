@@ -6,6 +6,8 @@
 #ifndef MN_JSON_H
 #define MN_JSON_H
 
+#include <stdio.h>
+
 #include "base.h"
 
 #define MN_JSON_MAX_DEPTH 64           /* arrays/objects nested deeper are refused */
@@ -54,5 +56,8 @@ const mn_json *mn_json_get(const mn_json *obj, const char *key);
 const mn_json *mn_json_at(const mn_json *arr, size_t i);
 
 const char *mn_json_type_name(mn_json_type t);
+
+/* Writes s to f as a JSON string literal: quotes, backslashes and control bytes escaped. */
+void mn_json_fput_str(FILE *f, const char *s);
 
 #endif

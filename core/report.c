@@ -1,6 +1,7 @@
 /* report.c - creativity versus imitation: style figures of melody sets, a suffix automaton
  * over the training tunes' intervals for the copy figures, and the text and JSON writers. */
 #include "report.h"
+#include "json.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -518,17 +519,6 @@ void mn_report_write_text(FILE *f, const mn_report *r, const char *ref_label,
             g->copy_max, g->copy_max_melody, r->gen_copy_tune);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-        else fputc(*p, f);
-    }
-    fputc('"', f);
-}
-
 static void json_arr(FILE *f, const char *name, const double *x, int n)
 {
     fprintf(f, "\"%s\": [", name);
@@ -539,7 +529,7 @@ static void json_arr(FILE *f, const char *name, const double *x, int n)
 static void json_set(FILE *f, const mn_report_set *s, const char *label, const char *copy_tune)
 {
     fprintf(f, "{\"label\": ");
-    json_str(f, label);
+    mn_json_fput_str(f, label);
     fprintf(f, ", \"melodies\": %zu, \"notes\": %zu, \"intervals\": %zu, \"in_key\": %.6g, "
                "\"span_mean\": %.6g, \"onbeat\": %.6g, \"notes_per_bar\": %.6g, "
                "\"rest_share\": %.6g,\n    ", s->n_melodies, s->n_notes, s->n_intervals,
@@ -555,7 +545,7 @@ static void json_set(FILE *f, const mn_report_set *s, const char *label, const c
                 s->span_tv, s->span_js, s->interval_tv, s->interval_js, s->dur_tv, s->dur_js);
         fprintf(f, "\"copy_mean\": %.6g, \"copy_max\": %zu, \"copy_max_melody\": %zu, "
                    "\"copy_max_tune\": ", s->copy_mean, s->copy_max, s->copy_max_melody);
-        json_str(f, copy_tune);
+        mn_json_fput_str(f, copy_tune);
         fprintf(f, ", \"copy_mean_share\": %.6g, \"ngram\": %d, \"ngrams\": %zu, "
                    "\"ngram_hits\": %zu, \"ngram_share\": %.6g", s->copy_mean_share,
                 MN_REPORT_NGRAM, s->n_ngrams, s->ngram_hits, s->ngram_share);

@@ -184,6 +184,26 @@ static void test_all_single_bytes(void **state)
     }
 }
 
+static void test_fput_str_round_trips(void **state)
+{
+    (void)state;
+    const char *in = "a \"quoted\" path\\with\ttab\nand \x01 \xc3\xa9";
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    mn_json_fput_str(f, in);
+    long n = ftell(f);
+    rewind(f);
+    char buf[256];
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    mn_json_doc *doc;
+    char err[MN_ERR_LEN];
+    assert_int_equal(mn_json_parse(buf, (size_t)n, &doc, err), MN_OK);
+    assert_int_equal(mn_json_root(doc)->type, MN_JSON_STRING);
+    assert_string_equal(mn_json_root(doc)->str, in);
+    mn_json_free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -196,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_no_leak),
         cmocka_unit_test(test_all_single_bytes),
+        cmocka_unit_test(test_fput_str_round_trips),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

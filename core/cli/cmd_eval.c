@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "data.h"
 #include "eval.h"
 #include "model.h"
@@ -31,26 +32,14 @@ static void help(FILE *f)
         MN_NGRAM_DEFAULT_ORDER);
 }
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') printf("\\%c", c);
-        else if (c < 0x20) printf("\\u%04x", c);
-        else putchar(c);
-    }
-    putchar('"');
-}
-
 static void json_scores(const mn_corpus *c, const mn_eval_sums *a)
 {
     printf("\"files\":%zu,\"skipped\":[", c->n);
     for (size_t i = 0; i < c->n_skipped; i++) {
         printf("%s{\"file\":", i ? "," : "");
-        json_str(c->skipped[i].path);
+        mn_json_fput_str(stdout, c->skipped[i].path);
         printf(",\"reason\":");
-        json_str(c->skipped[i].reason);
+        mn_json_fput_str(stdout, c->skipped[i].reason);
         printf("}");
     }
     printf("],\"events\":%zu,\"bits_pitch\":%.6f,\"bits_duration\":%.6f,\"bits_total\":%.6f,"
@@ -170,7 +159,7 @@ int mn_cmd_eval(int argc, char **argv)
     }
     if (json) {
         printf("{\"model\":");
-        json_str(model_path);
+        mn_json_fput_str(stdout, model_path);
         printf(",");
         json_scores(&corpus, &net);
         if (g) {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "model.h"
 
 static void help(FILE *f)
@@ -12,18 +13,6 @@ static void help(FILE *f)
                "Describes a model file: architecture, parameter count, file size, duration table\n"
                "and training metadata. Without MODEL, the bundled default model. A file that is\n"
                "not a valid model gives one error line and exit status 1.\n");
-}
-
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') printf("\\%c", c);
-        else if (c < 0x20) printf("\\u%04x", c);
-        else putchar(c);
-    }
-    putchar('"');
 }
 
 int mn_cmd_info(int argc, char **argv)
@@ -60,7 +49,7 @@ int mn_cmd_info(int argc, char **argv)
     const mn_model_config *c = mn_model_cfg(m);
     if (json) {
         printf("{\"path\":");
-        json_str(path);
+        mn_json_fput_str(stdout, path);
         printf(",\"file_bytes\":%zu,\"params\":%zu,\"n_layers\":%d,\"n_hidden\":%d,\"n_embed\":%d,"
                "\"n_pos\":%d,\"ticks_per_quarter\":%d,\"durations\":[",
                mn_model_file_size(m), mn_model_n_params(m), c->n_layers, c->n_hidden, c->n_embed,
@@ -71,9 +60,9 @@ int mn_cmd_info(int argc, char **argv)
             const char *k, *v;
             mn_model_meta_at(m, i, &k, &v);
             printf("%s", i ? "," : "");
-            json_str(k);
+            mn_json_fput_str(stdout, k);
             putchar(':');
-            json_str(v);
+            mn_json_fput_str(stdout, v);
         }
         printf("}}\n");
     } else {
