@@ -29,7 +29,16 @@ if peak < 0.01:
     sys.exit("demo: %s is silent" % path)
 PY
 [ -s "$out/demo.mid" ] || { echo "demo: $out/demo.mid was not written" >&2; exit 1; }
-echo "demo: $out/demo.mid"
+# read it back with an independent reader (python3-mido)
+/usr/bin/python3 - "$out/demo.mid" <<'PY'
+import sys
+import mido
+m = mido.MidiFile(sys.argv[1])
+notes = sum(1 for t in m.tracks for x in t if x.type == "note_on" and x.velocity > 0)
+if notes == 0:
+    sys.exit("demo: %s holds no notes" % sys.argv[1])
+print("demo: %s: %d notes, %.1f s (read back with mido)" % (sys.argv[1], notes, m.length))
+PY
 if [ -x bin/melodynet ] && bin/melodynet roll --help >/dev/null 2>&1; then
     if bin/melodynet roll "$out/demo.mid" -o "$out/demo.svg"; then
         echo "demo: $out/demo.svg"
