@@ -28,6 +28,8 @@ datafiles = $(wildcard help-patches/*.pd) README.md LICENSE
 datadirs = $(wildcard models help-patches/examples)
 
 VERSION = 0.1
+# make install: the user's Pd externals folder (Pd searches it on Linux); PDLIBDIR=... for another
+PDLIBDIR ?= $(HOME)/.local/lib/pd/extra
 PDLIBBUILDER_DIR ?= /usr/share/pd-lib-builder
 ifeq ($(filter dist,$(MAKECMDGOALS)),)
 include $(PDLIBBUILDER_DIR)/Makefile.pdlibbuilder
