@@ -62,6 +62,7 @@ void mn_sampler_default(mn_sampler *s)
     s->velocity_lo = 90;
     s->velocity_hi = 90;
     s->accent = 0;
+    s->motif = 1.0f;
 }
 
 mn_status mn_sampler_validate(const mn_sampler *s, char *err)
@@ -87,6 +88,8 @@ mn_status mn_sampler_validate(const mn_sampler *s, char *err)
                        s->velocity_lo, s->velocity_hi);
     if (s->accent < 0 || s->accent > 127)
         return mn_errf(err, MN_ERR_ARG, "sampler: accent %d, expected 0..127", s->accent);
+    if (!(s->motif >= 0.0f && s->motif <= 1.0f))
+        return mn_errf(err, MN_ERR_ARG, "sampler: motif %g, expected 0..1", (double)s->motif);
     return MN_OK;
 }
 
@@ -319,6 +322,13 @@ int mn_sampler_duration(const mn_sampler *s, mn_rng *r, const float *logits, int
 {
     if (n <= 1) return 0;
     return sample_core(s, r, logits, n, NULL, scratch, scratch + n);
+}
+
+int mn_sampler_allows(const mn_sampler *s, int pitch)
+{
+    if (pitch == MN_REST) return s->allow_rest;
+    if (pitch < 0 || pitch > 127 || pitch < s->pitch_lo || pitch > s->pitch_hi) return 0;
+    return !s->scale_on || (s->scale_mask >> (pitch % 12) & 1);
 }
 
 int mn_sampler_velocity(const mn_sampler *s, mn_rng *r, int pitch, int pos_ticks)

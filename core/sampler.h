@@ -26,10 +26,12 @@ typedef struct {
     int allow_rest;        /* 0 = never choose a rest */
     int velocity_lo, velocity_hi; /* note velocity drawn uniformly in [lo, hi], 1..127 */
     int accent;            /* velocity added on a bar's first beat (0 = none), clamped to 127 */
+    float motif;           /* 0..1: how much the melody's own motifs are repeated (motif.h);
+                            * 1 = the weights fitted on real tunes, 0 = the network alone */
 } mn_sampler;
 
 /* Defaults: temperature 1, no top-k/top-p, range 0..127, any scale, rests allowed,
- * velocity 90..90, accent 0. */
+ * velocity 90..90, accent 0, motif 1. */
 void mn_sampler_default(mn_sampler *s);
 
 /* Named scales: "major", "minor", "dorian", "phrygian", "lydian", "mixolydian", "locrian",
@@ -53,6 +55,9 @@ int mn_sampler_pitch(const mn_sampler *s, mn_rng *r, const float *logits, float 
 /* Samples a duration token 0..n-1 from logits [n] with temperature, top-k and top-p.
  * scratch holds 2*n floats. */
 int mn_sampler_duration(const mn_sampler *s, mn_rng *r, const float *logits, int n, float *scratch);
+
+/* Whether the settings allow pitch (0..127, or MN_REST): range, scale and rests. */
+int mn_sampler_allows(const mn_sampler *s, int pitch);
 
 /* Velocity for a note at pos_ticks (0 for a rest). */
 int mn_sampler_velocity(const mn_sampler *s, mn_rng *r, int pitch, int pos_ticks);

@@ -5,6 +5,7 @@
  * before a commit recomputes from the committed state, so every event costs exactly one LSTM
  * step and the state never drifts. */
 #include "session.h"
+#include "motif.h"
 #include "vmath.h"
 
 #include <cblas.h>
@@ -23,6 +24,7 @@ struct mn_session {
 
     mn_sampler sampler;
     mn_rng rng;
+    mn_motif motif;              /* the melody so far, for repeating its motifs */
 
     int pos, bar;                /* clock: onset of the next event, ticks since the bar line */
     int prev_pitch, prev_dur;    /* input tokens: the last committed event (BOS after reset) */
@@ -40,6 +42,7 @@ struct mn_session {
     float *dur_in;               /* [H + E] h_top | emb_pitch[pitch] */
     float *dur_logits;           /* [n_dur] */
     float *scratch;              /* [2 * max(MN_N_PITCH, n_dur)] for the sampler */
+    float *mix;                  /* [max(MN_N_PITCH, n_dur)] logits mixed with a motif */
     void *block;                 /* the one allocation behind all buffers above */
 };
 
@@ -68,9 +71,9 @@ mn_status mn_session_new(mn_model *model, uint64_t seed, mn_session **out, char 
     size_t LH = (size_t)s->L * (size_t)s->H, H4 = 4 * (size_t)s->H;
     size_t n_scr = 2 * (size_t)(s->n_dur > MN_N_PITCH ? s->n_dur : MN_N_PITCH);
     size_t sizes[] = {LH, LH, LH, LH, (size_t)s->in0, H4, (size_t)s->L * H4, MN_N_PITCH,
-                      (size_t)(s->H + s->E), (size_t)s->n_dur, n_scr};
+                      (size_t)(s->H + s->E), (size_t)s->n_dur, n_scr, n_scr / 2};
     float **dst[] = {&s->h[0], &s->h[1], &s->c[0], &s->c[1], &s->x, &s->gates, &s->bias,
-                     &s->pitch_logits, &s->dur_in, &s->dur_logits, &s->scratch};
+                     &s->pitch_logits, &s->dur_in, &s->dur_logits, &s->scratch, &s->mix};
     size_t total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) total += (sizes[i] + 15) & ~(size_t)15;
     s->block = mn_malloc(total * sizeof(float) + 64);
@@ -130,6 +133,7 @@ void mn_session_reset(mn_session *s)
     memset(s->c[s->cur], 0, LH * sizeof(float));
     s->prev_pitch = MN_PITCH_BOS;
     s->prev_dur = s->n_dur; /* BOS row of emb.dur */
+    mn_motif_reset(&s->motif);
     s->pending = 0;
     s->heads_done = 0;
     s->pos = 0;
@@ -247,6 +251,7 @@ static void commit_at(mn_session *s, const mn_event *e, int pos, int bar)
     s->heads_done = 0;
     s->prev_pitch = pitch_token(e->pitch);
     s->prev_dur = mn_durtable_index(&s->cfg->dur, e->dur_ticks);
+    mn_motif_push(&s->motif, s->prev_pitch, s->prev_dur);
     mn_event placed = *e;
     placed.pos_ticks = pos;
     placed.bar_ticks = bar;
@@ -263,13 +268,48 @@ void mn_session_commit(mn_session *s, const mn_event *e)
 
 void mn_session_feed(mn_session *s, const mn_event *e) { mn_session_commit(s, e); }
 
+/* The motif proposal for the next event and its weight (0 when off or nothing matches). */
+static double motif_proposal(const mn_session *s, int *pitch, int *dur_tok)
+{
+    if (!(s->sampler.motif > 0)) return 0;
+    int k = mn_motif_propose(&s->motif, pitch, dur_tok);
+    if (!k || *dur_tok >= s->n_dur) return 0;
+    return (double)s->sampler.motif * mn_motif_weight(k);
+}
+
+/* Writes log((1 - lam) softmax(logits)_k + lam [k = hit]) for k < n into out: the network's
+ * distribution with a share lam moved to one class, as logits for the sampler. */
+static void mix_logits(const float *logits, int n, double lam, int hit, float *out)
+{
+    float mx = logits[0];
+    for (int k = 1; k < n; k++)
+        if (logits[k] > mx) mx = logits[k];
+    double z = 0;
+    for (int k = 0; k < n; k++) z += exp((double)logits[k] - mx);
+    for (int k = 0; k < n; k++) {
+        double p = (1 - lam) * exp((double)logits[k] - mx) / z + (k == hit ? lam : 0);
+        out[k] = p > 1e-300 ? (float)log(p) : -690.0f;
+    }
+}
+
 void mn_session_sample(mn_session *s, mn_event *out)
 {
     int pos = s->pos, bar = s->bar;
     const float *pl = mn_session_pitch_logits(s, pos, bar);
-    int pitch = mn_sampler_pitch(&s->sampler, &s->rng, pl, s->scratch);
+    int pp = 0, pd = 0;
+    double lam = motif_proposal(s, &pp, &pd);
+    /* the sampler's temperature, top-k/p and masks act on the mixed distribution */
+    if (lam > 0) mix_logits(pl, MN_N_PITCH, lam, pp, s->mix);
+    int pitch = mn_sampler_pitch(&s->sampler, &s->rng, lam > 0 ? s->mix : pl, s->scratch);
     if (pitch < 0 || pitch > MN_REST) pitch = MN_REST;
     const float *dl = mn_session_dur_logits(s, pitch);
+    if (lam > 0 && pitch == pp) {
+        /* p(dur | pp) is p_net(dur | pp) plus lam / ((1 - lam) p_net(pp)) at pd, renormalized */
+        double pn = exp2(-mn_neglog2_softmax(pl, MN_N_PITCH, pp));
+        double share = lam / (lam + (1 - lam) * pn);
+        mix_logits(dl, s->n_dur, share, pd, s->mix);
+        dl = s->mix;
+    }
     int d = mn_sampler_duration(&s->sampler, &s->rng, dl, s->n_dur, s->scratch);
     if (d < 0 || d >= s->n_dur) d = 0;
     mn_event e;
@@ -289,16 +329,31 @@ void mn_session_score(mn_session *s, const mn_event *e, double *bits_pitch, doub
     event_place(s, e, &pos, &bar);
     const float *pl = mn_session_pitch_logits(s, pos, bar);
     int p = pitch_token(e->pitch);
-    if (bits_pitch) *bits_pitch = mn_neglog2_softmax(pl, MN_N_PITCH, p);
+    int pp = 0, pd = 0;
+    double lam = motif_proposal(s, &pp, &pd);
+    /* p(pitch, dur) = (1 - lam) p_net(pitch) p_net(dur | pitch) + lam [pitch = pp, dur = pd] */
+    double bp = mn_neglog2_softmax(pl, MN_N_PITCH, p);
+    double p_pitch = (1 - lam) * exp2(-bp) + (p == pp ? lam : 0);
+    if (bits_pitch) *bits_pitch = lam > 0 ? -log2(p_pitch) : bp;
     if (argmax_pitch) {
         int best = 0;
         for (int k = 1; k < MN_N_PITCH; k++)
             if (pl[k] > pl[best]) best = k;
+        if (lam > 0 && best != pp &&
+            (1 - lam) * exp2(-mn_neglog2_softmax(pl, MN_N_PITCH, pp)) + lam >
+                (1 - lam) * exp2(-mn_neglog2_softmax(pl, MN_N_PITCH, best)))
+            best = pp;
         *argmax_pitch = best;
     }
     if (bits_dur) {
         const float *dl = mn_session_dur_logits(s, p);
-        *bits_dur = mn_neglog2_softmax(dl, s->n_dur, mn_durtable_index(&s->cfg->dur, e->dur_ticks));
+        int d = mn_durtable_index(&s->cfg->dur, e->dur_ticks);
+        double bd = mn_neglog2_softmax(dl, s->n_dur, d);
+        if (lam > 0) {
+            double joint = (1 - lam) * exp2(-bp - bd) + (p == pp && d == pd ? lam : 0);
+            bd = log2(p_pitch) - log2(joint);
+        }
+        *bits_dur = bd;
     }
     commit_at(s, e, pos, bar);
 }

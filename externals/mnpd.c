@@ -478,6 +478,15 @@ int mnpd_settings_message(void *x, const char *cls, t_mnpd_settings *st, int wit
             || mnpd_arg_int(x, cls, s, "an integer 0..127", argc, argv, 0, 0, 127, &a))
             return -1;
         sp->accent = a;
+    } else if (!strcmp(sel, "motif")) {
+        if (mnpd_argcount(x, cls, s, argc, 1, 1, "f (0 = off ... 1 = as in real tunes)")
+            || mnpd_arg_float(x, cls, s, "a number in 0..1", argc, argv, 0, &f))
+            return -1;
+        if (!(f >= 0 && f <= 1)) {
+            pd_error(x, "%s: motif expects a number in 0..1, got %g", cls, f);
+            return -1;
+        }
+        sp->motif = (float)f;
     } else if (with_legato && !strcmp(sel, "legato")) {
         if (mnpd_argcount(x, cls, s, argc, 1, 1, "f (0 < f <= 1)")
             || mnpd_arg_float(x, cls, s, "a number in (0, 1]", argc, argv, 0, &f))
@@ -702,6 +711,7 @@ void mnpd_info(const char *cls, t_outlet *o, const mn_model *m, const char *path
     mnpd_info_line(cls, o, "rest", "%d", s->allow_rest);
     mnpd_info_line(cls, o, "velocity", "%d %d", s->velocity_lo, s->velocity_hi);
     mnpd_info_line(cls, o, "accent", "%d", s->accent);
+    mnpd_info_line(cls, o, "motif", "%g", (double)s->motif);
     mnpd_info_line(cls, o, "bpm", "%g", st->s_bpm);
     mnpd_info_line(cls, o, "randomseed", "%llu", (unsigned long long)seed);
     mnpd_info_line(cls, o, "notes", "%ld", notes);

@@ -161,6 +161,7 @@ static void test_feed_then_score(void **state)
     mn_session *s = NULL;
     char err[MN_ERR_LEN];
     assert_int_equal(mn_session_new(model, 1, &s, err), MN_OK);
+    mn_session_sampler(s)->motif = 0; /* the reference is the network alone */
     int k_end = 10;
     for (int k = 0; k < k_end; k++) {
         const ref_event *r = &ref.ev[k];

@@ -25,10 +25,13 @@ static void help(FILE *f)
         "  --baseline TRAIN   also score the variable-order Markov baseline trained on TRAIN\n"
         "                     (files, folders or lists; repeatable), on the same events\n"
         "  --order N          order of the baseline (default %d)\n"
+        "  --no-motif         skip the second score: the network with the melody's motif\n"
+        "                     memory (generation repeats motifs so; see `generate --motif`)\n"
         "  --track N          only this track (0-based) of each file\n"
         "  --channel N        only this channel (1-16)\n"
         "  --json             one JSON object: files, skipped, events, bits_pitch,\n"
-        "                     bits_duration, bits_total, accuracy_pitch[, baseline]\n",
+        "                     bits_duration, bits_total, accuracy_pitch of the network, and\n"
+        "                     the same keys in with_motif and baseline\n",
         MN_NGRAM_DEFAULT_ORDER);
 }
 
@@ -62,12 +65,12 @@ int mn_cmd_eval(int argc, char **argv)
     const char **base = calloc((size_t)argc + 1, sizeof *base);
     size_t n_files = 0, n_base = 0;
     long order = MN_NGRAM_DEFAULT_ORDER, l;
-    int json = 0, rc = 2;
+    int json = 0, rc = 2, no_motif = 0;
     mn_midi_options mopt;
     mn_midi_options_default(&mopt);
     mn_corpus corpus = {0}, train = {0};
     mn_model *model = NULL;
-    mn_session *s = NULL;
+    mn_session *s = NULL, *sm = NULL;
     mn_ngram *g = NULL;
     char err[MN_ERR_LEN], buf[4096];
     if (!files || !base) {
@@ -100,6 +103,8 @@ int mn_cmd_eval(int argc, char **argv)
             mopt.channel = (int)l - 1;
         } else if (!strcmp(a, "--json")) {
             json = 1;
+        } else if (!strcmp(a, "--no-motif")) {
+            no_motif = 1;
         } else if (a[0] == '-' && a[1]) {
             fprintf(stderr, "melodynet eval: unknown option '%s' (see --help)\n", a);
             goto done;
@@ -118,6 +123,11 @@ int mn_cmd_eval(int argc, char **argv)
         goto done;
     }
     if (mn_model_load(model_path, &model, err) || mn_session_new(model, 1, &s, err)) {
+        fprintf(stderr, "melodynet eval: %s\n", err);
+        goto done;
+    }
+    mn_session_sampler(s)->motif = 0; /* s scores the network alone, sm with motif memory */
+    if (!no_motif && mn_session_new(model, 1, &sm, err)) {
         fprintf(stderr, "melodynet eval: %s\n", err);
         goto done;
     }
@@ -152,9 +162,10 @@ int mn_cmd_eval(int argc, char **argv)
                 goto done;
             }
     }
-    mn_eval_sums net = {0}, bl = {0};
+    mn_eval_sums net = {0}, mot = {0}, bl = {0};
     for (size_t i = 0; i < corpus.n; i++) {
         mn_eval_session(s, &corpus.mels[i], &net);
+        if (sm) mn_eval_session(sm, &corpus.mels[i], &mot);
         if (g) mn_eval_ngram(g, &corpus.mels[i], &bl);
     }
     if (json) {
@@ -162,6 +173,11 @@ int mn_cmd_eval(int argc, char **argv)
         mn_json_fput_str(stdout, model_path);
         printf(",");
         json_scores(&corpus, &net);
+        if (sm) {
+            printf(",\"with_motif\":{");
+            json_scores(&corpus, &mot);
+            printf("}");
+        }
         if (g) {
             printf(",\"baseline\":{\"order\":%ld,\"train_files\":%zu,\"train_events\":%zu,", order,
                    train.n, train.n_events);
@@ -173,6 +189,7 @@ int mn_cmd_eval(int argc, char **argv)
         printf("model     %s\n", model_path);
         printf("files     %zu scored, %zu skipped\n", corpus.n, corpus.n_skipped);
         text_scores("network", &net);
+        if (sm) text_scores("+ motifs", &mot);
         if (g) {
             char label[32];
             snprintf(label, sizeof label, "%ld-gram", order);
@@ -184,6 +201,7 @@ int mn_cmd_eval(int argc, char **argv)
 done:
     mn_ngram_free(g);
     mn_session_free(s);
+    mn_session_free(sm);
     mn_model_free(model);
     mn_corpus_free(&corpus);
     mn_corpus_free(&train);

@@ -30,6 +30,8 @@ static void help(FILE *f)
         "  --root PC             root of the scale: 0-11 or a name (C, F#, Bb; default C)\n"
         "  --range LO HI         keep pitches in LO..HI (MIDI numbers)\n"
         "  --no-rests            never generate a rest\n"
+        "  --motif F             how much the melody repeats its own motifs: 0 = never,\n"
+        "                        1 = as much as real folk tunes (default 1)\n"
         "  --velocity V | LO:HI  note velocity, fixed or drawn from a range (default 90)\n"
         "  --random-seed S       seed of the sampler (default: from the clock, printed)\n"
         "  --bpm B               tempo of the written MIDI file (default 120, or the seed file's)\n"
@@ -95,7 +97,7 @@ int mn_cmd_generate(int argc, char **argv)
 {
     const char *model_path = NULL, *seed_notes = NULL, *seed_midi = NULL, *out_path = NULL;
     long n = 32, top_k = 0, lo = 0, hi = 127, vlo = 90, vhi = 90;
-    double temp = 1.0, top_p = 1.0, bpm = 0;
+    double temp = 1.0, top_p = 1.0, bpm = 0, motif = 1.0;
     const char *scale = NULL;
     int root = 0, json = 0, no_rests = 0, have_seed = 0;
     unsigned long long rseed = 0;
@@ -164,6 +166,9 @@ int mn_cmd_generate(int argc, char **argv)
                 return 2;
             }
             i += 2;
+        } else if (!strcmp(a, "--motif")) {
+            NEED_ARG;
+            if (mn_cli_float("generate", a, v, 0, 1, &motif)) return 2;
         } else if (!strcmp(a, "--no-rests")) {
             no_rests = 1;
         } else if (!strcmp(a, "--velocity")) {
@@ -211,6 +216,7 @@ int mn_cmd_generate(int argc, char **argv)
     cfg.allow_rest = !no_rests;
     cfg.velocity_lo = (int)vlo;
     cfg.velocity_hi = (int)vhi;
+    cfg.motif = (float)motif;
     if (scale && strcasecmp(scale, "off") && strcasecmp(scale, "none")) {
         if (mn_scale_mask(scale, root, &cfg.scale_mask, err)) {
             fprintf(stderr, "melodynet generate: %s\n", err);

@@ -103,6 +103,7 @@ d = json.load(open(sys.argv[1]))
 keys = ["files", "skipped", "events", "bits_pitch", "bits_duration", "bits_total", "accuracy_pitch"]
 assert all(k in d for k in keys), d
 assert all(k in d["baseline"] for k in keys)
+assert all(k in d["with_motif"] for k in keys) and d["with_motif"]["events"] == d["events"]
 assert d["baseline"]["events"] == d["events"] > 0
 assert abs(d["bits_total"] - d["bits_pitch"] - d["bits_duration"]) < 1e-5
 assert any(s["file"].endswith("hostile_bad_magic.mid") and s["reason"] for s in d["skipped"])
