@@ -18,6 +18,7 @@ typedef struct {
     int n;                        /* symbols held */
     int32_t sym[MN_MOTIF_HIST];   /* (interval or rest/start mark) and duration token */
     int last_note;                /* pitch of the last note, -1 before the first */
+    uint16_t pcs;                 /* pitch classes the melody has used (bit k: class k) */
 } mn_motif;
 
 void mn_motif_reset(mn_motif *m);
@@ -28,7 +29,8 @@ void mn_motif_push(mn_motif *m, int pitch, int dur_tok);
 /* Looks for the longest k (<= MN_MOTIF_MAX_K) such that the last k events occurred earlier
  * (the most recent such place wins) and writes the event that followed there: *pitch (the last
  * note's pitch plus the interval, or MN_REST) and *dur_tok. Returns k, or 0 when nothing
- * matches or the proposal falls outside MIDI range. */
+ * matches, the proposal falls outside MIDI range, or it would bring a pitch class the melody
+ * has not used (a transposed figure leaving the key). */
 int mn_motif_propose(const mn_motif *m, int *pitch, int *dur_tok);
 
 /* Weight of a proposal backed by a match of k events (0 for k = 0): the share of the next

@@ -71,6 +71,25 @@ static void test_rests_and_range(void **state)
     int hi[] = {60, 62, 82, 120, 122}, d1[] = {1, 1, 1, 1, 1};
     push_all(&m, hi, d1, 5);
     assert_int_equal(mn_motif_propose(&m, &p, &d), 0); /* +2 was followed by +20: 142 */
+    /* a figure transposed so that its continuation leaves the melody's pitch classes */
+    mn_motif_reset(&m);
+    int key[] = {60, 62, 64, 65, 67, 69, 71, 72, 62, 64, 66}, dk[11];
+    for (int i = 0; i < 11; i++) dk[i] = 1;
+    push_all(&m, key, dk, 10); /* ... 72 62 64: "+2" last, followed earlier by +2 or +1 */
+    assert_true(mn_motif_propose(&m, &p, &d) > 0);
+    mn_motif_push(&m, 66, 1); /* F#: now +2 +2 matches 60 62 64 -> +1 -> G (67): in the set */
+    assert_true(mn_motif_propose(&m, &p, &d) > 0 && p == 67);
+    mn_motif_reset(&m);
+    /* C D E F, then A# C D: "+2 +2" was followed by +1, which would give D# (unused) */
+    int out[] = {60, 62, 64, 65, 70, 72, 74}, d7[] = {1, 1, 1, 1, 1, 1, 1};
+    push_all(&m, out, d7, 7);
+    assert_int_equal(mn_motif_propose(&m, &p, &d), 0);
+    mn_motif_push(&m, 75, 1); /* once D# has been played, the same figure may bring it */
+    mn_motif_push(&m, 70, 1);
+    mn_motif_push(&m, 72, 1);
+    mn_motif_push(&m, 74, 1);
+    assert_true(mn_motif_propose(&m, &p, &d) >= 2);
+    assert_int_equal(p, 75);
 }
 
 static void test_history_is_bounded(void **state)
