@@ -326,7 +326,8 @@ mn_status mn_report_set_compute(mn_report_set *out, const mn_melody *mels, size_
         if (mels[k].n > longest) longest = mels[k].n;
     int *iv = mn_malloc(longest * sizeof *iv);
     if (!iv) return mn_errf(err, MN_ERR_NOMEM, "report: out of memory");
-    size_t n_events = 0, n_rests = 0, n_onbeat = 0, with_notes = 0, copied = 0;
+    size_t n_events = 0, n_rests = 0, n_onbeat = 0, with_notes = 0, copied = 0, motifs = 0,
+           repeats = 0;
     double bars = 0, in_key = 0, span_sum = 0, copy_share = 0;
     size_t span_count[MN_REPORT_SPAN_BINS] = {0}, iv_count[MN_REPORT_INTERVAL_BINS] = {0},
            dur_count[MN_REPORT_DUR_BINS] = {0};
@@ -358,6 +359,17 @@ mn_status mn_report_set_compute(mn_report_set *out, const mn_melody *mels, size_
         }
         size_t k_iv = mn_report_intervals(m, iv);
         out->n_intervals += k_iv;
+        /* motifs: each 4-interval figure that repeats an earlier one (quadratic per melody,
+         * fine for tunes of hundreds of notes) */
+        for (size_t i = 1; i + MN_REPORT_MOTIF <= k_iv; i++) {
+            motifs++;
+            for (size_t j = 0; j < i; j++)
+                if (!memcmp(iv + j, iv + i, MN_REPORT_MOTIF * sizeof *iv)) {
+                    repeats++;
+                    break;
+                }
+        }
+        if (k_iv >= MN_REPORT_MOTIF) motifs++; /* the first figure, never a repeat */
         for (size_t i = 0; i < k_iv; i++) {
             int d = iv[i];
             if (d < -MN_REPORT_MAX_INTERVAL) d = -MN_REPORT_MAX_INTERVAL;
@@ -398,6 +410,7 @@ mn_status mn_report_set_compute(mn_report_set *out, const mn_melody *mels, size_
     }
     if (bars > 0) out->notes_per_bar = (double)out->n_notes / bars;
     if (n_events) out->rest_share = (double)n_rests / (double)n_events;
+    if (motifs) out->motif_repeat = (double)repeats / (double)motifs;
     if (ix && n) out->copy_mean /= (double)n;
     if (copied) out->copy_mean_share = copy_share / (double)copied;
     if (out->n_ngrams) out->ngram_share = (double)out->ngram_hits / (double)out->n_ngrams;
@@ -489,6 +502,8 @@ void mn_report_write_text(FILE *f, const mn_report *r, const char *ref_label,
     row3(f, "notes per bar", "%.2f", t->notes_per_bar, v->notes_per_bar, g->notes_per_bar);
     row3(f, "share of events that are rests", "%.3f", t->rest_share, v->rest_share,
          g->rest_share);
+    row3(f, "motifs: 4-interval figures repeated", "%.3f", t->motif_repeat, v->motif_repeat,
+         g->motif_repeat);
     snprintf(a, sizeof a, "%.3f/%.3f", v->dur_tv, v->dur_js);
     snprintf(b, sizeof b, "%.3f/%.3f", g->dur_tv, g->dur_js);
     row2(f, "duration hist. vs train (TV/JS)", a, b);
@@ -532,8 +547,9 @@ static void json_set(FILE *f, const mn_report_set *s, const char *label, const c
     mn_json_fput_str(f, label);
     fprintf(f, ", \"melodies\": %zu, \"notes\": %zu, \"intervals\": %zu, \"in_key\": %.6g, "
                "\"span_mean\": %.6g, \"onbeat\": %.6g, \"notes_per_bar\": %.6g, "
-               "\"rest_share\": %.6g,\n    ", s->n_melodies, s->n_notes, s->n_intervals,
-            s->in_key, s->span_mean, s->onbeat, s->notes_per_bar, s->rest_share);
+               "\"rest_share\": %.6g, \"motif_repeat\": %.6g,\n    ", s->n_melodies, s->n_notes,
+            s->n_intervals, s->in_key, s->span_mean, s->onbeat, s->notes_per_bar, s->rest_share,
+            s->motif_repeat);
     json_arr(f, "span_hist", s->span_hist, MN_REPORT_SPAN_BINS);
     fprintf(f, ",\n    ");
     json_arr(f, "interval_hist", s->interval_hist, MN_REPORT_INTERVAL_BINS);

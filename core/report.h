@@ -12,6 +12,7 @@
 #include "event.h"
 
 #define MN_REPORT_NGRAM 8                /* n-gram length (in intervals) of the overlap figure */
+#define MN_REPORT_MOTIF 4                /* figure length (in intervals) of the motif repetition */
 #define MN_REPORT_MAX_INTERVAL 12        /* interval histogram: -12..+12, others clamped */
 #define MN_REPORT_INTERVAL_BINS (2 * MN_REPORT_MAX_INTERVAL + 1)
 #define MN_REPORT_SPAN_BINS 37           /* span histogram: 0..35 semitones, 36 and more */
@@ -77,6 +78,8 @@ typedef struct {
     double onbeat;          /* share of note onsets on a quarter-note beat of the bar */
     double notes_per_bar;   /* notes / bars covered (sum of dur_ticks / bar_ticks over events) */
     double rest_share;      /* share of events that are rests */
+    double motif_repeat;    /* share of a melody's 4-interval figures that already occurred
+                             * earlier in it (folk tunes repeat motifs), over all melodies */
     /* distances to the training set's histograms (0 when no training set was given) */
     double span_tv, interval_tv, dur_tv, span_js, interval_js, dur_js;
     /* imitation (has_imitation = 0 when no index was given) */

@@ -165,6 +165,32 @@ static int contains(const int *t, size_t nt, const int *g, size_t ng)
     return 0;
 }
 
+static void test_motif_repetition(void **state)
+{
+    (void)state;
+    char err[MN_ERR_LEN];
+    mn_report_set st;
+    /* a phrase of 6 intervals played three times: figures 0..2 of 8 in the first pass are new,
+     * every later figure repeats one (+ a final figure that spans the phrase boundaries) */
+    int phrase[6] = {2, 2, 1, -3, -2, 0}, iv[18];
+    for (int r = 0; r < 3; r++) memcpy(iv + 6 * r, phrase, sizeof phrase);
+    mn_melody m;
+    from_intervals(&m, iv, 18, 1);
+    assert_int_equal(mn_report_set_compute(&st, &m, 1, NULL, NULL, err), MN_OK);
+    /* 15 figures; the first 6 (offsets 0..5) are new, offsets 6..14 repeat */
+    assert_true(fabs(st.motif_repeat - 9.0 / 15.0) < 1e-12);
+    mn_melody_free(&m);
+    /* a wide random walk repeats almost nothing; too short a melody has no figure */
+    random_walk(&m, 400, 7, 0);
+    assert_int_equal(mn_report_set_compute(&st, &m, 1, NULL, NULL, err), MN_OK);
+    assert_true(st.motif_repeat < 0.05);
+    mn_melody_free(&m);
+    from_intervals(&m, phrase, 3, 0);
+    assert_int_equal(mn_report_set_compute(&st, &m, 1, NULL, NULL, err), MN_OK);
+    assert_true(st.motif_repeat == 0);
+    mn_melody_free(&m);
+}
+
 static void test_match_agrees_with_brute_force(void **state)
 {
     (void)state;
@@ -376,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_in_key),
         cmocka_unit_test(test_intervals_skip_rests),
         cmocka_unit_test(test_dur_bins_and_distances),
+        cmocka_unit_test(test_motif_repetition),
         cmocka_unit_test(test_match_agrees_with_brute_force),
         cmocka_unit_test(test_identical_sets),
         cmocka_unit_test(test_random_walk_shares_little),
