@@ -70,42 +70,21 @@ static int melodynet_use_model(t_melodynet *x, mn_model *model, const char *path
     return 0;
 }
 
+static int melodynet_use(void *x, mn_model *m, const char *path)
+{
+    return melodynet_use_model((t_melodynet *)x, m, path);
+}
+
 /* Loads synchronously (creation) or asynchronously (the load message). */
 static void melodynet_load_path(t_melodynet *x, const char *path, int async)
 {
-    char key[MNPD_KEY_LEN], err[MN_ERR_LEN];
-    if (mnpd_model_key(path, key)) {
-        snprintf(err, sizeof err, "%s: cannot read the file", path);
-        mnpd_error(x, cls, x->x_out_info, err);
-        return;
-    }
-    mn_model *m = mnpd_model_acquire(key);
-    if (m) {
-        if (!melodynet_use_model(x, m, path) && async) mnpd_status(x->x_out_info, "loaded", path);
-        return;
-    }
-    if (async) {
-        if (mnpd_job_start(x->x_load, MNPD_JOB_LOAD, path, key, err))
-            mnpd_error(x, cls, x->x_out_info, err);
-        return;
-    }
-    if (mn_model_load(path, &m, err) != MN_OK) {
-        mnpd_error(x, cls, x->x_out_info, err);
-        return;
-    }
-    melodynet_use_model(x, mnpd_model_adopt(key, m), path);
+    mnpd_load_path(x, cls, x->x_out_info, x->x_load, melodynet_use, path, async);
 }
 
 static void melodynet_load_done(void *owner, t_mnpd_job *j)
 {
     t_melodynet *x = (t_melodynet *)owner;
-    if (j->j_status != MN_OK) {
-        mnpd_error(x, cls, x->x_out_info, j->j_err);
-        return;
-    }
-    mn_model *m = mnpd_model_adopt(j->j_key, j->j_model);
-    j->j_model = NULL;
-    if (!melodynet_use_model(x, m, j->j_path)) mnpd_status(x->x_out_info, "loaded", j->j_path);
+    mnpd_load_done(x, cls, x->x_out_info, j, melodynet_use);
 }
 
 /*=== priming and generating =================================================================*/

@@ -291,6 +291,43 @@ void mnpd_job_free(t_mnpd_job *j)
     freebytes(j, sizeof *j);
 }
 
+void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
+                    t_mnpd_use_model use, const char *path, int async)
+{
+    char key[MNPD_KEY_LEN], err[MN_ERR_LEN];
+    if (mnpd_model_key(path, key)) {
+        snprintf(err, sizeof err, "%s: cannot read the file", path);
+        mnpd_error(x, cls, info, err);
+        return;
+    }
+    mn_model *m = mnpd_model_acquire(key);
+    if (m) {
+        if (!use(x, m, path) && async) mnpd_status(info, "loaded", path);
+        return;
+    }
+    if (async) {
+        if (mnpd_job_start(job, MNPD_JOB_LOAD, path, key, err)) mnpd_error(x, cls, info, err);
+        return;
+    }
+    if (mn_model_load(path, &m, err) != MN_OK) {
+        mnpd_error(x, cls, info, err);
+        return;
+    }
+    use(x, mnpd_model_adopt(key, m), path);
+}
+
+void mnpd_load_done(void *x, const char *cls, t_outlet *info, t_mnpd_job *j,
+                    t_mnpd_use_model use)
+{
+    if (j->j_status != MN_OK) {
+        mnpd_error(x, cls, info, j->j_err);
+        return;
+    }
+    mn_model *m = mnpd_model_adopt(j->j_key, j->j_model);
+    j->j_model = NULL;
+    if (!use(x, m, j->j_path)) mnpd_status(info, "loaded", j->j_path);
+}
+
 /*=== settings and parameter messages ========================================================*/
 
 void mnpd_settings_default(t_mnpd_settings *st)

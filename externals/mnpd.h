@@ -124,6 +124,20 @@ int mnpd_job_busy(const t_mnpd_job *j);
  * result and frees the slot. NULL is a no-op. */
 void mnpd_job_free(t_mnpd_job *j);
 
+/* Installs a loaded model in an object: returns 0 when it took the model (one reference),
+ * -1 after reporting why not (the reference is released). */
+typedef int (*t_mnpd_use_model)(void *x, mn_model *m, const char *path);
+
+/* Loads the model at path into object x through use: from the shared registry when another
+ * object holds it, else synchronously (async 0: creation) or on job's worker (async 1: the load
+ * message, answered by mnpd_load_done). Errors go to the console and the info outlet. */
+void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
+                    t_mnpd_use_model use, const char *path, int async);
+
+/* The end of an asynchronous load: installs the model or reports the error. */
+void mnpd_load_done(void *x, const char *cls, t_outlet *info, t_mnpd_job *j,
+                    t_mnpd_use_model use);
+
 /*=== settings and parameter messages ========================================================*/
 
 typedef struct {
