@@ -117,7 +117,7 @@ bench: deps
 
 # fuzz the model loader and MIDI reader with libFuzzer (FUZZ_SECONDS each, default 60)
 fuzz: deps
-	@tools/fuzz.sh $(or $(FUZZ_SECONDS),60)
+	@MN_CORE_RT="$(CORE_RT)" tools/fuzz.sh $(or $(FUZZ_SECONDS),60)
 
 # regenerate the golden files of the Pd patch tests
 golden: all

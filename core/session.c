@@ -331,10 +331,13 @@ void mn_session_score(mn_session *s, const mn_event *e, double *bits_pitch, doub
     int p = pitch_token(e->pitch);
     int pp = 0, pd = 0;
     double lam = motif_proposal(s, &pp, &pd);
-    /* p(pitch, dur) = (1 - lam) p_net(pitch) p_net(dur | pitch) + lam [pitch = pp, dur = pd] */
+    /* p(pitch, dur) = (1 - lam) p_net(pitch) p_net(dur | pitch) + lam [pitch = pp, dur = pd],
+     * in the log domain where a term can underflow: bits stay finite for any weights */
     double bp = mn_neglog2_softmax(pl, MN_N_PITCH, p);
-    double p_pitch = (1 - lam) * exp2(-bp) + (p == pp ? lam : 0);
-    if (bits_pitch) *bits_pitch = lam > 0 ? -log2(p_pitch) : bp;
+    double bits_p = bp;
+    if (lam > 0)
+        bits_p = p == pp ? -log2((1 - lam) * exp2(-bp) + lam) : bp - log2(1 - lam);
+    if (bits_pitch) *bits_pitch = bits_p;
     if (argmax_pitch) {
         int best = 0;
         for (int k = 1; k < MN_N_PITCH; k++)
@@ -349,9 +352,11 @@ void mn_session_score(mn_session *s, const mn_event *e, double *bits_pitch, doub
         const float *dl = mn_session_dur_logits(s, p);
         int d = mn_durtable_index(&s->cfg->dur, e->dur_ticks);
         double bd = mn_neglog2_softmax(dl, s->n_dur, d);
-        if (lam > 0) {
-            double joint = (1 - lam) * exp2(-bp - bd) + (p == pp && d == pd ? lam : 0);
-            bd = log2(p_pitch) - log2(joint);
+        if (lam > 0 && p == pp) {
+            /* -log2 p(dur | pitch) = -log2 p(pitch, dur) + log2 p(pitch) */
+            double bits_joint = d == pd ? -log2((1 - lam) * exp2(-bp - bd) + lam)
+                                        : bp + bd - log2(1 - lam);
+            bd = bits_joint - bits_p;
         }
         *bits_dur = bd;
     }

@@ -18,16 +18,18 @@ out=build/fuzz
 san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=c11 -D_GNU_SOURCE -Icore -g -O1 $san"
 libs="-lopenblas -lm -lpthread"
-core="base event json model session sampler midi ngram"
+# the run-time core sources: the Makefile's CORE_RT (`make fuzz` passes it), else all of core/
+core_srcs=${MN_CORE_RT:-$(ls core/*.c)}
 mkdir -p "$out/obj" "$out/bin" || exit 2
 
 # the run-time core, built once with the fuzzing instrumentation (rebuilt when a source changes)
 objs=""
-for m in $core; do
+for src in $core_srcs; do
+    m=$(basename "$src" .c)
     o="$out/obj/$m.o"
-    if [ ! -f "$o" ] || [ "core/$m.c" -nt "$o" ] || [ -n "$(find core -name '*.h' -newer "$o")" ]
+    if [ ! -f "$o" ] || [ "$src" -nt "$o" ] || [ -n "$(find core -name '*.h' -newer "$o")" ]
     then
-        $CC $cflags -c "core/$m.c" -o "$o" || { echo "fuzz: cannot build core/$m.c" >&2; exit 2; }
+        $CC $cflags -c "$src" -o "$o" || { echo "fuzz: cannot build $src" >&2; exit 2; }
     fi
     objs="$objs $o"
 done
