@@ -16,7 +16,8 @@ done
 bin/melodynet train "$data/nottingham/train.txt" "$data/essen/train.txt" \
     --valid "$data/nottingham/valid.txt" "$data/essen/valid.txt" \
     -o "$out" --layers 2 --hidden 256 --embed 64 --pos 192 --max-durations 32 \
-    --batch 32 --seq 64 --lr 0.002 --lr-decay 0.7 --epochs 4 --patience 2 --seed 1 --threads 1 \
+    --batch 32 --seq 64 --lr 0.002 --lr-decay 0.7 --epochs 5 --patience 2 --dropout 0.2 \
+    --seed 2 --threads 1 \
     --license "GPL-3.0-or-later: trained on the Nottingham Music Database (GPL-3.0) and the Essen Folksong Collection (research use); see models/README.md"
 for c in nottingham essen; do
     echo "== $c valid"
