@@ -1,10 +1,13 @@
 /* base.c - allocation hook and error formatting. */
 #include "base.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void *libc_malloc(size_t n, void *ctx) { (void)ctx; return malloc(n); }
 static void *libc_realloc(void *p, size_t n, void *ctx) { (void)ctx; return realloc(p, n); }
@@ -64,4 +67,52 @@ const char *mn_status_name(mn_status s)
     case MN_ERR_EMPTY: return "empty";
     }
     return "unknown error";
+}
+
+FILE *mn_atomic_open(const char *path, char **tmp, char *err)
+{
+    *tmp = NULL;
+    size_t n = strlen(path);
+    char *t = mn_malloc(n + 12);
+    if (!t) {
+        mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", path);
+        return NULL;
+    }
+    memcpy(t, path, n);
+    memcpy(t + n, ".tmpXXXXXX", 11);
+    int fd = mkstemp(t);
+    if (fd < 0) {
+        mn_errf(err, MN_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
+        mn_free(t);
+        return NULL;
+    }
+    (void)fchmod(fd, 0644); /* mkstemp makes the file private; ours are meant to be shared */
+    FILE *f = fdopen(fd, "wb");
+    if (!f) {
+        mn_errf(err, MN_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+        close(fd);
+        unlink(t);
+        mn_free(t);
+        return NULL;
+    }
+    *tmp = t;
+    return f;
+}
+
+mn_status mn_atomic_close(FILE *f, char *tmp, const char *path, int ok, char *err)
+{
+    int e = 0;
+    if (ok && (fflush(f) != 0 || fsync(fileno(f)) != 0)) ok = 0, e = errno;
+    if (fclose(f) != 0 && ok) ok = 0, e = errno;
+    mn_status st = MN_OK;
+    if (!ok) {
+        st = mn_errf(err, MN_ERR_IO, "%s: write failed: %s", path, strerror(e ? e : EIO));
+        unlink(tmp);
+    } else if (rename(tmp, path) != 0) {
+        st = mn_errf(err, MN_ERR_IO, "%s: cannot rename the temporary file into place: %s",
+                     path, strerror(errno));
+        unlink(tmp);
+    }
+    mn_free(tmp);
+    return st;
 }

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define MN_ERR_LEN 256
 
@@ -44,5 +45,13 @@ mn_status mn_errf(char *err, mn_status code, const char *fmt, ...)
     ;
 
 const char *mn_status_name(mn_status s);
+
+/* Atomic file writing, so that a failed or interrupted write never leaves a partial file:
+ * mn_atomic_open creates a fresh temporary file beside path (mode 0644) and returns it open for
+ * writing, with its name in *tmp (NULL and an error naming path on failure). mn_atomic_close
+ * flushes, syncs and closes it; when ok is set and all of that worked, it renames the file over
+ * path, otherwise it removes it. Either way *tmp is freed; path is unchanged on failure. */
+FILE *mn_atomic_open(const char *path, char **tmp, char *err);
+mn_status mn_atomic_close(FILE *f, char *tmp, const char *path, int ok, char *err);
 
 #endif

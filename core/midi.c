@@ -710,42 +710,10 @@ mn_status mn_midi_write_file(const char *path, const mn_melody *m, char *err)
     mn_status s = mn_midi_write_memory(m, &buf, &len, e2);
     if (s) return mn_errf(err, s, "%s: %s", path, e2);
 
-    size_t plen = strlen(path);
-    char *tmp = mn_malloc(plen + 16);
-    if (!tmp) {
-        mn_free(buf);
-        return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", path);
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp-XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        s = mn_errf(err, MN_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                    strerror(errno));
-        goto done;
-    }
-    (void)fchmod(fd, 0644); /* mkstemp makes 0600; a MIDI file is meant to be shared */
-    size_t off = 0;
-    while (off < len) {
-        ssize_t w = write(fd, buf + off, len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) break;
-        off += (size_t)w;
-    }
-    int werr = off < len ? errno : 0;
-    if (close(fd) != 0 && !werr) werr = errno;
-    if (off < len || werr) {
-        s = mn_errf(err, MN_ERR_IO, "%s: write failed: %s", path, strerror(werr ? werr : EIO));
-        unlink(tmp);
-        goto done;
-    }
-    if (rename(tmp, path) != 0) {
-        s = mn_errf(err, MN_ERR_IO, "%s: cannot rename the temporary file into place: %s", path,
-                    strerror(errno));
-        unlink(tmp);
-    }
-done:
-    mn_free(tmp);
+    char *tmp;
+    FILE *f = mn_atomic_open(path, &tmp, err);
+    if (f) s = mn_atomic_close(f, tmp, path, fwrite(buf, 1, len, f) == len, err);
+    else s = MN_ERR_IO;
     mn_free(buf);
     return s;
 }

@@ -771,28 +771,11 @@ mn_status mn_model_save(const char *path, const mn_model_config *cfg, const floa
                        path, b.n, MN_MAX_HEADER_BYTES);
     }
 
-    size_t plen = strlen(path);
-    char *tmp = mn_malloc(plen + 16);
-    if (!tmp) {
-        mn_free(b.p);
-        return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", path);
-    }
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp.XXXXXX", 12);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        st = mn_errf(err, MN_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                     strerror(errno));
-        mn_free(tmp);
-        mn_free(b.p);
-        return st;
-    }
-    fchmod(fd, 0644); /* mkstemp makes 0600; a model file is meant to be shared */
-    FILE *f = fdopen(fd, "wb");
+    char *tmp;
+    FILE *f = mn_atomic_open(path, &tmp, err);
     if (!f) {
-        close(fd);
-        st = mn_errf(err, MN_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
-        goto out;
+        mn_free(b.p);
+        return MN_ERR_IO;
     }
     uint8_t hl[8];
     for (int i = 0; i < 8; i++) hl[i] = (uint8_t)((uint64_t)b.n >> (8 * i));
@@ -807,23 +790,7 @@ mn_status mn_model_save(const char *path, const mn_model_config *cfg, const floa
             ok = fwrite(le, 1, 4, f) == 4;
         }
     }
-    ok = fflush(f) == 0 && ok;
-    ok = fsync(fileno(f)) == 0 && ok;
-    int e = errno;
-    ok = fclose(f) == 0 && ok;
-    if (!ok) {
-        st = mn_errf(err, MN_ERR_IO, "%s: cannot write: %s", path, strerror(e ? e : errno));
-        goto out;
-    }
-    if (rename(tmp, path) != 0) {
-        st = mn_errf(err, MN_ERR_IO, "%s: cannot rename the temporary file: %s", path,
-                     strerror(errno));
-        goto out;
-    }
-    st = MN_OK;
-out:
-    if (st != MN_OK) unlink(tmp);
-    mn_free(tmp);
+    st = mn_atomic_close(f, tmp, path, ok, err);
     mn_free(b.p);
     return st;
 }

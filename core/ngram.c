@@ -560,18 +560,9 @@ static int write_model(FILE *f, const kn *m)
 mn_status mn_ngram_save(const mn_ngram *g, const char *path, char *err)
 {
     if (!g || !path) return mn_errf(err, MN_ERR_ARG, "ngram: no model or path to save");
-    /* written beside the target and renamed, so a failed save leaves no partial file */
-    size_t plen = strlen(path);
-    char *tmp = mn_malloc(plen + 5);
-    if (!tmp) return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", path);
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmp", 5);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) {
-        mn_status st = mn_errf(err, MN_ERR_IO, "%s: cannot create: %s", tmp, strerror(errno));
-        mn_free(tmp);
-        return st;
-    }
+    char *tmp;
+    FILE *f = mn_atomic_open(path, &tmp, err);
+    if (!f) return MN_ERR_IO;
     uint8_t head[20 + 4 * MN_MAX_DUR];
     memcpy(head, magic, 8);
     put_u32(head + 8, FILE_VERSION);
@@ -581,15 +572,7 @@ mn_status mn_ngram_save(const mn_ngram *g, const char *path, char *err)
     size_t hn = 20 + 4 * (size_t)g->dur.n;
     int bad = fwrite(head, 1, hn, f) != hn || write_model(f, &g->pitch) ||
               write_model(f, &g->dtok);
-    bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        mn_status st = mn_errf(err, MN_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-        remove(tmp);
-        mn_free(tmp);
-        return st;
-    }
-    mn_free(tmp);
-    return MN_OK;
+    return mn_atomic_close(f, tmp, path, !bad, err);
 }
 
 /* Is symbol s allowed at position i of a stored tuple of length len? */

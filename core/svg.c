@@ -123,44 +123,10 @@ static void sb_esc(sbuf *b, const char *s)
 static mn_status write_atomic(const char *path, const sbuf *b, char *err)
 {
     if (b->failed) return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory building the SVG", path);
-    size_t len = strlen(path);
-    char *tmp = mn_malloc(len + 16);
-    if (!tmp) return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", path);
-    snprintf(tmp, len + 16, "%s.tmpXXXXXX", path);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        mn_status st = mn_errf(err, MN_ERR_IO, "%s: cannot create a temporary file: %s", path,
-                               strerror(errno));
-        mn_free(tmp);
-        return st;
-    }
-    /* mkstemp makes the file private; a picture is meant to be shared like any other file */
-    (void)fchmod(fd, 0644);
-    FILE *f = fdopen(fd, "wb");
-    if (!f) {
-        close(fd);
-        unlink(tmp);
-        mn_free(tmp);
-        return mn_errf(err, MN_ERR_IO, "%s: cannot open for writing", path);
-    }
-    size_t w = b->n ? fwrite(b->buf, 1, b->n, f) : 0;
-    int bad = w != b->n;
-    if (fclose(f) != 0) bad = 1;
-    if (bad) {
-        int e = errno;
-        unlink(tmp);
-        mn_free(tmp);
-        return mn_errf(err, MN_ERR_IO, "%s: write failed: %s", path, strerror(e));
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        mn_free(tmp);
-        return mn_errf(err, MN_ERR_IO, "%s: cannot rename the temporary file: %s", path,
-                       strerror(e));
-    }
-    mn_free(tmp);
-    return MN_OK;
+    char *tmp;
+    FILE *f = mn_atomic_open(path, &tmp, err);
+    if (!f) return MN_ERR_IO;
+    return mn_atomic_close(f, tmp, path, !b->n || fwrite(b->buf, 1, b->n, f) == b->n, err);
 }
 
 static mn_status read_file(const char *path, size_t limit, char **out, size_t *out_n, char *err)

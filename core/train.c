@@ -1144,17 +1144,9 @@ static mn_status r_config(ckpt_reader *r, mn_train_config *c, const char *path, 
 
 mn_status mn_trainer_checkpoint_save(const mn_trainer *t, const char *path, char *err)
 {
-    size_t len = strlen(path);
-    char *tmp = mn_malloc(len + 8);
-    if (!tmp) return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", path);
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp", 5);
-    ckpt_writer w = {fopen(tmp, "wb"), 0xcbf29ce484222325ull, 0};
-    if (!w.f) {
-        mn_status st = mn_errf(err, MN_ERR_IO, "%s: cannot write", tmp);
-        mn_free(tmp);
-        return st;
-    }
+    char *tmp;
+    ckpt_writer w = {mn_atomic_open(path, &tmp, err), 0xcbf29ce484222325ull, 0};
+    if (!w.f) return MN_ERR_IO;
     w_bytes(&w, CKPT_MAGIC, 8);
     w_u32(&w, CKPT_VERSION);
     w_config(&w, &t->cfg);
@@ -1174,15 +1166,7 @@ mn_status mn_trainer_checkpoint_save(const mn_trainer *t, const char *path, char
         w_f32s(&w, t->act[l].carry_c, (size_t)t->B * t->H);
     }
     w_u64(&w, w.hash);
-    int bad = w.bad | (fflush(w.f) != 0);
-    bad |= fclose(w.f) != 0;
-    if (bad || rename(tmp, path) != 0) {
-        remove(tmp);
-        mn_free(tmp);
-        return mn_errf(err, MN_ERR_IO, "%s: cannot write the checkpoint", path);
-    }
-    mn_free(tmp);
-    return MN_OK;
+    return mn_atomic_close(w.f, tmp, path, !w.bad, err);
 }
 
 /* Reads a whole checkpoint file, checks the magic, version and hash, and parses the config. */
