@@ -6,6 +6,7 @@
  * MN_MAX_HEADER_BYTES bounds its size); a file with more than MN_MAX_META entries, a
  * non-string value, or a key or value holding a NUL byte is refused. */
 #include "model.h"
+#include "sbuf.h"
 
 #include "json.h"
 
@@ -631,58 +632,20 @@ void mn_model_meta_at(const mn_model *m, size_t i, const char **key, const char 
 
 /* ================================================================ saving */
 
-typedef struct {
-    char *p;
-    size_t n, cap;
-    int oom;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
+static void sb_json_str(mn_sbuf *b, const char *s)
 {
-    if (b->oom) return;
-    if (b->cap - b->n < n + 1) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap - b->n < n + 1) cap *= 2;
-        char *p = mn_realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
-
-static void sb_fmt(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_fmt(sbuf *b, const char *fmt, ...)
-{
-    char tmp[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-    va_end(ap);
-    if (n > 0) sb_put(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
-}
-
-static void sb_json_str(sbuf *b, const char *s)
-{
-    sb_put(b, "\"", 1);
+    mn_sbuf_put(b, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '"' || *p == '\\') {
             char e[2] = {'\\', (char)*p};
-            sb_put(b, e, 2);
+            mn_sbuf_put(b, e, 2);
         } else if (*p < 0x20) {
-            sb_fmt(b, "\\u%04x", *p);
+            mn_sbuf_printf(b, "\\u%04x", *p);
         } else {
-            sb_put(b, (const char *)p, 1);
+            mn_sbuf_put(b, (const char *)p, 1);
         }
     }
-    sb_put(b, "\"", 1);
+    mn_sbuf_put(b, "\"", 1);
 }
 
 static int is_arch_key(const char *k)
@@ -734,39 +697,39 @@ mn_status mn_model_save(const char *path, const mn_model_config *cfg, const floa
                            path, tname, k - off);
         }
 
-    sbuf b = {0};
-    sb_str(&b, "{\"__metadata__\":{\"format\":\"" MN_MODEL_FORMAT "\"");
-    sb_fmt(&b, ",\"version\":\"%d\",\"n_layers\":\"%d\",\"n_hidden\":\"%d\",\"n_embed\":\"%d\","
+    mn_sbuf b = {0};
+    mn_sbuf_puts(&b, "{\"__metadata__\":{\"format\":\"" MN_MODEL_FORMAT "\"");
+    mn_sbuf_printf(&b, ",\"version\":\"%d\",\"n_layers\":\"%d\",\"n_hidden\":\"%d\",\"n_embed\":\"%d\","
            "\"n_pos\":\"%d\",\"ticks_per_quarter\":\"%d\",\"durations\":\"", MN_MODEL_VERSION,
            cfg->n_layers, cfg->n_hidden, cfg->n_embed, cfg->n_pos, MN_TPQ);
-    for (int i = 0; i < cfg->dur.n; i++) sb_fmt(&b, i ? ",%d" : "%d", cfg->dur.ticks[i]);
-    sb_str(&b, "\"");
+    for (int i = 0; i < cfg->dur.n; i++) mn_sbuf_printf(&b, i ? ",%d" : "%d", cfg->dur.ticks[i]);
+    mn_sbuf_puts(&b, "\"");
     for (size_t i = 0; i < n_meta; i++) {
         if (is_arch_key(meta[i][0])) continue;
-        sb_str(&b, ",");
+        mn_sbuf_puts(&b, ",");
         sb_json_str(&b, meta[i][0]);
-        sb_str(&b, ":");
+        mn_sbuf_puts(&b, ":");
         sb_json_str(&b, meta[i][1]);
     }
-    sb_str(&b, "}");
+    mn_sbuf_puts(&b, "}");
     size_t off = 0;
     for (int i = 0; i < count; i++) {
         tensor_desc(cfg, i, tname, shape, &ndim, &nf);
-        sb_fmt(&b, ",\"%s\":{\"dtype\":\"F32\",\"shape\":", tname);
-        if (ndim == 2) sb_fmt(&b, "[%d,%d]", shape[0], shape[1]);
-        else sb_fmt(&b, "[%d]", shape[0]);
-        sb_fmt(&b, ",\"data_offsets\":[%zu,%zu]}", off * 4, (off + nf) * 4);
+        mn_sbuf_printf(&b, ",\"%s\":{\"dtype\":\"F32\",\"shape\":", tname);
+        if (ndim == 2) mn_sbuf_printf(&b, "[%d,%d]", shape[0], shape[1]);
+        else mn_sbuf_printf(&b, "[%d]", shape[0]);
+        mn_sbuf_printf(&b, ",\"data_offsets\":[%zu,%zu]}", off * 4, (off + nf) * 4);
         off += nf;
     }
-    sb_str(&b, "}");
+    mn_sbuf_puts(&b, "}");
     /* spaces after the JSON put the data section on a 64-byte boundary */
-    while (!b.oom && (8 + b.n) % SAVE_ALIGN) sb_put(&b, " ", 1);
-    if (b.oom) {
-        mn_free(b.p);
+    while (!b.failed && (8 + b.n) % SAVE_ALIGN) mn_sbuf_put(&b, " ", 1);
+    if (b.failed) {
+        mn_free(b.buf);
         return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory for the header", path);
     }
     if (b.n > MN_MAX_HEADER_BYTES) {
-        mn_free(b.p);
+        mn_free(b.buf);
         return mn_errf(err, MN_ERR_LIMIT, "%s: header of %zu bytes exceeds the limit of %u",
                        path, b.n, MN_MAX_HEADER_BYTES);
     }
@@ -774,12 +737,12 @@ mn_status mn_model_save(const char *path, const mn_model_config *cfg, const floa
     char *tmp;
     FILE *f = mn_atomic_open(path, &tmp, err);
     if (!f) {
-        mn_free(b.p);
+        mn_free(b.buf);
         return MN_ERR_IO;
     }
     uint8_t hl[8];
     for (int i = 0; i < 8; i++) hl[i] = (uint8_t)((uint64_t)b.n >> (8 * i));
-    int ok = fwrite(hl, 1, 8, f) == 8 && fwrite(b.p, 1, b.n, f) == b.n;
+    int ok = fwrite(hl, 1, 8, f) == 8 && fwrite(b.buf, 1, b.n, f) == b.n;
     if (host_is_le()) {
         ok = ok && fwrite(params, 4, n_params, f) == n_params;
     } else {
@@ -791,6 +754,6 @@ mn_status mn_model_save(const char *path, const mn_model_config *cfg, const floa
         }
     }
     st = mn_atomic_close(f, tmp, path, ok, err);
-    mn_free(b.p);
+    mn_free(b.buf);
     return st;
 }

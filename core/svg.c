@@ -1,6 +1,7 @@
 /* svg.c - learning curves and piano rolls as hand-written SVG. Text is built in memory, then
  * written to a temporary file beside the target and renamed into place. */
 #include "svg.h"
+#include "sbuf.h"
 
 #include <errno.h>
 #include <math.h>
@@ -10,64 +11,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/*=== text buffer ============================================================*/
-
-typedef struct {
-    char *buf;
-    size_t n, cap;
-    int failed; /* an allocation failed; later appends are dropped */
-} sbuf;
-
-static void sb_reserve(sbuf *b, size_t extra)
-{
-    if (b->failed) return;
-    if (b->n + extra + 1 <= b->cap) return;
-    size_t cap = b->cap ? b->cap : 4096;
-    while (cap < b->n + extra + 1) {
-        if (cap > SIZE_MAX / 2) {
-            b->failed = 1;
-            return;
-        }
-        cap *= 2;
-    }
-    char *p = mn_realloc(b->buf, cap);
-    if (!p) {
-        b->failed = 1;
-        return;
-    }
-    b->buf = p;
-    b->cap = cap;
-}
-
-#if defined(__GNUC__)
-__attribute__((format(printf, 2, 3)))
-#endif
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (k < 0) {
-        b->failed = 1;
-        return;
-    }
-    sb_reserve(b, (size_t)k);
-    if (b->failed) return;
-    va_start(ap, fmt);
-    vsnprintf(b->buf + b->n, (size_t)k + 1, fmt, ap);
-    va_end(ap);
-    b->n += (size_t)k;
-}
-
-static void sb_putc(sbuf *b, char c)
-{
-    sb_reserve(b, 1);
-    if (b->failed) return;
-    b->buf[b->n++] = c;
-    b->buf[b->n] = '\0';
-}
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there are not one. */
 static int utf8_len(const unsigned char *s)
@@ -90,37 +33,37 @@ static int utf8_len(const unsigned char *s)
 
 /* Appends s as XML character data. Tune names come from MIDI track names in any encoding, so
  * bytes that are not UTF-8 and control characters (not allowed in XML 1.0) become '?'. */
-static void sb_esc(sbuf *b, const char *s)
+static void sb_esc(mn_sbuf *b, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         switch (*p) {
-        case '&': sb_printf(b, "&amp;"); p++; continue;
-        case '<': sb_printf(b, "&lt;"); p++; continue;
-        case '>': sb_printf(b, "&gt;"); p++; continue;
-        case '"': sb_printf(b, "&quot;"); p++; continue;
-        case '\'': sb_printf(b, "&apos;"); p++; continue;
+        case '&': mn_sbuf_printf(b, "&amp;"); p++; continue;
+        case '<': mn_sbuf_printf(b, "&lt;"); p++; continue;
+        case '>': mn_sbuf_printf(b, "&gt;"); p++; continue;
+        case '"': mn_sbuf_printf(b, "&quot;"); p++; continue;
+        case '\'': mn_sbuf_printf(b, "&apos;"); p++; continue;
         default: break;
         }
         if (*p < 0x20 || *p == 0x7F) {
-            sb_putc(b, *p == '\t' ? ' ' : '?');
+            mn_sbuf_putc(b, *p == '\t' ? ' ' : '?');
             p++;
             continue;
         }
         int len = utf8_len(p);
         if (len == 0) {
-            sb_putc(b, '?');
+            mn_sbuf_putc(b, '?');
             p++;
             continue;
         }
-        for (int i = 0; i < len; i++) sb_putc(b, (char)p[i]);
+        for (int i = 0; i < len; i++) mn_sbuf_putc(b, (char)p[i]);
         p += len;
     }
 }
 
 /*=== files ==================================================================*/
 
-static mn_status write_atomic(const char *path, const sbuf *b, char *err)
+static mn_status write_atomic(const char *path, const mn_sbuf *b, char *err)
 {
     if (b->failed) return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory building the SVG", path);
     char *tmp;
@@ -402,60 +345,60 @@ mn_status mn_svg_learning_curve(const char *csv_path, const char *svg_path, char
 #define PX(x) (ml + ((x) - ax.lo) / (ax.hi - ax.lo) * pw)
 #define PY(y) (mt + ph - ((y) - ay.lo) / (ay.hi - ay.lo) * ph)
 
-    sbuf b = {0};
-    sb_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    sb_printf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+    mn_sbuf b = {0};
+    mn_sbuf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    mn_sbuf_printf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
                   "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n",
               W, H, W, H);
-    sb_printf(&b, "<title>learning curve: ");
+    mn_sbuf_printf(&b, "<title>learning curve: ");
     sb_esc(&b, base_name(csv_path));
-    sb_printf(&b, "</title>\n<rect width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", W, H);
-    sb_printf(&b, "<text x=\"%.1f\" y=\"28\" font-size=\"16\" text-anchor=\"middle\">"
+    mn_sbuf_printf(&b, "</title>\n<rect width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", W, H);
+    mn_sbuf_printf(&b, "<text x=\"%.1f\" y=\"28\" font-size=\"16\" text-anchor=\"middle\">"
                   "learning curve: ", ml + pw / 2);
     sb_esc(&b, base_name(csv_path));
-    sb_printf(&b, "</text>\n");
+    mn_sbuf_printf(&b, "</text>\n");
 
     /* grid and ticks */
-    sb_printf(&b, "<g stroke=\"#e0e0e0\" stroke-width=\"1\">\n");
+    mn_sbuf_printf(&b, "<g stroke=\"#e0e0e0\" stroke-width=\"1\">\n");
     for (double t = ax.lo; t <= ax.hi + ax.step * 1e-6; t += ax.step)
-        sb_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", PX(t), mt,
+        mn_sbuf_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", PX(t), mt,
                   PX(t), mt + ph);
     for (double t = ay.lo; t <= ay.hi + ay.step * 1e-6; t += ay.step)
-        sb_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", ml, PY(t),
+        mn_sbuf_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", ml, PY(t),
                   ml + pw, PY(t));
-    sb_printf(&b, "</g>\n<g fill=\"#333\">\n");
+    mn_sbuf_printf(&b, "</g>\n<g fill=\"#333\">\n");
     for (double t = ax.lo; t <= ax.hi + ax.step * 1e-6; t += ax.step)
-        sb_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.*f</text>\n", PX(t),
+        mn_sbuf_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.*f</text>\n", PX(t),
                   mt + ph + 18, ax.decimals, fabs(t) < ax.step * 1e-9 ? 0.0 : t);
     for (double t = ay.lo; t <= ay.hi + ay.step * 1e-6; t += ay.step)
-        sb_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>\n", ml - 6,
+        mn_sbuf_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>\n", ml - 6,
                   PY(t) + 4, ay.decimals, fabs(t) < ay.step * 1e-9 ? 0.0 : t);
-    sb_printf(&b, "</g>\n");
+    mn_sbuf_printf(&b, "</g>\n");
 
     /* epoch starts when the x axis counts steps */
     if (x_col == COL_STEP && idx[COL_EPOCH] >= 0) {
         double last_e = NAN;
-        sb_printf(&b, "<g stroke=\"#999\" stroke-dasharray=\"4 4\" font-size=\"10\">\n");
+        mn_sbuf_printf(&b, "<g stroke=\"#999\" stroke-dasharray=\"4 4\" font-size=\"10\">\n");
         for (size_t r = 0; r < n_rows; r++) {
             double e = v[r * N_COLS + COL_EPOCH];
             if (!isfinite(e) || !isfinite(xs[r])) continue;
             if (isfinite(last_e) && floor(e) != floor(last_e)) {
-                sb_printf(&b, "<line class=\"epoch\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
+                mn_sbuf_printf(&b, "<line class=\"epoch\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" "
                               "y2=\"%.1f\"/>\n", PX(xs[r]), mt, PX(xs[r]), mt + ph);
-                sb_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" stroke=\"none\" fill=\"#777\">"
+                mn_sbuf_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" stroke=\"none\" fill=\"#777\">"
                               "epoch %.0f</text>\n", PX(xs[r]) + 3, mt + 12, floor(e));
             }
             last_e = e;
         }
-        sb_printf(&b, "</g>\n");
+        mn_sbuf_printf(&b, "</g>\n");
     }
 
     /* frame and axis labels */
-    sb_printf(&b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
+    mn_sbuf_printf(&b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" "
                   "stroke=\"#333\"/>\n", ml, mt, pw, ph);
-    sb_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", ml + pw / 2,
+    mn_sbuf_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>\n", ml + pw / 2,
               H - 18, x_label);
-    sb_printf(&b, "<text x=\"18\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 18 "
+    mn_sbuf_printf(&b, "<text x=\"18\" y=\"%.1f\" text-anchor=\"middle\" transform=\"rotate(-90 18 "
                   "%.1f)\">bits per event (train: loss in nats / ln 2)</text>\n", mt + ph / 2,
               mt + ph / 2);
 
@@ -465,37 +408,37 @@ mn_status mn_svg_learning_curve(const char *csv_path, const char *svg_path, char
         if (n_points[s] == 0) continue;
         const series_def *d = &series[s];
         if (n_points[s] > 1) {
-            sb_printf(&b, "<polyline class=\"series\" fill=\"none\" stroke=\"%s\" "
+            mn_sbuf_printf(&b, "<polyline class=\"series\" fill=\"none\" stroke=\"%s\" "
                           "stroke-width=\"2\"%s%s%s points=\"", d->color,
                       d->dash ? " stroke-dasharray=\"" : "", d->dash ? d->dash : "",
                       d->dash ? "\"" : "");
             for (size_t r = 0; r < n_rows; r++) {
                 double y = v[r * N_COLS + d->col] * d->scale;
                 if (isfinite(y) && isfinite(xs[r]))
-                    sb_printf(&b, "%.1f,%.1f ", PX(xs[r]), PY(y));
+                    mn_sbuf_printf(&b, "%.1f,%.1f ", PX(xs[r]), PY(y));
             }
-            sb_printf(&b, "\"/>\n");
+            mn_sbuf_printf(&b, "\"/>\n");
         }
         /* markers only while they stay readable */
         if (n_points[s] <= 120) {
-            sb_printf(&b, "<g fill=\"%s\">\n", d->color);
+            mn_sbuf_printf(&b, "<g fill=\"%s\">\n", d->color);
             for (size_t r = 0; r < n_rows; r++) {
                 double y = v[r * N_COLS + d->col] * d->scale;
                 if (isfinite(y) && isfinite(xs[r]))
-                    sb_printf(&b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>\n", PX(xs[r]), PY(y));
+                    mn_sbuf_printf(&b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\"/>\n", PX(xs[r]), PY(y));
             }
-            sb_printf(&b, "</g>\n");
+            mn_sbuf_printf(&b, "</g>\n");
         }
         double ly = mt + 14 + 22 * n_legend++;
         double lx = ml + pw + 16;
-        sb_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+        mn_sbuf_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
                       "stroke-width=\"2\"%s%s%s/>\n", lx, ly, lx + 26, ly, d->color,
                   d->dash ? " stroke-dasharray=\"" : "", d->dash ? d->dash : "",
                   d->dash ? "\"" : "");
-        sb_printf(&b, "<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">%s</text>\n", lx + 32,
+        mn_sbuf_printf(&b, "<text class=\"legend\" x=\"%.1f\" y=\"%.1f\">%s</text>\n", lx + 32,
                   ly + 4, d->label);
     }
-    sb_printf(&b, "</svg>\n");
+    mn_sbuf_printf(&b, "</svg>\n");
 #undef PX
 #undef PY
 
@@ -636,18 +579,18 @@ mn_status mn_svg_piano_roll(const mn_melody *m, const char *title, const char *s
     if (W < 520) W = 520;
     double H = mt + n_rows * (row_h + row_gap) + 20;
 
-    sbuf b = {0};
+    mn_sbuf b = {0};
     const char *name = title ? title : m->name;
-    sb_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    sb_printf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
+    mn_sbuf_printf(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    mn_sbuf_printf(&b, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
                   "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"11\">\n",
               W, H, W, H);
-    sb_printf(&b, "<title>");
+    mn_sbuf_printf(&b, "<title>");
     sb_esc(&b, name && *name ? name : "piano roll");
-    sb_printf(&b, "</title>\n<rect width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", W, H);
-    sb_printf(&b, "<text x=\"%.1f\" y=\"22\" font-size=\"15\">", ml);
+    mn_sbuf_printf(&b, "</title>\n<rect width=\"%.0f\" height=\"%.0f\" fill=\"white\"/>\n", W, H);
+    mn_sbuf_printf(&b, "<text x=\"%.1f\" y=\"22\" font-size=\"15\">", ml);
     sb_esc(&b, name && *name ? name : "piano roll");
-    sb_printf(&b, "</text>\n<text x=\"%.1f\" y=\"40\" fill=\"#555\">%zu notes, %zu rests, "
+    mn_sbuf_printf(&b, "</text>\n<text x=\"%.1f\" y=\"40\" fill=\"#555\">%zu notes, %zu rests, "
                   "%zu bars, %d/%d, %.0f bpm; time in beats (quarter notes), lines mark bars"
                   "</text>\n", ml, n_notes, m->n - n_notes, nb, m->ts_num, m->ts_den, m->bpm);
 
@@ -656,40 +599,40 @@ mn_status mn_svg_piano_roll(const mn_melody *m, const char *title, const char *s
         long long r0 = bars[row_first[r]], r1 = bars[row_first[r + 1]];
         double top = mt + r * (row_h + row_gap) + 14;
         double wr = (r1 - r0) * ppt;
-        sb_printf(&b, "<g class=\"row\">\n");
-        sb_printf(&b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"white\" "
+        mn_sbuf_printf(&b, "<g class=\"row\">\n");
+        mn_sbuf_printf(&b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"white\" "
                       "stroke=\"#bbb\"/>\n", ml, top, wr, row_h);
         for (int p = lo; p <= hi; p++) {
             double y = top + (hi - p) * sh;
             if (is_black_key(p))
-                sb_printf(&b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                mn_sbuf_printf(&b, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
                               "fill=\"#f2f2f2\"/>\n", ml, y, wr, sh);
             if (p % 12 == 0) {
                 char nm[8];
-                sb_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+                mn_sbuf_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
                               "stroke=\"#ccc\"/>\n", ml, y + sh, ml + wr, y + sh);
-                sb_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%s"
+                mn_sbuf_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#555\">%s"
                               "</text>\n", ml - 4, y + sh, mn_pitch_name(p, nm));
             }
         }
         /* faint quarter-note lines, then bar lines with bar numbers above and beats below */
         for (long long t = (r0 + MN_TPQ - 1) / MN_TPQ * MN_TPQ; t < r1; t += MN_TPQ)
-            sb_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+            mn_sbuf_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
                           "stroke=\"#eee\"/>\n", ml + (t - r0) * ppt, top, ml + (t - r0) * ppt,
                       top + row_h);
         size_t kend = row_first[r + 1] + (r + 1 == n_rows ? 1 : 0);
         for (size_t k = row_first[r]; k < kend; k++) {
             double x = ml + (bars[k] - r0) * ppt;
-            sb_printf(&b, "<line class=\"bar\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
+            mn_sbuf_printf(&b, "<line class=\"bar\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
                           "stroke=\"#666\"/>\n", x, top - 4, x, top + row_h);
             if (k < nb)
-                sb_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" fill=\"#888\">%zu"
+                mn_sbuf_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"9\" fill=\"#888\">%zu"
                               "</text>\n", x + 2, top - 3, k + 1);
-            sb_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\">"
+            mn_sbuf_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" fill=\"#555\">"
                           "%g</text>\n", x, top + row_h + 13, (double)bars[k] / MN_TPQ);
         }
         while (j < m->n && onset[j + 1] <= r0) j++;
-        sb_printf(&b, "<g fill=\"#2b5d9b\" stroke=\"#17375e\" stroke-width=\"0.5\">\n");
+        mn_sbuf_printf(&b, "<g fill=\"#2b5d9b\" stroke=\"#17375e\" stroke-width=\"0.5\">\n");
         for (size_t i = j; i < m->n && onset[i] < r1; i++) {
             const mn_event *e = &m->ev[i];
             if (e->pitch == MN_REST || onset[i + 1] <= r0) continue;
@@ -698,14 +641,14 @@ mn_status mn_svg_piano_roll(const mn_melody *m, const char *title, const char *s
             double x = ml + (a - r0) * ppt, w = (z - a) * ppt - 1;
             if (w < 1) w = 1;
             int vel = e->velocity < 1 ? 1 : e->velocity > 127 ? 127 : e->velocity;
-            sb_printf(&b, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+            mn_sbuf_printf(&b, "<rect class=\"%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
                           "height=\"%.1f\" fill-opacity=\"%.2f\"/>\n",
                       onset[i] >= r0 ? "note" : "note-cont", x, top + (hi - e->pitch) * sh, w,
                       sh > 2 ? sh - 1 : sh, 0.2 + 0.8 * vel / 127.0);
         }
-        sb_printf(&b, "</g>\n</g>\n");
+        mn_sbuf_printf(&b, "</g>\n</g>\n");
     }
-    sb_printf(&b, "</svg>\n");
+    mn_sbuf_printf(&b, "</svg>\n");
     st = write_atomic(svg_path, &b, err);
     mn_free(b.buf);
     mn_free(row_first);
