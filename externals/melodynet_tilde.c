@@ -510,11 +510,7 @@ static void melodynet_tilde_read_done(void *owner, t_mnpd_job *j)
 static void melodynet_tilde_read(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
     (void)s;
-    char path[MNPD_PATH_LEN], err[MN_ERR_LEN + MAXPDSTRING];
-    if (mnpd_find_file(x, cls, x->x_out_info, x->x_canvas, NULL, "read", argc, argv, path))
-        return;
-    if (mnpd_job_start(x->x_read, MNPD_JOB_READ, path, NULL, err))
-        mnpd_error(x, cls, x->x_out_info, err);
+    mnpd_read(x, cls, x->x_out_info, x->x_canvas, x->x_read, argc, argv);
 }
 
 static void melodynet_tilde_write(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)

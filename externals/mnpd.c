@@ -316,6 +316,14 @@ void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
     use(x, mnpd_model_adopt(key, m), path);
 }
 
+void mnpd_read(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t_mnpd_job *job,
+               int argc, const t_atom *argv)
+{
+    char path[MNPD_PATH_LEN], err[MN_ERR_LEN + MAXPDSTRING];
+    if (mnpd_find_file(x, cls, info, canvas, NULL, "read", argc, argv, path)) return;
+    if (mnpd_job_start(job, MNPD_JOB_READ, path, NULL, err)) mnpd_error(x, cls, info, err);
+}
+
 void mnpd_load_done(void *x, const char *cls, t_outlet *info, t_mnpd_job *j,
                     t_mnpd_use_model use)
 {

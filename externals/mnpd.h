@@ -134,6 +134,11 @@ typedef int (*t_mnpd_use_model)(void *x, mn_model *m, const char *path);
 void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
                     t_mnpd_use_model use, const char *path, int async);
 
+/* The read message: resolves the MIDI file on the canvas's path and reads it on job's worker
+ * (answered by the job's done function). Errors go to the console and the info outlet. */
+void mnpd_read(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t_mnpd_job *job,
+               int argc, const t_atom *argv);
+
 /* The end of an asynchronous load: installs the model or reports the error. */
 void mnpd_load_done(void *x, const char *cls, t_outlet *info, t_mnpd_job *j,
                     t_mnpd_use_model use);
