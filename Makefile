@@ -31,8 +31,23 @@ VERSION = 0.1
 # make install: the user's Pd externals folder (Pd searches it on Linux); PDLIBDIR=... for another
 PDLIBDIR ?= $(HOME)/.local/lib/pd/extra
 PDLIBBUILDER_DIR ?= /usr/share/pd-lib-builder
+PDLIBBUILDER_MK = $(PDLIBBUILDER_DIR)/Makefile.pdlibbuilder
+# the script that installs the Debian packages (a test points it at a stand-in)
+INSTALL_DEPS ?= tools/install-deps.sh
+ifeq ($(wildcard $(PDLIBBUILDER_MK)),)
+# A fresh machine: pd-lib-builder is one of the packages still to install. Install them first,
+# then run the goals that were asked for again in a make that can include it.
+BOOTSTRAP_GOALS = $(or $(MAKECMDGOALS),all)
+$(BOOTSTRAP_GOALS): bootstrap
+	@$(MAKE) --no-print-directory $@
+bootstrap:
+	@$(INSTALL_DEPS)
+	@test -f "$(PDLIBBUILDER_MK)" || { echo "melodynet: $(PDLIBBUILDER_MK) is missing after \
+installing the packages; install pd-lib-builder or set PDLIBBUILDER_DIR" >&2; exit 1; }
+.PHONY: bootstrap $(BOOTSTRAP_GOALS)
+else
 ifeq ($(filter dist,$(MAKECMDGOALS)),)
-include $(PDLIBBUILDER_DIR)/Makefile.pdlibbuilder
+include $(PDLIBBUILDER_MK)
 else
 # pd-lib-builder's own `dist` is a placeholder: this one installs the Pd-ready melodynet/ folder
 # into dist/ and packs it for deken
@@ -89,7 +104,7 @@ cli: $(CLI)
 
 # install the Debian packages the build, tests and demo need (apt-get; sudo when not root)
 deps:
-	@tools/install-deps.sh
+	@$(INSTALL_DEPS)
 
 # unit tests (cmocka), CLI tests and Pd patch tests
 check: deps
@@ -133,3 +148,5 @@ clean-tools:
 	rm -rf build bin
 
 .PHONY: clean-tools cli deps check check-asan cli-tests unit demo bench fuzz golden model
+
+endif # pd-lib-builder present

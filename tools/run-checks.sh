@@ -13,6 +13,8 @@ for t in "$@"; do
         fail=1
     fi
 done
+echo "== build tests"
+if ! tests/build/run.sh; then fail=1; fi
 echo "== CLI tests"
 if ! MN_CLI="$cli" tests/cli/run.sh; then fail=1; fi
 if [ $pd -eq 1 ] && [ -x tests/pd/run.sh ]; then
