@@ -134,6 +134,11 @@ bench: deps
 fuzz: deps
 	@MN_CORE_RT="$(CORE_RT)" tools/fuzz.sh $(or $(FUZZ_SECONDS),60)
 
+# render every help and example patch and subpatch in the Pd GUI under Xvfb to build/screenshots
+screenshots: all
+	@$(INSTALL_DEPS) xvfb xdotool imagemagick puredata-gui
+	@MN_SHOT_PATH=$(CURDIR) tools/screenshots.sh build/screenshots
+
 # regenerate the golden files of the Pd patch tests
 golden: all
 	@tests/pd/run.sh --golden
@@ -147,6 +152,6 @@ clean: clean-tools
 clean-tools:
 	rm -rf build bin
 
-.PHONY: clean-tools cli deps check check-asan cli-tests unit demo bench fuzz golden model
+.PHONY: clean-tools cli deps check check-asan cli-tests unit demo bench fuzz golden model screenshots
 
 endif # pd-lib-builder present
