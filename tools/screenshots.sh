@@ -27,6 +27,7 @@ export DISPLAY=$disp
 fail=0
 for p in $patches; do
     name=$(basename "$p" .pd)
+    rm -f "$out/$name.png" "$out/$name--"*.png
     dir=$(cd "$(dirname "$p")" && pwd)
     # a driver patch that opens each subpatch after the main window is up
     drv=$(mktemp -d)/shots.pd
