@@ -15,6 +15,8 @@ for t in "$@"; do
 done
 echo "== build tests"
 if ! tests/build/run.sh; then fail=1; fi
+echo "== help patch checks"
+if ! /usr/bin/python3 tests/help/check_help.py; then fail=1; fi
 echo "== CLI tests"
 if ! MN_CLI="$cli" tests/cli/run.sh; then fail=1; fi
 if [ $pd -eq 1 ] && [ -x tests/pd/run.sh ]; then
