@@ -134,7 +134,8 @@ bench: deps
 fuzz: deps
 	@MN_CORE_RT="$(CORE_RT)" tools/fuzz.sh $(or $(FUZZ_SECONDS),60)
 
-# render every help and example patch and subpatch in the Pd GUI under Xvfb to build/screenshots
+# render every help and example patch and subpatch in the Pd GUI under Xvfb to build/screenshots,
+# then click each message box in them
 screenshots: all
 	@$(INSTALL_DEPS) xvfb xdotool imagemagick puredata-gui
 	@MN_SHOT_PATH=$(CURDIR) tools/screenshots.sh build/screenshots

@@ -3,8 +3,11 @@
 # real Pd GUI under Xvfb, opens every [pd NAME] subpatch of it too, and saves one PNG per
 # window in OUT (default build/screenshots): PATCH.png and PATCH--NAME.png. Look at them: the
 # text must not overlap, no box may be cut off, and no object may be dashed (uncreated).
-# Pd's console output of each run goes to OUT/PATCH.log; a "couldn't create" there fails the
-# run. Needs xvfb, xdotool, imagemagick and puredata-gui (make screenshots installs them).
+# Then it clicks every message box in those windows (tools/click_boxes.py), as a user trying the
+# help would, on a copy of the patch's folder so that files the patches write stay out of the
+# tree. Pd's console output of each run goes to OUT/PATCH.log; a "couldn't create" or an error
+# there fails the run. Needs xvfb, xdotool, imagemagick and puredata-gui (make screenshots
+# installs them).
 set -u
 cd "$(dirname "$0")/.." || exit 2
 root=$(pwd)
@@ -28,9 +31,11 @@ fail=0
 for p in $patches; do
     name=$(basename "$p" .pd)
     rm -f "$out/$name.png" "$out/$name--"*.png
-    dir=$(cd "$(dirname "$p")" && pwd)
+    work=$(mktemp -d)
+    cp -r "$(dirname "$p")" "$work/" || exit 2
+    dir=$work/$(basename "$(cd "$(dirname "$p")" && pwd)")
     # a driver patch that opens each subpatch after the main window is up
-    drv=$(mktemp -d)/shots.pd
+    drv=$work/shots.pd
     subs=$(sed -n 's/^#X restore [-0-9]* [-0-9]* pd \([^ ;,]*\).*/\1/p' "$p")
     {
         echo "#N canvas 0 0 200 100 12;"
@@ -60,10 +65,17 @@ for p in $patches; do
         sleep 1
         import -window "$w" "$file" 2>/dev/null && echo "screenshots: $file"
     done
+    /usr/bin/python3 tools/click_boxes.py "$dir/$name.pd" || fail=1
+    sleep 2
     kill $pdpid 2>/dev/null; wait $pdpid 2>/dev/null
-    rm -rf "$(dirname "$drv")"
+    rm -rf "$work"
     if grep -q "couldn't create" "$out/$name.log"; then
         echo "screenshots: $p: couldn't create (see $out/$name.log)" >&2
+        fail=1
+    fi
+    if grep -qi "error" "$out/$name.log"; then
+        echo "screenshots: $p: errors on Pd's console:" >&2
+        grep -i "error" "$out/$name.log" | head -5 >&2
         fail=1
     fi
 done
