@@ -21,7 +21,7 @@ for tool in Xvfb xdotool import pd; do
 done
 
 disp=:77
-Xvfb $disp -screen 0 1920x1400x24 -nolisten tcp >/dev/null 2>&1 &
+Xvfb $disp -screen 0 1920x1600x24 -nolisten tcp >/dev/null 2>&1 &
 xpid=$!
 trap 'kill $xpid 2>/dev/null' EXIT
 sleep 1
