@@ -35,12 +35,24 @@ c_med=$(jget median_us <"$tmp/c"); c_p99=$(jget p99_us <"$tmp/c"); bound=$(jget 
 echo
 echo "| step (batch 1, 1 thread) | median µs | p99 µs | ratio |"
 echo "|---|---|---|---|"
-echo "| melodynet | $c_med | $c_p99 | p99/median $(jget p99_over_median <"$tmp/c") (target ≤ 1.5) |"
-echo "| memory-bandwidth bound ($(jget step_bytes <"$tmp/c") bytes at $(jget bandwidth_gb_s <"$tmp/c") GB/s) | $bound | | median/bound $(jget median_over_bound <"$tmp/c") (target ≤ 1.3) |"
+echo "| melodynet | $c_med | $c_p99 | p99/median $(jget p99_over_median <"$tmp/c") (target ≤ 1.3) |"
+echo "| memory-bandwidth bound ($(jget step_bytes <"$tmp/c") bytes at $(jget bandwidth_gb_s <"$tmp/c") GB/s) | $bound | | median/bound $(jget median_over_bound <"$tmp/c") (target ≤ 1.1) |"
 if [ $torch -eq 1 ]; then
     /usr/bin/python3 tools/bench_step_torch.py "$model" $steps >"$tmp/t"
-    t_med=$(jget median_us <"$tmp/t")
-    echo "| PyTorch $(jget torch <"$tmp/t") eager | $t_med | $(jget p99_us <"$tmp/t") | PyTorch/melodynet $(awk -v a="$t_med" -v b="$c_med" 'BEGIN{printf "%.2f", a/b}') (target ≥ 2) |"
+    # every way of writing the step, then the ratio against the fastest of them
+    /usr/bin/python3 - "$tmp/t" "$c_med" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+c = float(sys.argv[2])
+for name, v in r["variants"].items():
+    if "median_us" in v:
+        print("| PyTorch %s %s, 1 thread | %.2f | %.2f | PyTorch/melodynet %.2f |"
+              % (r["torch"], name, v["median_us"], v["p99_us"], v["median_us"] / c))
+    else:
+        print("| PyTorch %s %s | failed: %s | | |" % (r["torch"], name, v["error"]))
+print("| fastest PyTorch step (%s) | %.2f | %.2f | PyTorch/melodynet %.2f (target ≥ 2.5) |"
+      % (r["fastest"], r["median_us"], r["p99_us"], r["median_us"] / c))
+PY
 fi
 
 # training throughput
