@@ -5,7 +5,7 @@ lib.name = melodynet
 
 # run-time core: what the externals and the CLI link (the trainer stays out of the externals)
 CORE_RT = core/base.c core/event.c core/json.c core/model.c core/session.c core/sampler.c \
-          core/midi.c core/ngram.c core/motif.c core/sbuf.c
+          core/midi.c core/ngram.c core/motif.c core/sbuf.c core/matvec.c
 # tools core: training, data pipeline, evaluation, pictures (CLI and tests only)
 CORE_TOOLS = $(filter-out $(CORE_RT), $(wildcard core/*.c))
 
