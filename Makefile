@@ -125,10 +125,11 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@tools/demo.sh
 
-# step latency and training throughput, with PyTorch beside them when installed
+# step latency and training throughput against PyTorch, written to BENCHMARKS.md
 bench: deps
+	@$(INSTALL_DEPS) python3-torch python3-numpy time
 	@$(MAKE) --no-print-directory all
-	@tools/bench.sh
+	@tools/bench.sh --write
 
 # fuzz the model loader and MIDI reader with libFuzzer (FUZZ_SECONDS each, default 60)
 fuzz: deps
