@@ -82,6 +82,89 @@ static void test_kernels_equal_portable(void **state)
                   compared, mn_matvec_name(mn_matvec_select(MN_MATVEC_AUTO)));
 }
 
+/* bf16 and int8 weights: every kernel equals the portable one bit for bit, and the portable
+ * one equals a double-precision product over the same (widened or dequantised) weights. */
+static void test_reduced_precision(void **state)
+{
+    (void)state;
+    const mn_matvec_kernel all[] = {MN_MATVEC_AVX2, MN_MATVEC_AVX512};
+    int compared = 0;
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        int rows = shapes[s][0], na = shapes[s][1], nb = shapes[s][2];
+        float *A = filled((size_t)rows * na, 1.0f), *x = filled((size_t)na, 4.0f);
+        float *B = filled((size_t)rows * nb, 1.0f), *z = filled((size_t)nb, 4.0f);
+        float *b = filled((size_t)rows, 2.0f);
+        unsigned short *A16 = malloc(((size_t)rows * na + 1) * 2);
+        signed char *B8 = malloc((size_t)rows * nb + 1);
+        float *sB = malloc((size_t)rows * sizeof *sB);
+        float *ref = malloc((size_t)rows * sizeof *ref), *got = malloc((size_t)rows * sizeof *got);
+        assert_true(A16 && B8 && sB && ref && got);
+        for (size_t i = 0; i < (size_t)rows * na; i++) A16[i] = mn_bf16_from_f32(A[i]);
+        for (int r = 0; r < rows; r++)
+            sB[r] = mn_i8_quantize_row(B + (size_t)r * nb, nb, B8 + (size_t)r * nb);
+        mn_mat ma = {MN_WEIGHTS_BF16, A16, NULL, na}, mb = {MN_WEIGHTS_I8, B8, sB, nb};
+        mn_matvec_select(MN_MATVEC_PORTABLE);
+        mn_matvec_mat(rows, &ma, x, nb ? &mb : NULL, z, b, ref);
+        double max_err = 0;
+        for (int r = 0; r < rows; r++) {
+            double d = b[r], mag = fabs(d);
+            for (int j = 0; j < na; j++) {
+                uint32_t u = (uint32_t)A16[(size_t)r * na + j] << 16;
+                float w;
+                memcpy(&w, &u, sizeof w);
+                assert_true(fabsf(w - A[(size_t)r * na + j]) <= fabsf(A[(size_t)r * na + j]) / 256);
+                d += (double)w * x[j];
+                mag += fabs((double)w * x[j]);
+            }
+            for (int j = 0; nb && j < nb; j++) {
+                double w = (double)sB[r] * B8[(size_t)r * nb + j];
+                assert_true(fabs(w - B[(size_t)r * nb + j]) <= sB[r] / 2 * 1.0001);
+                d += w * z[j];
+                mag += fabs(w * z[j]);
+            }
+            double err = fabs(ref[r] - d) / (1e-30 + mag);
+            if (err > max_err) max_err = err;
+        }
+        assert_true(max_err < 1e-6);
+        for (size_t k = 0; k < sizeof all / sizeof *all; k++) {
+            if (!mn_matvec_supported(all[k])) continue;
+            mn_matvec_select(all[k]);
+            memset(got, 0xff, (size_t)rows * sizeof *got);
+            mn_matvec_mat(rows, &ma, x, nb ? &mb : NULL, z, b, got);
+            assert_memory_equal(got, ref, (size_t)rows * sizeof *got);
+            compared++;
+        }
+        free(A), free(x), free(B), free(z), free(b), free(A16), free(B8), free(sB), free(ref),
+            free(got);
+    }
+    mn_matvec_select(MN_MATVEC_AUTO);
+    print_message("    %d bf16/int8 kernel runs bit-identical to the portable kernel\n", compared);
+}
+
+static void test_conversions(void **state)
+{
+    (void)state;
+    /* round to nearest even at the 16th bit */
+    assert_int_equal(mn_bf16_from_f32(1.0f), 0x3f80);
+    float f;
+    uint32_t u = 0x3f808000u; /* exactly halfway, even below: stays */
+    memcpy(&f, &u, 4);
+    assert_int_equal(mn_bf16_from_f32(f), 0x3f80);
+    u = 0x3f818000u; /* halfway, odd below: up */
+    memcpy(&f, &u, 4);
+    assert_int_equal(mn_bf16_from_f32(f), 0x3f82);
+    assert_true((mn_bf16_from_f32(NAN) & 0x7f80) == 0x7f80 && (mn_bf16_from_f32(NAN) & 0x7f));
+    signed char q[4];
+    const float row[4] = {-2.0f, 1.0f, 0.0f, 0.5f};
+    float sc = mn_i8_quantize_row(row, 4, q);
+    assert_true(fabsf(sc - 2.0f / 127) < 1e-9f);
+    assert_int_equal(q[0], -127);
+    assert_int_equal(q[1], 64);
+    assert_int_equal(q[2], 0);
+    const float zero[2] = {0, 0};
+    assert_true(mn_i8_quantize_row(zero, 2, q) == 1.0f && q[0] == 0 && q[1] == 0);
+}
+
 static void test_select(void **state)
 {
     (void)state;
@@ -102,6 +185,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernels_equal_portable),
+        cmocka_unit_test(test_reduced_precision),
+        cmocka_unit_test(test_conversions),
         cmocka_unit_test(test_select),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
