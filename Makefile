@@ -23,11 +23,19 @@ ldlibs = -lopenblas -lpthread -lm
 # the reference path builds without -ffast-math (pd-lib-builder's default CFLAGS add it)
 CFLAGS = -Wall -Wextra -O2 -g
 
-# models/ is installed as a folder: the externals look for <their folder>/models/default.mnet
+# models/ is installed as a folder: the externals look for <their folder>/models/default.mnet;
+# the examples go to <folder>/examples (install-examples), beside the help patches as here
 datafiles = $(wildcard help-patches/*.pd) README.md LICENSE
-datadirs = $(wildcard models help-patches/examples)
+datadirs = $(wildcard models)
 
 VERSION = 0.1
+# Pd's name for this platform's binaries (.l_amd64, .l_arm64, ...): builds for other platforms
+# can sit beside them in one folder, and Pd 0.49 and later load them
+UNAME_M := $(shell uname -m)
+PD_ARCH := $(patsubst i%86,i386,$(patsubst armv%,arm,$(subst x86_64,amd64,$(UNAME_M:aarch64=arm64))))
+ifeq ($(shell uname -s),Linux)
+override extension = l_$(PD_ARCH)
+endif
 # make install: the user's Pd externals folder (Pd searches it on Linux); PDLIBDIR=... for another
 PDLIBDIR ?= $(HOME)/.local/lib/pd/extra
 PDLIBBUILDER_DIR ?= /usr/share/pd-lib-builder
@@ -60,6 +68,12 @@ dist:
 endif
 
 #=== our own targets ==========================================================
+
+# the examples beside the help patches in the installed folder, as in help-patches/
+install: install-examples
+install-examples: all
+	$(INSTALL_DIR) "$(installpath)/examples"
+	$(INSTALL_DATA) $(wildcard help-patches/examples/*.pd) "$(installpath)/examples"
 
 # SANITIZE=address,undefined builds the CLI and tests instrumented into their own folder
 SANITIZE ?=
@@ -146,7 +160,8 @@ model: cli
 clean: clean-tools
 clean-tools:
 	rm -rf build bin
+	rm -f melodynet.pd_linux melodynet~.pd_linux  # the binaries' names before 0.2
 
-.PHONY: clean-tools cli deps check check-asan cli-tests unit demo bench fuzz golden model
+.PHONY: install-examples clean-tools cli deps check check-asan cli-tests unit demo bench fuzz golden model
 
 endif # pd-lib-builder present
