@@ -19,7 +19,12 @@ common.sources = $(CORE_RT) $(filter-out externals/melodynet.c externals/melodyn
                  $(wildcard externals/*.c))
 
 cflags = -std=c11 -D_GNU_SOURCE -Icore
-ldlibs = -lopenblas -lpthread -lm
+# The externals link OpenBLAS's serial static archive (PIC, no threads of its own inside Pd), so
+# a user's machine needs no OpenBLAS or libgfortran, and keep its symbols to themselves so that
+# another external's BLAS is left alone; the CLI and the tests link the shared library.
+OPENBLAS_STATIC ?= /usr/lib/$(shell $(CC) -print-multiarch)/openblas-serial/libopenblas.a
+ldlibs = $(OPENBLAS_STATIC) -lpthread -lm
+ldflags = -Wl,--exclude-libs,ALL
 # the reference path builds without -ffast-math (pd-lib-builder's default CFLAGS add it)
 CFLAGS = -Wall -Wextra -O2 -g
 
@@ -74,6 +79,12 @@ install: install-examples
 install-examples: all
 	$(INSTALL_DIR) "$(installpath)/examples"
 	$(INSTALL_DATA) $(wildcard help-patches/examples/*.pd) "$(installpath)/examples"
+
+# the externals need OpenBLAS's static archive (tools/install-deps.sh installs it)
+$(addsuffix .$(extension),$(classes)): $(OPENBLAS_STATIC)
+$(OPENBLAS_STATIC):
+	@echo "melodynet: $@ is missing: run make deps (libopenblas-serial-dev) or set \
+OPENBLAS_STATIC" >&2; exit 1
 
 # SANITIZE=address,undefined builds the CLI and tests instrumented into their own folder
 SANITIZE ?=

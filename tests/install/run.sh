@@ -1,11 +1,13 @@
 #!/bin/sh
 # tests/install/run.sh - the library as a Pd user gets it: `make install` into a clean HOME
 # (HOME/.local/lib/pd/extra/melodynet, one of Pd's standard paths) and Pd started with that
-# HOME and no -path: a patch outside the folder with [declare -path melodynet] creates both
-# objects, plays a note, finds the bundled model and opens both help patches the way
-# right-click -> Help does; a patch with no declare creates [melodynet] and
-# [melodynet/melodynet~]; every installed help patch and example opens. Any "couldn't create"
-# or error-like line fails. Run from the repo root after `make`. PD overrides the pd command.
+# HOME and no -path. The externals need no shared library but libc, libm, libpthread and the
+# dynamic loader (readelf -d) and export no OpenBLAS symbol; a patch outside the folder with
+# [declare -path melodynet] creates both objects, plays a note, finds the bundled model and
+# opens both help patches the way right-click -> Help does; a patch with no declare creates
+# [melodynet] and [melodynet/melodynet~]; every installed help patch and example opens. Any
+# "couldn't create" or error-like line fails. Run from the repo root after `make`. PD overrides
+# the pd command.
 set -u
 pd=${PD:-pd}
 tmp=$(mktemp -d)
@@ -14,6 +16,34 @@ pass=0; fail=0
 ok() { echo "ok   $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 shown() { sed -e 's/^/     /' "$1" | head -${2:-20}; }
+
+case $(uname -m) in
+x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; i?86) arch=i386 ;; arm*) arch=arm ;; *) arch=$(uname -m) ;;
+esac
+ext=l_$arch
+
+# the only shared libraries a shipped external may need
+deps_ok() { # deps_ok FOLDER: NEEDED entries of both externals
+    for b in "$1/melodynet.$ext" "$1/melodynet~.$ext"; do
+        if [ ! -f "$b" ]; then
+            bad "$2: $(basename "$b") is missing"
+            continue
+        fi
+        needed=$(readelf -d "$b" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+        other=$(echo "$needed" | grep -v -x -e libc.so.6 -e libm.so.6 -e libpthread.so.0 \
+                -e 'ld-linux[-a-z0-9_]*\.so\.[0-9]*' | tr '\n' ' ')
+        if [ -z "$needed" ]; then
+            bad "$2: readelf -d shows no NEEDED entry in $(basename "$b")"
+        elif [ -n "$other" ]; then
+            bad "$2: $(basename "$b") needs $other(only libc, libm, libpthread may be)"
+        else
+            ok "$2: $(basename "$b") needs only $(echo $needed)"
+        fi
+        # the static OpenBLAS stays private: Pd loads externals RTLD_GLOBAL
+        blas=$(nm -D --defined-only "$b" | grep -c -i -E ' (cblas_|openblas_|gotoblas|sgemv)')
+        [ "$blas" -eq 0 ] || bad "$2: $(basename "$b") exports $blas OpenBLAS symbols"
+    done
+}
 
 runpd() { # runpd HOME OUT PATCH [args]: batch Pd with that HOME, no -path, from that HOME
     run_h=$1; run_o=$2; run_p=$3; shift 3
@@ -63,6 +93,7 @@ PD
 
 check_folder() { # check_folder NAME HOME LIBDIR
     name=$1; h=$2; lib=$3
+    deps_ok "$lib" "$name"
     mkdir -p "$h/patches"
     write_user_patch "$h/patches/user.pd"
     runpd "$h" "$tmp/user.out" "$h/patches/user.pd" -send "pd quit"
