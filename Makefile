@@ -30,10 +30,10 @@ CFLAGS = -Wall -Wextra -O2 -g
 
 # models/ is installed as a folder: the externals look for <their folder>/models/default.mnet;
 # the examples go to <folder>/examples (install-examples), beside the help patches as here
-datafiles = $(wildcard help-patches/*.pd) README.md LICENSE
+datafiles = $(wildcard help-patches/*.pd) melodynet-meta.pd README.md LICENSE
 datadirs = $(wildcard models)
 
-VERSION = 0.1
+VERSION = 0.2
 # Pd's name for this platform's binaries (.l_amd64, .l_arm64, ...): builds for other platforms
 # can sit beside them in one folder, and Pd 0.49 and later load them
 UNAME_M := $(shell uname -m)
@@ -63,13 +63,18 @@ ifeq ($(filter dist,$(MAKECMDGOALS)),)
 include $(PDLIBBUILDER_MK)
 else
 # pd-lib-builder's own `dist` is a placeholder: this one installs the Pd-ready melodynet/ folder
-# into dist/ and packs it for deken
-DEKEN_ARCH = Linux-$(subst x86_64,amd64,$(subst aarch64,arm64,$(shell uname -m)))-32
+# into DISTDIR (default dist/) and packs it for deken: the .dek (a ZIP of that one folder), its
+# SHA-256 and the objects list (name, tab, the help patch's one-line description)
+DISTDIR ?= dist
+DIST := $(abspath $(DISTDIR))
+DEKEN_FILE = melodynet[v$(VERSION)](Linux-$(PD_ARCH)-32).dek
 dist:
-	rm -rf dist
-	$(MAKE) --no-print-directory install PDLIBDIR=$(CURDIR)/dist
-	cd dist && tar czf "melodynet-v$(VERSION)-($(DEKEN_ARCH))-externals.tar.gz" melodynet
-	@echo "dist/melodynet-v$(VERSION)-($(DEKEN_ARCH))-externals.tar.gz"
+	rm -rf "$(DIST)/melodynet" "$(DIST)/$(DEKEN_FILE)" "$(DIST)/$(DEKEN_FILE)".*
+	$(MAKE) --no-print-directory install PDLIBDIR="$(DIST)"
+	cd "$(DIST)" && zip -q -r -X "$(DEKEN_FILE)" melodynet
+	cd "$(DIST)" && sha256sum "$(DEKEN_FILE)" >"$(DEKEN_FILE).sha256"
+	tools/dek-objects.sh "$(DIST)"/melodynet/*-help.pd >"$(DIST)/$(DEKEN_FILE).txt"
+	@echo "$(DIST)/$(DEKEN_FILE)"
 endif
 
 #=== our own targets ==========================================================

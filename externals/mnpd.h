@@ -18,7 +18,7 @@
 #include "sampler.h"
 #include "session.h"
 
-#define MNPD_VERSION "0.1"
+#define MNPD_VERSION "0.2"
 #define MNPD_PATH_LEN 1024      /* longest resolved path we keep */
 #define MNPD_HIST 1024          /* generated notes kept for `write` (the most recent ones) */
 #define MNPD_PRIME_MAX 256      /* events of a MIDI file fed by `read` (its last ones) */

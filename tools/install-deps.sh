@@ -3,9 +3,10 @@
 # demo, if any is missing. Uses sudo when not run as root. Extra packages may be named as
 # arguments (e.g. python3-torch for the benchmarks).
 set -e
-# libopenblas-serial-dev: the static archive the externals link (Makefile OPENBLAS_STATIC)
+# libopenblas-serial-dev: the static archive the externals link (Makefile OPENBLAS_STATIC);
+# zip/unzip: make dist and its test
 pkgs="build-essential pkg-config puredata-core puredata-dev puredata-utils pd-lib-builder \
-libopenblas-dev libopenblas-serial-dev libcmocka-dev python3 python3-mido $*"
+libopenblas-dev libopenblas-serial-dev libcmocka-dev python3 python3-mido zip unzip $*"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

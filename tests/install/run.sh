@@ -1,13 +1,23 @@
 #!/bin/sh
-# tests/install/run.sh - the library as a Pd user gets it: `make install` into a clean HOME
-# (HOME/.local/lib/pd/extra/melodynet, one of Pd's standard paths) and Pd started with that
-# HOME and no -path. The externals need no shared library but libc, libm, libpthread and the
+# tests/install/run.sh - the library as a Pd user gets it, with Pd started with no -path and a
+# clean HOME, in five places:
+#   install   `make install`: HOME/.local/lib/pd/extra/melodynet (one of Pd's standard paths)
+#   dek       the `make dist` .dek unzipped into HOME/pd-externals (another standard path)
+#   dek-prefs the .dek unzipped into HOME/Documents/Pd/externals, a folder on Pd's path through
+#             HOME/.pdsettings (what Preferences -> Path saves; deken's usual place)
+#   dek-path  the .dek unzipped into HOME/pd, with HOME/pd/melodynet itself on Pd's path: a
+#             patch with plain [melodynet] and [melodynet~] and no declare
+#   dek-elsewhere the .dek unzipped into HOME/Downloads, which Pd does not search: only the
+#             help patches and examples are opened there
+# In the first three: the externals need no shared library but libc, libm, libpthread and the
 # dynamic loader (readelf -d) and export no OpenBLAS symbol; a patch outside the folder with
 # [declare -path melodynet] creates both objects, plays a note, finds the bundled model and
 # opens both help patches the way right-click -> Help does; a patch with no declare creates
-# [melodynet] and [melodynet/melodynet~]; every installed help patch and example opens. Any
-# "couldn't create" or error-like line fails. Run from the repo root after `make`. PD overrides
-# the pd command.
+# [melodynet] and [melodynet/melodynet~]; every installed patch opens, the examples in
+# examples/. Any "couldn't create" or error-like line fails. The .dek itself: one top-level melodynet/ folder with both
+# externals, the help patches, the examples, the model and the meta patch; its .sha256 matches;
+# its .dek.txt names both objects; the meta patch's VERSION is the Makefile's and mnpd.h's.
+# Run from the repo root after `make`. PD overrides the pd command.
 set -u
 pd=${PD:-pd}
 tmp=$(mktemp -d)
@@ -17,10 +27,12 @@ ok() { echo "ok   $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 shown() { sed -e 's/^/     /' "$1" | head -${2:-20}; }
 
+version=$(sed -n 's/^VERSION *= *//p' Makefile)
 case $(uname -m) in
 x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; i?86) arch=i386 ;; arm*) arch=arm ;; *) arch=$(uname -m) ;;
 esac
 ext=l_$arch
+dekname="melodynet[v$version](Linux-$arch-32).dek"
 
 # the only shared libraries a shipped external may need
 deps_ok() { # deps_ok FOLDER: NEEDED entries of both externals
@@ -140,6 +152,106 @@ if env -u PDLIBDIR HOME="$home" make --no-print-directory install >"$tmp/make.ou
     check_folder install "$home" "$home/.local/lib/pd/extra/melodynet"
 else
     bad "make install HOME=$home"; shown "$tmp/make.out" 40
+fi
+
+# --- make dist
+dist=$tmp/dist
+if ! make --no-print-directory dist DISTDIR="$dist" >"$tmp/dist.out" 2>&1; then
+    bad "make dist"; shown "$tmp/dist.out" 40
+elif [ ! -f "$dist/$dekname" ]; then
+    bad "make dist wrote no $dekname:"; ls "$dist" | sed 's/^/     /'
+else
+    dek=$dist/$dekname
+    unzip -Z1 "$dek" >"$tmp/list" 2>&1
+    top=$(sed 's#/.*##' "$tmp/list" | sort -u | tr '\n' ' ')
+    if [ "$top" = "melodynet " ]; then
+        ok "$dekname holds one top-level folder, melodynet/"
+    else
+        bad "$dekname: top-level entries: $top"
+    fi
+    missing=""
+    for f in "melodynet.$ext" "melodynet~.$ext" melodynet-help.pd melodynet~-help.pd \
+             melodynet-meta.pd models/default.mnet README.md LICENSE \
+             $(cd help-patches && ls examples/*.pd); do
+        grep -q -x "melodynet/$f" "$tmp/list" || missing="$missing $f"
+    done
+    if [ -z "$missing" ]; then
+        ok "$dekname holds both externals, help, examples, the model and the meta patch"
+    else
+        bad "$dekname lacks:$missing"; shown "$tmp/list" 40
+    fi
+    sum=$(sha256sum "$dek" | cut -d' ' -f1)
+    if [ -f "$dek.sha256" ] && [ "$(cut -d' ' -f1 "$dek.sha256")" = "$sum" ]; then
+        ok "$dekname.sha256 matches"
+    else
+        bad "$dekname.sha256 is missing or does not match $sum"
+    fi
+    objs=""
+    for o in melodynet melodynet~; do
+        grep -q "^$o	[^	 ][^	]*[^	 ]$" "$dek.txt" 2>/dev/null || objs="$objs $o"
+    done
+    if [ -z "$objs" ] && [ "$(wc -l <"$dek.txt")" -eq 2 ]; then
+        ok "$dekname.txt: $(cut -f1 "$dek.txt" | tr '\n' ' ')with one-line descriptions"
+    else
+        bad "$dekname.txt does not list${objs:- exactly the two objects} as name<TAB>description"
+        [ -f "$dek.txt" ] && shown "$dek.txt"
+    fi
+    meta=$(unzip -p "$dek" melodynet/melodynet-meta.pd 2>/dev/null)
+    fields=""
+    for k in NAME AUTHOR VERSION LICENSE DESCRIPTION; do
+        echo "$meta" | grep -q "^#X text [0-9]* [0-9]* $k [^;]" || fields="$fields $k"
+    done
+    if [ -n "$fields" ] || ! echo "$meta" | grep -q "^#X restore .* pd META;"; then
+        bad "melodynet-meta.pd: no [pd META] with$fields"
+    elif ! echo "$meta" | grep -q "^#X text [0-9]* [0-9]* VERSION $version;"; then
+        bad "melodynet-meta.pd: VERSION is not the Makefile's $version"
+    elif ! grep -q "^#define MNPD_VERSION \"$version\"" externals/mnpd.h; then
+        bad "externals/mnpd.h: MNPD_VERSION is not the Makefile's $version"
+    else
+        ok "melodynet-meta.pd: [pd META] with NAME AUTHOR VERSION ($version) LICENSE DESCRIPTION"
+    fi
+    # --- the .dek unzipped where Pd searches by itself, and where a user's path points
+    home=$tmp/dek
+    mkdir -p "$home/pd-externals"
+    if unzip -q "$dek" -d "$home/pd-externals"; then
+        check_folder dek "$home" "$home/pd-externals/melodynet"
+    else
+        bad "unzip $dek"
+    fi
+    home=$tmp/dek-prefs
+    mkdir -p "$home/Documents/Pd/externals"
+    printf 'npath: 1\npath1: %s\nstandardpath: 1\n' "$home/Documents/Pd/externals" \
+        >"$home/.pdsettings"
+    if unzip -q "$dek" -d "$home/Documents/Pd/externals"; then
+        check_folder dek-prefs "$home" "$home/Documents/Pd/externals/melodynet"
+    else
+        bad "unzip $dek"
+    fi
+    # the melodynet folder itself on Pd's path (Preferences -> Path): no declare needed
+    home=$tmp/dek-path
+    mkdir -p "$home/pd" "$home/patches"
+    printf 'npath: 1\npath1: %s\nstandardpath: 1\n' "$home/pd/melodynet" >"$home/.pdsettings"
+    printf '#N canvas 0 50 400 300 12;\n#X obj 20 20 melodynet;\n#X obj 20 60 melodynet~;\n' \
+        >"$home/patches/plain.pd"
+    if unzip -q "$dek" -d "$home/pd"; then
+        runpd "$home" "$tmp/plain.out" "$home/patches/plain.pd" -send "pd quit"
+        if errors "$tmp/plain.out" >/dev/null; then
+            bad "dek-path: [melodynet] and [melodynet~] with the folder on Pd's path"
+            shown "$tmp/plain.out"
+        else
+            ok "dek-path: [melodynet] and [melodynet~] with the folder on Pd's path, no declare"
+        fi
+    else
+        bad "unzip $dek"
+    fi
+    # unzipped into a folder Pd does not search: its own help patches and examples still open
+    home=$tmp/dek-elsewhere
+    mkdir -p "$home/Downloads"
+    if unzip -q "$dek" -d "$home/Downloads"; then
+        open_all dek-elsewhere "$home" "$home/Downloads/melodynet"
+    else
+        bad "unzip $dek"
+    fi
 fi
 
 echo "install tests: $pass passed, $fail failed"
