@@ -37,7 +37,8 @@ VERSION = 0.2
 # Pd's name for this platform's binaries (.l_amd64, .l_arm64, ...): builds for other platforms
 # can sit beside them in one folder, and Pd 0.49 and later load them
 UNAME_M := $(shell uname -m)
-PD_ARCH := $(patsubst i%86,i386,$(patsubst armv%,arm,$(subst x86_64,amd64,$(UNAME_M:aarch64=arm64))))
+PD_ARCH := $(patsubst i%86,i386,$(patsubst armv%,arm,$(UNAME_M:x86_64=amd64)))
+PD_ARCH := $(PD_ARCH:aarch64=arm64)
 ifeq ($(shell uname -s),Linux)
 override extension = l_$(PD_ARCH)
 endif
@@ -178,6 +179,7 @@ clean-tools:
 	rm -rf build bin
 	rm -f melodynet.pd_linux melodynet~.pd_linux  # the binaries' names before 0.2
 
-.PHONY: install-examples clean-tools cli deps check check-asan cli-tests unit demo bench fuzz golden model
+.PHONY: install-examples clean-tools cli deps check check-asan cli-tests unit demo bench fuzz \
+        golden model
 
 endif # pd-lib-builder present

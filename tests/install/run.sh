@@ -14,9 +14,10 @@
 # [declare -path melodynet] creates both objects, plays a note, finds the bundled model and
 # opens both help patches the way right-click -> Help does; a patch with no declare creates
 # [melodynet] and [melodynet/melodynet~]; every installed patch opens, the examples in
-# examples/. Any "couldn't create" or error-like line fails. The .dek itself: one top-level melodynet/ folder with both
-# externals, the help patches, the examples, the model and the meta patch; its .sha256 matches;
-# its .dek.txt names both objects; the meta patch's VERSION is the Makefile's and mnpd.h's.
+# examples/. Any "couldn't create" or error-like line fails. The .dek itself: one top-level
+# melodynet/ folder with both externals, the help patches, the examples, the model and the meta
+# patch; its .sha256 matches; its .dek.txt names both objects; the meta patch's VERSION is the
+# Makefile's and mnpd.h's.
 # Run from the repo root after `make`. PD overrides the pd command.
 set -u
 pd=${PD:-pd}
@@ -25,11 +26,12 @@ trap 'rm -rf "$tmp"' EXIT
 pass=0; fail=0
 ok() { echo "ok   $*"; pass=$((pass + 1)); }
 bad() { echo "FAIL $*"; fail=$((fail + 1)); }
-shown() { sed -e 's/^/     /' "$1" | head -${2:-20}; }
+shown() { sed -e 's/^/     /' "$1" | head -n "${2:-20}"; }
 
 version=$(sed -n 's/^VERSION *= *//p' Makefile)
 case $(uname -m) in
-x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; i?86) arch=i386 ;; arm*) arch=arm ;; *) arch=$(uname -m) ;;
+x86_64) arch=amd64 ;; aarch64) arch=arm64 ;; i?86) arch=i386 ;; arm*) arch=arm ;;
+*) arch=$(uname -m) ;;
 esac
 ext=l_$arch
 dekname="melodynet[v$version](Linux-$arch-32).dek"
@@ -49,7 +51,7 @@ deps_ok() { # deps_ok FOLDER: NEEDED entries of both externals
         elif [ -n "$other" ]; then
             bad "$2: $(basename "$b") needs $other(only libc, libm, libpthread may be)"
         else
-            ok "$2: $(basename "$b") needs only $(echo $needed)"
+            ok "$2: $(basename "$b") needs only $(echo "$needed" | tr '\n' ' ')"
         fi
         # the static OpenBLAS stays private: Pd loads externals RTLD_GLOBAL
         blas=$(nm -D --defined-only "$b" | grep -c -i -E ' (cblas_|openblas_|gotoblas|sgemv)')
@@ -114,16 +116,18 @@ check_folder() { # check_folder NAME HOME LIBDIR
     grep -q "^user-note: [0-9]" "$tmp/user.out" || why="${why:+$why, }[melodynet] played no note"
     grep -q "$lib/models/default.mnet" "$tmp/user.out" ||
         why="${why:+$why, }[melodynet~] does not report the bundled model $lib/models/default.mnet"
-    grep -q "^help-patches-open" "$tmp/user.out" || why="${why:+$why, }the patch did not run to its end"
+    grep -q "^help-patches-open" "$tmp/user.out" ||
+        why="${why:+$why, }the patch did not run to its end"
     if [ -z "$why" ]; then
-        ok "$name: a user patch with [declare -path melodynet] creates both objects and opens their help"
+        ok "$name: a patch with [declare -path melodynet] creates both objects, opens their help"
     else
         bad "$name: user patch: $why"; shown "$tmp/user.out"
     fi
     write_nodeclare_patch "$h/patches/nodeclare.pd"
     runpd "$h" "$tmp/nodeclare.out" "$h/patches/nodeclare.pd" -send "pd quit"
     if errors "$tmp/nodeclare.out" >/dev/null; then
-        bad "$name: [melodynet] and [melodynet/melodynet~] without a declare"; shown "$tmp/nodeclare.out"
+        bad "$name: [melodynet] and [melodynet/melodynet~] without a declare"
+        shown "$tmp/nodeclare.out"
     else
         ok "$name: [melodynet] and [melodynet/melodynet~] without a declare"
     fi
