@@ -5,7 +5,7 @@ lib.name = melodynet
 
 # run-time core: what the externals and the CLI link (the trainer stays out of the externals)
 CORE_RT = core/base.c core/event.c core/json.c core/model.c core/session.c core/sampler.c \
-          core/midi.c core/ngram.c core/motif.c core/sbuf.c
+          core/midi.c core/ngram.c core/motif.c core/sbuf.c core/matvec.c
 # tools core: training, data pipeline, evaluation, pictures (CLI and tests only)
 CORE_TOOLS = $(filter-out $(CORE_RT), $(wildcard core/*.c))
 
@@ -19,15 +19,27 @@ common.sources = $(CORE_RT) $(filter-out externals/melodynet.c externals/melodyn
                  $(wildcard externals/*.c))
 
 cflags = -std=c11 -D_GNU_SOURCE -Icore
-ldlibs = -lopenblas -lpthread -lm
+# The externals' step runs on core/matvec's own kernels: they link no BLAS, so a user's machine
+# needs nothing beyond libc, libm and pthread (tests/install checks the binaries). The trainer,
+# the CLI and the tests link OpenBLAS.
+ldlibs = -lpthread -lm
 # the reference path builds without -ffast-math (pd-lib-builder's default CFLAGS add it)
 CFLAGS = -Wall -Wextra -O2 -g
 
-# models/ is installed as a folder: the externals look for <their folder>/models/default.mnet
-datafiles = $(wildcard help-patches/*.pd) README.md LICENSE
-datadirs = $(wildcard models help-patches/examples)
+# models/ is installed as a folder: the externals look for <their folder>/models/default.mnet;
+# the examples go to <folder>/examples (install-examples), beside the help patches as here
+datafiles = $(wildcard help-patches/*.pd) melodynet-meta.pd README.md LICENSE
+datadirs = $(wildcard models)
 
-VERSION = 0.1
+VERSION = 0.2
+# Pd's name for this platform's binaries (.l_amd64, .l_arm64, ...): builds for other platforms
+# can sit beside them in one folder, and Pd 0.49 and later load them
+UNAME_M := $(shell uname -m)
+PD_ARCH := $(patsubst i%86,i386,$(patsubst armv%,arm,$(UNAME_M:x86_64=amd64)))
+PD_ARCH := $(PD_ARCH:aarch64=arm64)
+ifeq ($(shell uname -s),Linux)
+override extension = l_$(PD_ARCH)
+endif
 # make install: the user's Pd externals folder (Pd searches it on Linux); PDLIBDIR=... for another
 PDLIBDIR ?= $(HOME)/.local/lib/pd/extra
 PDLIBBUILDER_DIR ?= /usr/share/pd-lib-builder
@@ -50,16 +62,27 @@ ifeq ($(filter dist,$(MAKECMDGOALS)),)
 include $(PDLIBBUILDER_MK)
 else
 # pd-lib-builder's own `dist` is a placeholder: this one installs the Pd-ready melodynet/ folder
-# into dist/ and packs it for deken
-DEKEN_ARCH = Linux-$(subst x86_64,amd64,$(subst aarch64,arm64,$(shell uname -m)))-32
+# into DISTDIR (default dist/) and packs it for deken: the .dek (a ZIP of that one folder), its
+# SHA-256 and the objects list (name, tab, the help patch's one-line description)
+DISTDIR ?= dist
+DIST := $(abspath $(DISTDIR))
+DEKEN_FILE = melodynet[v$(VERSION)](Linux-$(PD_ARCH)-32).dek
 dist:
-	rm -rf dist
-	$(MAKE) --no-print-directory install PDLIBDIR=$(CURDIR)/dist
-	cd dist && tar czf "melodynet-v$(VERSION)-($(DEKEN_ARCH))-externals.tar.gz" melodynet
-	@echo "dist/melodynet-v$(VERSION)-($(DEKEN_ARCH))-externals.tar.gz"
+	rm -rf "$(DIST)/melodynet" "$(DIST)/$(DEKEN_FILE)" "$(DIST)/$(DEKEN_FILE)".*
+	$(MAKE) --no-print-directory install PDLIBDIR="$(DIST)"
+	cd "$(DIST)" && zip -q -r -X "$(DEKEN_FILE)" melodynet
+	cd "$(DIST)" && sha256sum "$(DEKEN_FILE)" >"$(DEKEN_FILE).sha256"
+	tools/dek-objects.sh "$(DIST)"/melodynet/*-help.pd >"$(DIST)/$(DEKEN_FILE).txt"
+	@echo "$(DIST)/$(DEKEN_FILE)"
 endif
 
 #=== our own targets ==========================================================
+
+# the examples beside the help patches in the installed folder, as in help-patches/
+install: install-examples
+install-examples: all
+	$(INSTALL_DIR) "$(installpath)/examples"
+	$(INSTALL_DATA) $(wildcard help-patches/examples/*.pd) "$(installpath)/examples"
 
 # SANITIZE=address,undefined builds the CLI and tests instrumented into their own folder
 SANITIZE ?=
@@ -125,10 +148,11 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@tools/demo.sh
 
-# step latency and training throughput, with PyTorch beside them when installed
+# step latency and training throughput against PyTorch, written to BENCHMARKS.md
 bench: deps
+	@$(INSTALL_DEPS) python3-torch python3-numpy time
 	@$(MAKE) --no-print-directory all
-	@tools/bench.sh
+	@tools/bench.sh --write
 
 # fuzz the model loader and MIDI reader with libFuzzer (FUZZ_SECONDS each, default 60)
 fuzz: deps
@@ -152,7 +176,9 @@ model: cli
 clean: clean-tools
 clean-tools:
 	rm -rf build bin
+	rm -f melodynet.pd_linux melodynet~.pd_linux  # the binaries' names before 0.2
 
-.PHONY: clean-tools cli deps check check-asan cli-tests unit demo bench fuzz golden model screenshots
+.PHONY: install-examples clean-tools cli deps check check-asan cli-tests unit demo bench fuzz \
+        golden model screenshots
 
 endif # pd-lib-builder present

@@ -5,16 +5,12 @@
  * before a commit recomputes from the committed state, so every event costs exactly one LSTM
  * step and the state never drifts. */
 #include "session.h"
+#include "matvec.h"
 #include "motif.h"
 #include "vmath.h"
 
-#include <cblas.h>
 #include <math.h>
-#include <pthread.h>
 #include <string.h>
-
-/* Declared by OpenBLAS's cblas.h, but not by every cblas.h a build may pick up. */
-void openblas_set_num_threads(int num_threads);
 
 struct mn_session {
     mn_model *model;             /* one reference held */
@@ -46,19 +42,12 @@ struct mn_session {
     void *block;                 /* the one allocation behind all buffers above */
 };
 
-static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-
-/* OpenBLAS threads make a single small sgemv slower and its latency unpredictable inside a
- * real-time host (DESIGN.md: p99 from 93 us to 12 ms); one thread for the whole process. */
-static void blas_single_thread(void) { openblas_set_num_threads(1); }
-
 /* ================================================================ life cycle */
 
 mn_status mn_session_new(mn_model *model, uint64_t seed, mn_session **out, char *err)
 {
     *out = NULL;
     if (!model) return mn_errf(err, MN_ERR_ARG, "session: no model");
-    pthread_once(&blas_once, blas_single_thread);
     mn_session *s = mn_calloc(1, sizeof *s);
     if (!s) return mn_errf(err, MN_ERR_NOMEM, "session: out of memory");
     s->cfg = mn_model_cfg(model);
@@ -81,7 +70,7 @@ mn_status mn_session_new(mn_model *model, uint64_t seed, mn_session **out, char 
         mn_free(s);
         return mn_errf(err, MN_ERR_NOMEM, "session: out of memory for %zu floats", total);
     }
-    /* each buffer on a 64-byte boundary, for the BLAS kernels */
+    /* each buffer on a 64-byte boundary, for the vector kernels */
     float *p = (float *)(((uintptr_t)s->block + 63) & ~(uintptr_t)63);
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
         *dst[i] = p;
@@ -173,11 +162,9 @@ static void lstm_step(mn_session *s, int pos_ticks)
         const float *h_old = s->h[old] + (size_t)l * H, *c_old = s->c[old] + (size_t)l * H;
         float *h_new = s->h[nw] + (size_t)l * H, *c_new = s->c[nw] + (size_t)l * H;
         float *g = s->gates;
-        memcpy(g, s->bias + (size_t)l * H4, (size_t)H4 * sizeof(float));
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, H4, in_n, 1.0f, w->lstm[l].w_ih, in_n, in, 1,
-                    1.0f, g, 1);
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, H4, H, 1.0f, w->lstm[l].w_hh, H, h_old, 1, 1.0f,
-                    g, 1);
+        /* one pass over the rows of W_ih and W_hh together */
+        mn_matvec2(H4, w->lstm[l].w_ih, in_n, in, w->lstm[l].w_hh, H, h_old,
+                   s->bias + (size_t)l * H4, g);
         mn_lstm_cell(H, g, c_old, c_new, h_new, NULL, NULL);
         in = h_new;
         in_n = H;
@@ -204,9 +191,8 @@ const float *mn_session_pitch_logits(mn_session *s, int pos_ticks, int bar_ticks
     int pos = wrap_pos(pos_ticks, bar);
     ensure_step(s, pos);
     if (!s->heads_done) {
-        memcpy(s->pitch_logits, s->w->head_pitch_b, MN_N_PITCH * sizeof(float));
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, MN_N_PITCH, s->H, 1.0f, s->w->head_pitch_w, s->H,
-                    top_hidden(s), 1, 1.0f, s->pitch_logits, 1);
+        mn_matvec(MN_N_PITCH, s->w->head_pitch_w, s->H, top_hidden(s), s->w->head_pitch_b,
+                  s->pitch_logits);
         s->heads_done = 1;
     }
     return s->pitch_logits;
@@ -219,9 +205,7 @@ const float *mn_session_dur_logits(mn_session *s, int pitch)
     int H = s->H, E = s->E;
     memcpy(s->dur_in, top_hidden(s), (size_t)H * sizeof(float));
     memcpy(s->dur_in + H, s->w->emb_pitch + (size_t)pitch * E, (size_t)E * sizeof(float));
-    memcpy(s->dur_logits, s->w->head_dur_b, (size_t)s->n_dur * sizeof(float));
-    cblas_sgemv(CblasRowMajor, CblasNoTrans, s->n_dur, H + E, 1.0f, s->w->head_dur_w, H + E,
-                s->dur_in, 1, 1.0f, s->dur_logits, 1);
+    mn_matvec(s->n_dur, s->w->head_dur_w, H + E, s->dur_in, s->w->head_dur_b, s->dur_logits);
     return s->dur_logits;
 }
 

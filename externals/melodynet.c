@@ -308,7 +308,6 @@ static void melodynet_free(t_melodynet *x)
 
 void melodynet_setup(void)
 {
-    mnpd_setup();
     melodynet_class = class_new(gensym("melodynet"), (t_newmethod)(void (*)(void))melodynet_new,
                                 (t_method)melodynet_free, sizeof(t_melodynet), 0, A_GIMME, 0);
     t_class *c = melodynet_class;

@@ -612,7 +612,6 @@ static void melodynet_tilde_free(t_melodynet_tilde *x)
 
 void melodynet_tilde_setup(void)
 {
-    mnpd_setup();
     atexit(tilde_atexit);
     melodynet_tilde_class = class_new(gensym("melodynet~"),
                                       (t_newmethod)(void (*)(void))melodynet_tilde_new,

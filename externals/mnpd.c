@@ -15,17 +15,6 @@
 
 #include "m_imp.h" /* t_class.c_externdir: where the loaded binary lives */
 
-void openblas_set_num_threads(int n);
-
-void mnpd_setup(void)
-{
-    static int done;
-    if (done) return;
-    done = 1;
-    /* with its own threads OpenBLAS turns a 90 us step into a 12 ms tail on a busy machine */
-    openblas_set_num_threads(1);
-}
-
 uint64_t mnpd_makeseed(void)
 {
     /* the same generator as [random], so instances differ but a patch replays the same way */

@@ -18,16 +18,13 @@
 #include "sampler.h"
 #include "session.h"
 
-#define MNPD_VERSION "0.1"
+#define MNPD_VERSION "0.2"
 #define MNPD_PATH_LEN 1024      /* longest resolved path we keep */
 #define MNPD_HIST 1024          /* generated notes kept for `write` (the most recent ones) */
 #define MNPD_PRIME_MAX 256      /* events of a MIDI file fed by `read` (its last ones) */
 #define MNPD_LIST_MAX 256       /* pitches accepted in one priming list */
 #define MNPD_GENERATE_MAX 1024  /* notes one `generate N` may emit */
 #define MNPD_POLL_MS 2          /* how often a pending load is polled, in logical ms */
-
-/* One-time process setup: OpenBLAS single-threaded (see DESIGN.md "Real time in Pd"). */
-void mnpd_setup(void);
 
 /* A seed per instance as [random] makes them: distinct, deterministic per process. */
 uint64_t mnpd_makeseed(void);

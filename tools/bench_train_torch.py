@@ -9,14 +9,18 @@ usage: /usr/bin/python3 tools/bench_train_torch.py [--layers 2 --hidden 256 --em
 Compare with: bin/melodynet train DATA --bench-steps 20 --threads 1
 """
 import argparse
-import time
-
 import os
 import sys
+import time
 
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+# the thread count is pinned before torch is imported, so no library starts more threads
+_threads = sys.argv[sys.argv.index("--threads") + 1] if "--threads" in sys.argv[:-1] else "1"
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ[_var] = _threads
+
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "reference"))
 from torch_model import MelodyNet  # noqa: E402  (the reference network)

@@ -3,8 +3,9 @@
 # demo, if any is missing. Uses sudo when not run as root. Extra packages may be named as
 # arguments (e.g. python3-torch for the benchmarks).
 set -e
+# zip/unzip: make dist and its test
 pkgs="build-essential pkg-config puredata-core puredata-dev puredata-utils pd-lib-builder \
-libopenblas-dev libcmocka-dev python3 python3-mido $*"
+libopenblas-dev libcmocka-dev python3 python3-mido zip unzip $*"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # run-checks.sh BUILD CLI TEST_BIN... [--no-pd] - runs the cmocka unit tests, the CLI tests and
-# (unless --no-pd) the Pd patch tests; prints each suite's summary and exits non-zero if any
-# failed.
+# (unless --no-pd) the Pd patch tests and the install tests; prints each suite's summary and
+# exits non-zero if any failed.
 build=$1; cli=$2; shift 2
 pd=1
 fail=0
@@ -22,6 +22,10 @@ if ! MN_CLI="$cli" tests/cli/run.sh; then fail=1; fi
 if [ $pd -eq 1 ] && [ -x tests/pd/run.sh ]; then
     echo "== Pd patch tests"
     if ! tests/pd/run.sh; then fail=1; fi
+fi
+if [ $pd -eq 1 ]; then
+    echo "== install tests (make install, make dist, Pd with no -path)"
+    if ! tests/install/run.sh; then fail=1; fi
 fi
 if [ $fail -ne 0 ]; then
     echo "make check: FAILED"

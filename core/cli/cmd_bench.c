@@ -1,6 +1,9 @@
 /* cmd_bench.c - `melodynet bench`: the latency of one generation step (median and p99 over many
- * steps, weights warm in cache) beside the memory-bandwidth lower bound measured in the same run:
- * the time to read the weights one step touches, once, at the rate this machine streams them. */
+ * steps) beside the memory-bandwidth lower bounds measured in the same run: the time to read the
+ * weights one step touches, once, at the rate this machine streams them from cache (the weights
+ * read over and over: hot) and from DRAM (a buffer larger than the last-level cache). --cold
+ * reads such a buffer between steps, so each step finds its weights evicted, as a bang does
+ * after the audio thread has run. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,15 +45,17 @@ int mn_cmd_bench(int argc, char **argv)
 {
     const char *model_path = NULL;
     long steps = 5000;
-    int json = 0;
+    int json = 0, cold = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            printf("usage: melodynet bench [-m MODEL] [--steps N] [--json]\n\n"
+            printf("usage: melodynet bench [-m MODEL] [--steps N] [--cold] [--json]\n\n"
                    "Times N generation steps (sample one event and feed it back) of a model with\n"
                    "its weights warm in cache, one thread, and prints the median and p99 step time\n"
-                   "next to the memory-bandwidth lower bound measured in the same run. A benchmark:\n"
-                   "figures vary between runs and machines; compare ratios.\n");
+                   "next to the memory-bandwidth lower bounds measured in the same run (weights\n"
+                   "read from cache, and from DRAM). --cold evicts the weights before each step by\n"
+                   "reading a buffer larger than the cache. A benchmark: figures vary between runs\n"
+                   "and machines; compare ratios.\n");
             return 0;
         } else if ((!strcmp(a, "-m") || !strcmp(a, "--model")) && v) {
             model_path = v;
@@ -60,6 +65,8 @@ int mn_cmd_bench(int argc, char **argv)
             i++;
         } else if (!strcmp(a, "--json")) {
             json = 1;
+        } else if (!strcmp(a, "--cold")) {
+            cold = 1;
         } else {
             fprintf(stderr, "melodynet bench: unknown or incomplete option '%s'\n", a);
             return 2;
@@ -88,10 +95,25 @@ int mn_cmd_bench(int argc, char **argv)
         mn_model_free(m);
         return 1;
     }
+    /* a buffer four times a large last-level cache: reading it evicts the weights, and the
+     * best rate over it is the DRAM read rate */
+    size_t n_evict = (size_t)128 << 20 >> 2;
+    float *evict = cold ? malloc(n_evict * sizeof *evict) : NULL;
+    if (cold && !evict) {
+        fprintf(stderr, "melodynet bench: out of memory\n");
+        free(t);
+        mn_session_free(s);
+        mn_model_free(m);
+        return 1;
+    }
+    for (size_t i = 0; evict && i < n_evict; i++) evict[i] = (float)(i & 7);
+    volatile float sink = 0;
+    if (cold && steps > 500) steps = 500; /* each cold step costs a read of the whole buffer */
     mn_event e;
     for (int i = 0; i < 500; i++) mn_session_sample(s, &e); /* warm caches and branch predictors */
     for (long i = 0; i < steps; i++) {
         if (i % 256 == 0) mn_session_reset(s); /* keep the melody state in a typical range */
+        if (evict) sink += cblas_sasum((int)n_evict, evict, 1);
         double t0 = now_us();
         mn_session_sample(s, &e);
         t[i] = now_us() - t0;
@@ -99,12 +121,12 @@ int mn_cmd_bench(int argc, char **argv)
     qsort(t, (size_t)steps, sizeof *t, cmp_double);
     double median = t[steps / 2], p99 = t[(size_t)(steps * 0.99)];
 
-    /* memory bound: best of many warm passes over the weights a step reads */
+    /* memory bounds: best of many passes over the weights a step reads (hot), and over the
+     * large buffer (DRAM) */
     const mn_model_config *c = mn_model_cfg(m);
     size_t bytes = step_bytes(c);
     size_t nf = mn_model_n_params(m) < bytes / 4 ? mn_model_n_params(m) : bytes / 4;
     const float *p = mn_model_params(m);
-    volatile float sink = 0;
     double best = INFINITY;
     for (int r = 0; r < 200; r++) {
         double t0 = now_us();
@@ -112,21 +134,44 @@ int mn_cmd_bench(int argc, char **argv)
         double dt = now_us() - t0;
         if (dt < best) best = dt;
     }
-    (void)sink;
     double bound = best * ((double)bytes / (nf * 4.0));
     double gbs = bytes / (bound * 1e3);
+    double dram_gbs = 0, dram_bound = 0;
+    if (evict) {
+        double b = INFINITY;
+        for (int r = 0; r < 5; r++) {
+            double t0 = now_us();
+            sink += cblas_sasum((int)n_evict, evict, 1);
+            double dt = now_us() - t0;
+            if (dt < b) b = dt;
+        }
+        dram_gbs = n_evict * 4.0 / (b * 1e3);
+        dram_bound = bytes / (dram_gbs * 1e3);
+    }
+    (void)sink;
+    free(evict);
     if (json) {
-        printf("{\"model\":\"%s\",\"steps\":%ld,\"median_us\":%.3f,\"p99_us\":%.3f,"
+        printf("{\"model\":\"%s\",\"layers\":%d,\"hidden\":%d,\"params\":%zu,\"cold\":%s,"
+               "\"steps\":%ld,\"median_us\":%.3f,\"p99_us\":%.3f,"
                "\"step_bytes\":%zu,\"bound_us\":%.3f,\"bandwidth_gb_s\":%.2f,"
-               "\"median_over_bound\":%.3f,\"p99_over_median\":%.3f}\n",
-               model_path, steps, median, p99, bytes, bound, gbs, median / bound, p99 / median);
+               "\"median_over_bound\":%.3f,\"p99_over_median\":%.3f",
+               model_path, c->n_layers, c->n_hidden, mn_model_n_params(m), cold ? "true" : "false",
+               steps, median, p99, bytes, bound, gbs, median / bound, p99 / median);
+        if (cold)
+            printf(",\"dram_gb_s\":%.2f,\"dram_bound_us\":%.3f,\"median_over_dram_bound\":%.3f",
+                   dram_gbs, dram_bound, median / dram_bound);
+        printf("}\n");
     } else {
         printf("model          %s (%d x %d, %zu params)\n", model_path, c->n_layers, c->n_hidden,
                mn_model_n_params(m));
-        printf("step           median %.2f us, p99 %.2f us over %ld steps (p99/median %.2f)\n",
-               median, p99, steps, p99 / median);
-        printf("memory bound   %.2f us to read %zu bytes at %.1f GB/s (warm)\n", bound, bytes, gbs);
-        printf("ratio          median / bound = %.2f\n", median / bound);
+        printf("step%s      median %.2f us, p99 %.2f us over %ld steps (p99/median %.2f)\n",
+               cold ? " (cold)" : "      ", median, p99, steps, p99 / median);
+        printf("memory bound   %.2f us to read %zu bytes at %.1f GB/s (from cache)\n", bound,
+               bytes, gbs);
+        if (cold)
+            printf("DRAM bound     %.2f us to read them at %.1f GB/s\n", dram_bound, dram_gbs);
+        printf("ratio          median / %s bound = %.2f\n", cold ? "DRAM" : "cache",
+               median / (cold ? dram_bound : bound));
     }
     free(t);
     mn_session_free(s);

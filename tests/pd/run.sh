@@ -13,11 +13,14 @@ golden=0
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 fails=0
+# an empty HOME: a melodynet installed in ~/.local/lib/pd/extra (found first through the
+# patches' [declare -path melodynet]) or the user's ~/.pdsettings must not change what is tested
+mkdir "$out/home"
 
 runpd() { # runpd FILE [extra args]: console output of a batch run on stdout
     f=$1
     shift
-    LD_PRELOAD=${PD_PRELOAD:-} ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
+    HOME="$out/home" LD_PRELOAD=${PD_PRELOAD:-} ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
         timeout 120 "$pd" -nogui -noaudio -nomidi -batch -stderr -path "$root" -open "$f" "$@" 2>&1
     echo "exit $?"
 }
