@@ -157,6 +157,14 @@ static void melodynet_output(t_melodynet *x, const mn_event *e)
     mnpd_outlet_note(x->x_out_note, e, shown, x->x_st.s_bpm, x->x_st.s_legato);
 }
 
+/* The end of a generate: `generated N` on the status outlet. */
+static void melodynet_generated(t_melodynet *x, int n)
+{
+    t_atom a;
+    mnpd_setcount(&a, n);
+    outlet_anything(x->x_out_info, gensym("generated"), 1, &a);
+}
+
 static void melodynet_gen_join(t_melodynet *x)
 {
     if (!x->x_gen_thread_on) return;
@@ -182,9 +190,7 @@ static void melodynet_gen_end(t_melodynet *x)
     clock_unset(x->x_gen_clock);
     x->x_steps_worker += atomic_load(&x->x_gen_made);
     x->x_gen_busy = 0;
-    t_atom a;
-    mnpd_setcount(&a, x->x_gen_count);
-    outlet_anything(x->x_out_info, gensym("generated"), 1, &a);
+    melodynet_generated(x, x->x_gen_count);
 }
 
 /* The clock of a run: sends the new notes; after the last one, ends the run and runs what
@@ -368,9 +374,7 @@ static void melodynet_generate(t_melodynet *x, t_symbol *s, int argc, t_atom *ar
     int n = (int)f, now = n < MELODYNET_SYNC ? n : MELODYNET_SYNC, i;
     for (i = 0; i < now && x->x_session && !x->x_gen_busy; i++) melodynet_emit(x);
     if (i == n || !x->x_session || x->x_gen_busy) {
-        t_atom a;
-        mnpd_setcount(&a, i);
-        outlet_anything(x->x_out_info, gensym("generated"), 1, &a);
+        melodynet_generated(x, i);
         return;
     }
     x->x_gen_count = i;
@@ -383,6 +387,7 @@ static void melodynet_generate(t_melodynet *x, t_symbol *s, int argc, t_atom *ar
     if (rc) {
         mnpd_errorf(x, cls, x->x_out_info, "generate: cannot start a worker thread (%s)",
                     strerror(rc));
+        melodynet_generated(x, i);
         return;
     }
     x->x_gen_thread_on = 1;

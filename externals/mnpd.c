@@ -588,6 +588,14 @@ int mnpd_settings_message(void *x, const char *cls, t_outlet *info, t_mnpd_setti
         return -1;
     }
     if (!strcmp(sel, "scale") || !strcmp(sel, "range")) mnpd_check_conflict(r, sel, sp);
+    if ((!strcmp(sel, "velocity") || !strcmp(sel, "accent")) && sp->accent > 0
+        && sp->velocity_hi + sp->accent > 127) {
+        char msg[MAXPDSTRING];
+        snprintf(msg, sizeof msg,
+                 "%s: velocity %d..%d plus accent %d passes 127, so accented notes are held at "
+                 "127", sel, sp->velocity_lo, sp->velocity_hi, sp->accent);
+        mnpd_warning(x, cls, info, msg);
+    }
     *st = t;
     return 1;
 }

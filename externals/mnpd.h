@@ -160,8 +160,9 @@ void mnpd_settings_default(t_mnpd_settings *st);
 
 /* Handles temperature, topk, topp, scale, range, rest, bpm, velocity, accent, motif and
  * legato. Returns 1 when the settings changed, -1 after reporting a bad message with
- * mnpd_error (st is then unchanged). A change that leaves the scale without a pitch in the
- * range (the sampler then ignores the scale) is made and reported with mnpd_warning. */
+ * mnpd_error (st is then unchanged). A change that makes a setting act otherwise than asked
+ * (a scale with no pitch in the range, which the sampler then ignores; velocity plus accent
+ * past 127) is made and reported with mnpd_warning. */
 int mnpd_settings_message(void *x, const char *cls, t_outlet *info, t_mnpd_settings *st,
                           t_symbol *s, int argc, t_atom *argv);
 
