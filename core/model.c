@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,11 +28,10 @@ struct mn_model {
     atomic_int refs;
     mn_model_config cfg;
     mn_weights w;
-    const float *params;   /* [n_params], canonical order; into map or own_block */
+    const float *params;   /* [n_params], canonical order, 64-byte aligned, into own_block */
     size_t n_params;
-    void *map;             /* mmap of the whole file when the tensors are used in place */
-    size_t map_len;
-    void *own_block;       /* raw allocation behind params when copied (params is aligned in it) */
+    void *own_block;       /* raw allocation behind params: the file image read at load when
+                            * its tensors can be used in place, else a copy of them */
     char *path;
     size_t file_size;
     size_t n_meta;
@@ -204,7 +202,6 @@ static void copy_le_floats(float *dst, const uint8_t *src, size_t n)
 static void model_destroy(mn_model *m)
 {
     if (!m) return;
-    if (m->map) munmap(m->map, m->map_len);
     mn_free(m->own_block);
     mn_free(m->path);
     for (size_t i = 0; i < m->n_meta; i++) {
@@ -391,10 +388,13 @@ static mn_status read_tensor_entry(const mn_json *t, const char *name, const cha
     return MN_OK;
 }
 
-/* Validates a whole file image and builds the model. base/len is the file; when may_point is
- * set and the tensors are in place, params point into base (the caller keeps it mapped). */
+/* Validates a whole file image and builds the model. base/len is the file image; when
+ * may_point is set, base is an allocation the caller hands over (block, freed by the model
+ * when *pointed is set) and params may point into it when the tensors are in place. The model
+ * never refers to anything the caller can change afterwards: what it plays is what it
+ * validated. */
 static mn_status load_image(const uint8_t *base, size_t len, const char *name, int may_point,
-                            mn_model **out, int *pointed, char *err)
+                            void *block, mn_model **out, int *pointed, char *err)
 {
     *out = NULL;
     *pointed = 0;
@@ -490,11 +490,13 @@ static mn_status load_image(const uint8_t *base, size_t len, const char *name, i
             }
 
     m->n_params = mn_model_param_count(cfg);
-    int in_place = may_point && host_is_le() && (data_at + loc[0].begin) % 4 == 0;
+    int in_place = may_point && host_is_le() &&
+                   ((uintptr_t)base + data_at + loc[0].begin) % 64 == 0;
     for (int i = 1; i < count && in_place; i++)
         if (loc[i].begin != loc[i - 1].end) in_place = 0;
     if (in_place) {
         m->params = (const float *)(const void *)(base + data_at + loc[0].begin);
+        m->own_block = block;
         *pointed = 1;
     } else {
         if (m->n_params > (SIZE_MAX - 64) / 4) {
@@ -537,12 +539,15 @@ static mn_status load_image(const uint8_t *base, size_t len, const char *name, i
     return MN_OK;
 
 fail:
+    if (*pointed) m->own_block = NULL; /* the caller frees its block on failure */
     *pointed = 0;
     mn_json_free(doc);
     model_destroy(m);
     return st;
 }
 
+/* The file is read, not mapped: once loaded, nothing done to the file (truncated, rewritten in
+ * place, replaced) can change or crash what the model plays. */
 mn_status mn_model_load(const char *path, mn_model **out, char *err)
 {
     *out = NULL;
@@ -559,7 +564,7 @@ mn_status mn_model_load(const char *path, mn_model **out, char *err)
         close(fd);
         return mn_errf(err, MN_ERR_IO, "%s: not a regular file", path);
     }
-    if ((uint64_t)sb.st_size > SIZE_MAX) {
+    if ((uint64_t)sb.st_size > SIZE_MAX - 128) {
         close(fd);
         return mn_errf(err, MN_ERR_LIMIT, "%s: file too large", path);
     }
@@ -568,18 +573,40 @@ mn_status mn_model_load(const char *path, mn_model **out, char *err)
         close(fd);
         return mn_errf(err, MN_ERR_FORMAT, "%s: file is empty", path);
     }
-    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-    int e = errno;
-    close(fd);
-    if (map == MAP_FAILED) return mn_errf(err, MN_ERR_IO, "%s: cannot map: %s", path, strerror(e));
-    int pointed = 0;
-    mn_status st = load_image(map, len, path, 1, out, &pointed, err);
-    if (st == MN_OK && pointed) {
-        (*out)->map = map;
-        (*out)->map_len = len;
-    } else {
-        munmap(map, len);
+    /* the image goes at offset 0 of a 64-byte aligned address, so that a file written by
+     * mn_model_save (data section on a 64-byte boundary) is used in place, without a copy */
+    void *block = mn_malloc(len + 64);
+    if (!block) {
+        close(fd);
+        return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory for %zu bytes", path, len);
     }
+    uint8_t *img = (uint8_t *)(((uintptr_t)block + 63) & ~(uintptr_t)63);
+    size_t got = 0;
+    while (got < len) {
+        ssize_t r = read(fd, img + got, len - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : 0;
+            close(fd);
+            mn_free(block);
+            if (e) return mn_errf(err, MN_ERR_IO, "%s: cannot read: %s", path, strerror(e));
+            return mn_errf(err, MN_ERR_IO, "%s: file shrank from %zu to %zu bytes while being "
+                           "read", path, len, got);
+        }
+        got += (size_t)r;
+    }
+    uint8_t extra;
+    ssize_t r;
+    while ((r = read(fd, &extra, 1)) < 0 && errno == EINTR) {}
+    close(fd);
+    if (r > 0) {
+        mn_free(block);
+        return mn_errf(err, MN_ERR_IO, "%s: file grew past %zu bytes while being read", path,
+                       len);
+    }
+    int pointed = 0;
+    mn_status st = load_image(img, len, path, 1, block, out, &pointed, err);
+    if (!pointed) mn_free(block);
     return st;
 }
 
@@ -590,7 +617,7 @@ mn_status mn_model_load_memory(const void *buf, size_t len, const char *name, mn
     if (!name) name = "(memory)";
     if (!buf && len) return mn_errf(err, MN_ERR_ARG, "%s: no buffer", name);
     int pointed = 0;
-    return load_image(buf, len, name, 0, out, &pointed, err);
+    return load_image(buf, len, name, 0, NULL, out, &pointed, err);
 }
 
 mn_model *mn_model_retain(mn_model *m)

@@ -1,7 +1,8 @@
 /* model.h - the .mnet model file: a safetensors-layout file (8-byte little-endian header length,
  * a JSON header, raw little-endian f32 tensors) holding the architecture sizes, the duration
- * table, training metadata and the weights. Owns loading (mmap, full validation against the file
- * size and limits), saving, and the canonical flat parameter layout shared with the trainer.
+ * table, training metadata and the weights. Owns loading (read into memory, full validation
+ * against the file size and limits), saving, and the canonical flat parameter layout shared with
+ * the trainer.
  * A loaded model is read-only and reference counted, so many sessions and threads can share it. */
 #ifndef MN_MODEL_H
 #define MN_MODEL_H
