@@ -69,6 +69,34 @@ done
 if [ $? -eq 0 ] && [ "$(wc -l <"$tmp/o")" -eq 6 ] && grep -q "holds no notes" "$tmp/e"; then ok
 else bad "generate --seed-midi with no notes: $(cat "$tmp/e")"; fi
 /usr/bin/python3 -c 'import mido,sys; m=mido.MidiFile(sys.argv[1]); ts=[x for t in m.tracks for x in t if x.type=="time_signature"]; tp=[x for t in m.tracks for x in t if x.type=="set_tempo"]; sys.exit(not (ts[0].numerator==3 and tp[0].tempo==600000))' "$tmp/nn.mid" && ok || bad "the seed file's metre and tempo are not kept"
+# a long seed file primes with its last 256 events, as Pd's `read` does: 300 notes and the
+# same file without its first 44 notes (their time kept as leading silence) give the same melody
+"$cli" generate -m $model -n 300 --random-seed 5 --no-rests -o "$tmp/long.mid" >/dev/null 2>&1
+/usr/bin/python3 - "$tmp/long.mid" "$tmp/tail.mid" <<'PY'
+import sys, mido
+mf = mido.MidiFile(sys.argv[1])
+out = mido.MidiFile(type=mf.type, ticks_per_beat=mf.ticks_per_beat)
+for track in mf.tracks:
+    t, ons, keep, pending = 0, 0, mido.MidiTrack(), 0
+    for msg in track:
+        t += msg.time
+        if msg.type == "note_on" and msg.velocity > 0:
+            ons += 1
+        if msg.type in ("note_on", "note_off") and ons <= 44:
+            pending += msg.time
+            continue
+        keep.append(msg.copy(time=msg.time + pending))
+        pending = 0
+    out.tracks.append(keep)
+out.save(sys.argv[2])
+PY
+"$cli" generate -m $model -n 16 --random-seed 9 --seed-midi "$tmp/long.mid" >"$tmp/l1" 2>"$tmp/l1.err" || bad "generate --seed-midi long.mid"
+"$cli" generate -m $model -n 16 --random-seed 9 --seed-midi "$tmp/tail.mid" >"$tmp/l2" 2>"$tmp/l2.err" || bad "generate --seed-midi tail.mid"
+cmp -s "$tmp/l1" "$tmp/l2" && ok || bad "a 300-event seed file did not prime with its last 256 events"
+grep -q "holds 300 events; priming with its last 256" "$tmp/l1.err" && ok || bad "no note on the trimmed seed: $(cat "$tmp/l1.err")"
+[ -s "$tmp/l2.err" ] && bad "a 256-event seed file printed: $(cat "$tmp/l2.err")" || ok
+"$cli" generate --help | grep -q "its last 256 events" && ok || bad "generate --help does not give the seed rule"
+
 expect_error 1 "generate --seed-midi missing" "$cli" generate -m $model --seed-midi "$tmp/none.mid"
 
 # every hostile model file: one clear error line, exit 1, for info and generate
