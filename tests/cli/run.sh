@@ -123,6 +123,11 @@ for v in info generate eval train roll report bench; do
     "$cli" $v --help >/dev/null 2>&1 && ok || bad "$v --help"
 done
 
+# a folder that links to itself twice is walked once: one file scored, in bounded time
+mkdir "$tmp/loop" && cp tests/fixtures/midi/jig_68.mid "$tmp/loop/" && ln -s . "$tmp/loop/l1" && ln -s . "$tmp/loop/l2"
+timeout 60 "$cli" eval -m $model "$tmp/loop" >"$tmp/lo" 2>&1
+grep -q "files     1 scored, 0 skipped" "$tmp/lo" && ok || bad "eval over a folder with link loops: $(head -3 "$tmp/lo")"
+
 # eval: JSON keys, baseline on the same events, skipped files listed with the reason
 "$cli" eval -m $model --json --baseline tests/fixtures/midi tests/fixtures/midi >"$tmp/ev" 2>/dev/null
 /usr/bin/python3 - "$tmp/ev" <<'PY' && ok || bad "eval --json keys"
