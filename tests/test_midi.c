@@ -893,10 +893,14 @@ static void test_write_read_round_trip(void **state)
     mn_free(buf);
     mn_melody_free(&back);
 
-    /* through a file: the temporary file is renamed into place */
+    /* through a file: the temporary file is renamed into place, a new file with the mode
+     * the umask leaves (0644 under umask 022) */
     char path[64];
     mn_test_tmpfile(path, sizeof path, ".mid");
+    unlink(path);
+    mode_t old_mask = umask(022);
     assert_int_equal(mn_midi_write_file(path, &m, err), MN_OK);
+    umask(old_mask);
     assert_int_equal(mn_midi_read_file(path, NULL, &back, err), MN_OK);
     assert_int_equal(back.n, m.n);
     assert_memory_equal(back.ev, m.ev, m.n * sizeof *m.ev);
