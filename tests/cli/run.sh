@@ -148,5 +148,49 @@ if [ -f models/default.mnet ]; then
     "$cli" generate -n 16 --random-seed 7 >"$tmp/g" 2>/dev/null && [ "$(wc -l <"$tmp/g")" -eq 16 ] && ok || bad "generate with the bundled model"
 fi
 
+# train: a tiny model on the three tunes of the fixtures
+mkdir "$tmp/tunes" && cp tests/fixtures/midi/reel_pickup.mid tests/fixtures/midi/jig_68.mid tests/fixtures/midi/waltz_change.mid "$tmp/tunes/"
+tiny="--layers 1 --hidden 8 --embed 4 --pos 8 --batch 2 --seq 8 --threads 1"
+# outputs are checked before any work: a folder as MODEL fails at once and leaves the log alone
+mkdir -p "$tmp/tr/m.mnet" && printf 'old log\n' >"$tmp/tr/m.mnet.csv"
+"$cli" train "$tmp/tunes" -o "$tmp/tr/m.mnet" $tiny --epochs 1 >"$tmp/o" 2>"$tmp/e"; st=$?
+[ $st -eq 1 ] && grep -q "m.mnet: cannot write: it is a folder" "$tmp/e" && ! grep -q "training data\|epoch" "$tmp/e" && ok \
+    || bad "train -o FOLDER: exit $st: $(cat "$tmp/e")"
+[ "$(cat "$tmp/tr/m.mnet.csv")" = "old log" ] && ok || bad "a failed train run changed the old log"
+expect_error 1 "train --checkpoint in a missing folder" "$cli" train "$tmp/tunes" -o "$tmp/tr/x.mnet" $tiny --checkpoint "$tmp/none/x.ckpt"
+# a finished run resumed writes its model when it is missing, and says it is complete
+"$cli" train "$tmp/tunes" -o "$tmp/tr/a.mnet" $tiny --epochs 1 >/dev/null 2>"$tmp/e" || bad "train: $(cat "$tmp/e")"
+[ "$(wc -l <"$tmp/tr/a.mnet.csv")" -ge 2 ] && head -1 "$tmp/tr/a.mnet.csv" | grep -q '^epoch,step' && ok || bad "train wrote no CSV log"
+rm -f "$tmp/tr/a.mnet"
+"$cli" train "$tmp/tunes" -o "$tmp/tr/a.mnet" $tiny --epochs 1 --resume "$tmp/tr/a.mnet.ckpt" >/dev/null 2>"$tmp/e"; st=$?
+[ $st -eq 0 ] && [ -s "$tmp/tr/a.mnet" ] && grep -q "has all 1 epochs already; wrote" "$tmp/e" && ok \
+    || bad "resuming a finished run: exit $st, model $(ls "$tmp/tr/a.mnet" 2>&1): $(cat "$tmp/e")"
+"$cli" info "$tmp/tr/a.mnet" >/dev/null 2>&1 && ok || bad "the model written on resume does not load"
+"$cli" train "$tmp/tunes" -o "$tmp/tr/a.mnet" $tiny --epochs 1 --resume "$tmp/tr/a.mnet.ckpt" >/dev/null 2>"$tmp/e" \
+    && grep -q "is its model" "$tmp/e" && ok || bad "resuming a finished run with its model: $(cat "$tmp/e")"
+# SIGTERM saves a checkpoint as Ctrl-C does, and the run resumes from it
+"$cli" train "$tmp/tunes" -o "$tmp/tr/t.mnet" $tiny --epochs 100000 --patience 0 >/dev/null 2>"$tmp/te" &
+pid=$!
+i=0
+while [ $i -lt 600 ] && ! grep -q "^epoch 2/" "$tmp/te"; do sleep 0.1; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid; st=$?
+[ $st -eq 1 ] && grep -q "terminated at step [0-9]*; checkpoint saved to $tmp/tr/t.mnet.ckpt" "$tmp/te" && ok \
+    || bad "train after SIGTERM: exit $st: $(tail -2 "$tmp/te")"
+rows=$(wc -l <"$tmp/tr/t.mnet.csv")
+"$cli" train "$tmp/tunes" -o "$tmp/tr/t.mnet" $tiny --epochs 1 --resume "$tmp/tr/t.mnet.ckpt" >/dev/null 2>"$tmp/e" \
+    && grep -q "is its model" "$tmp/e" && [ "$(wc -l <"$tmp/tr/t.mnet.csv")" -eq "$rows" ] && ok \
+    || bad "resume after SIGTERM: $(cat "$tmp/e")"
+# a full disk is reported as such (needs root to mount a small tmpfs)
+if [ "$(id -u)" -eq 0 ] && mkdir "$tmp/full" && mount -t tmpfs -o size=64k tmpfs "$tmp/full" 2>/dev/null; then
+    dd if=/dev/zero of="$tmp/full/fill" bs=1k count=40 2>/dev/null
+    "$cli" train "$tmp/tunes" -o "$tmp/full/m.mnet" --layers 1 --hidden 64 --embed 16 --batch 2 --seq 8 --epochs 1 >/dev/null 2>"$tmp/e"; st=$?
+    [ $st -eq 1 ] && grep -q "write failed: No space left on device" "$tmp/e" && ok || bad "train on a full disk: exit $st: $(cat "$tmp/e")"
+    ls -A "$tmp/full" | grep -q '^\.mn-' && bad "a temporary file was left on the full disk" || ok
+    umount "$tmp/full"
+else
+    echo "note: not root or no tmpfs: the full-disk check of train is skipped"
+fi
+
 echo "cli tests: $pass passed, $fail failed"
 [ $fail -eq 0 ]
