@@ -72,6 +72,13 @@ const char *mn_status_name(mn_status s)
     return "unknown error";
 }
 
+uint64_t mn_fnv1a64(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
 /* ================================================================ atomic writes */
 
 /* path as shown in a message: whole when short, else its last part, so that the fault still

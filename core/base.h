@@ -46,6 +46,11 @@ mn_status mn_errf(char *err, mn_status code, const char *fmt, ...)
 
 const char *mn_status_name(mn_status s);
 
+/* FNV-1a, 64 bits, over n bytes, continuing from h (MN_FNV1A64_INIT to start): the checksum of
+ * model files and checkpoints. */
+#define MN_FNV1A64_INIT 0xcbf29ce484222325ull
+uint64_t mn_fnv1a64(uint64_t h, const void *p, size_t n);
+
 /* Atomic file writing, so that a failed or interrupted write never leaves a partial file.
  * mn_atomic_open creates a fresh temporary file (".mn-XXXXXX") in the folder of the file path
  * names (symbolic links followed: the link keeps pointing at the new file) and returns it open

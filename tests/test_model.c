@@ -291,7 +291,12 @@ static void test_save_load_round_trip(void **state)
     assert_string_equal(mn_model_meta(m, "durations"), "12,24");
     assert_string_equal(mn_model_meta(m, "n_pos"), "0");
     assert_null(mn_model_meta(m, "absent"));
-    assert_int_equal(mn_model_meta_count(m), 8 + 3);
+    assert_int_equal(mn_model_meta_count(m), 9 + 3);
+    /* the writer's checksum: FNV-1a 64 of the data section, as written */
+    char want[17];
+    snprintf(want, sizeof want, "%016llx",
+             (unsigned long long)mn_fnv1a64(MN_FNV1A64_INIT, p, n * sizeof *p));
+    assert_string_equal(mn_model_meta(m, MN_MODEL_CHECKSUM_KEY), want);
     int seen_name = 0;
     for (size_t i = 0; i < mn_model_meta_count(m); i++) {
         const char *k, *v;
@@ -448,6 +453,87 @@ static void test_random_mutations(void **state)
     free(buf);
 }
 
+/* Largest single allocation, to see that a refused file was not read whole. */
+static size_t max_alloc;
+static void *max_malloc(size_t n, void *ctx)
+{
+    (void)ctx;
+    if (n > max_alloc) max_alloc = n;
+    return malloc(n);
+}
+static void *max_realloc(void *p, size_t n, void *ctx)
+{
+    (void)ctx;
+    if (n > max_alloc) max_alloc = n;
+    return realloc(p, n);
+}
+static const mn_allocator max_alloc_hook = {max_malloc, max_realloc, live_free, NULL};
+
+/* A valid model followed by a sparse 1 GB tail is refused from its header, without reading
+ * (or allocating room for) the tail. */
+static void test_huge_tail_refused_before_reading(void **state)
+{
+    (void)state;
+    char src[1024], path[64], err[MN_ERR_LEN];
+    size_t len;
+    unsigned char *buf = slurp(mn_test_path(src, sizeof src, HOSTILE_DIR "ok_base.mnet"), &len);
+    mn_test_tmpfile(path, sizeof path, ".mnet");
+    assert_int_equal(mn_test_write(path, buf, len), 0);
+    free(buf);
+    assert_int_equal(truncate(path, (off_t)len + (1 << 30)), 0);
+    mn_model *m = (mn_model *)&m;
+    max_alloc = 0;
+    mn_set_allocator(&max_alloc_hook);
+    mn_status st = mn_model_load(path, &m, err);
+    mn_set_allocator(NULL);
+    printf("    %s (largest allocation %zu bytes)\n", err, max_alloc);
+    assert_int_equal(st, MN_ERR_FORMAT);
+    assert_null(m);
+    assert_non_null(strstr(err, "1073741824 bytes after the last tensor"));
+    assert_true(max_alloc < (1 << 20));
+    unlink(path);
+}
+
+/* The load check: a model whose pitch logits are all equal whatever is played (all-zero
+ * weights: uniform pitches) is refused; the same model with one pitch bias set plays. The
+ * bundled model (which has no checksum) and the reference model load. */
+static void test_load_check_refuses_uniform_pitches(void **state)
+{
+    (void)state;
+    mn_model_config cfg = {1, 4, 2, 4, {2, {12, 24}}};
+    size_t n = mn_model_param_count(&cfg);
+    float *p = calloc(n, sizeof *p);
+    char path[64], err[MN_ERR_LEN];
+    mn_test_tmpfile(path, sizeof path, ".mnet");
+    assert_int_equal(mn_model_save(path, &cfg, p, NULL, 0, err), MN_OK);
+    mn_model *m = (mn_model *)&m;
+    assert_int_equal(mn_model_load(path, &m, err), MN_ERR_FORMAT);
+    printf("    %s\n", err);
+    assert_null(m);
+    assert_non_null(strstr(err, "pitch logits are all equal at every step"));
+    size_t off;
+    char name[48];
+    int shape[2], nd, count = mn_model_tensor_info(&cfg, -1, name, shape, &nd, &off);
+    for (int i = 0; i < count; i++) {
+        mn_model_tensor_info(&cfg, i, name, shape, &nd, &off);
+        if (!strcmp(name, "head.pitch.b")) p[off + 60] = 1.0f;
+    }
+    assert_int_equal(mn_model_save(path, &cfg, p, NULL, 0, err), MN_OK);
+    assert_int_equal(mn_model_load(path, &m, err), MN_OK);
+    mn_model_free(m);
+    unlink(path);
+    free(p);
+
+    char rel[1024];
+    assert_int_equal(mn_model_load(mn_test_path(rel, sizeof rel, "models/default.mnet"), &m, err),
+                     MN_OK);
+    assert_null(mn_model_meta(m, MN_MODEL_CHECKSUM_KEY));
+    mn_model_free(m);
+    assert_int_equal(mn_model_load(mn_test_path(rel, sizeof rel, "tests/fixtures/ref/small.mnet"),
+                                   &m, err), MN_OK);
+    mn_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -495,6 +581,8 @@ int main(void)
         cmocka_unit_test(test_refcount),
         cmocka_unit_test(test_every_truncation_refused),
         cmocka_unit_test(test_random_mutations),
+        cmocka_unit_test(test_huge_tail_refused_before_reading),
+        cmocka_unit_test(test_load_check_refuses_uniform_pitches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
