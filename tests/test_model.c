@@ -125,6 +125,16 @@ HOSTILE(nan_weight, MN_ERR_FORMAT, "tensor lstm.1.w_hh has a non-finite value (n
         NULL)
 HOSTILE(inf_weight, MN_ERR_FORMAT, "tensor head.pitch.b has a non-finite value (inf) at index 128",
         NULL)
+HOSTILE(trailing_bytes, MN_ERR_FORMAT, "64 bytes after the last tensor", NULL)
+HOSTILE(data_gap, MN_ERR_FORMAT, "tensor emb.dur starts at byte 1044", "expected 1040")
+HOSTILE(header_len_short, MN_ERR_FORMAT, "1 bytes after the last tensor", NULL)
+HOSTILE(leading_zero_integer, MN_ERR_LIMIT, "n_hidden is \"04\"", NULL)
+HOSTILE(leading_zero_duration, MN_ERR_FORMAT, "durations", "leading zero")
+HOSTILE(invalid_utf8, MN_ERR_FORMAT, "bad header", "invalid UTF-8")
+HOSTILE(huge_weights, MN_ERR_FORMAT, "pitch logit of inf at step 1", NULL)
+HOSTILE(pitch_bias_minus_1e30, MN_ERR_FORMAT, "pitch logit of -1e+30", NULL)
+HOSTILE(bad_checksum, MN_ERR_FORMAT, "does not match its checksum", "damaged")
+HOSTILE(checksum_not_hex, MN_ERR_FORMAT, "data_fnv1a64", "16 lowercase hex digits")
 
 static const char *const covered[] = {
     "empty_file", "truncated_header_len", "truncated", "header_len_past_end", "header_too_large",
@@ -134,7 +144,9 @@ static const char *const covered[] = {
     "missing_tensor", "extra_tensor", "duplicate_tensor", "wrong_dtype", "dtype_with_nul", "wrong_shape", "ndim_3",
     "dim_u64_max", "offset_past_end", "offset_u64_max", "offsets_reversed", "size_mismatch",
     "offsets_not_integers", "overlapping_offsets", "nan_weight", "inf_weight", "ok_base",
-    "ok_unaligned", "ok_shuffled",
+    "ok_unaligned", "ok_shuffled", "trailing_bytes", "data_gap", "header_len_short",
+    "leading_zero_integer", "leading_zero_duration", "invalid_utf8", "huge_weights",
+    "pitch_bias_minus_1e30", "bad_checksum", "checksum_not_hex", "ok_checksum", "ok_escapes",
 };
 
 /* Every fixture in the folder has a test here, so a new rule cannot go unchecked. */
@@ -532,6 +544,12 @@ static void test_load_check_refuses_uniform_pitches(void **state)
     assert_int_equal(mn_model_load(mn_test_path(rel, sizeof rel, "tests/fixtures/ref/small.mnet"),
                                    &m, err), MN_OK);
     mn_model_free(m);
+    m = load_ok(HOSTILE_DIR "ok_checksum.mnet");
+    assert_non_null(mn_model_meta(m, MN_MODEL_CHECKSUM_KEY));
+    mn_model_free(m);
+    m = load_ok(HOSTILE_DIR "ok_escapes.mnet");
+    assert_non_null(strchr(mn_model_meta(m, "name"), 0x1b));
+    mn_model_free(m);
 }
 
 int main(void)
@@ -572,6 +590,16 @@ int main(void)
         cmocka_unit_test(test_hostile_overlapping_offsets),
         cmocka_unit_test(test_hostile_nan_weight),
         cmocka_unit_test(test_hostile_inf_weight),
+        cmocka_unit_test(test_hostile_trailing_bytes),
+        cmocka_unit_test(test_hostile_data_gap),
+        cmocka_unit_test(test_hostile_header_len_short),
+        cmocka_unit_test(test_hostile_leading_zero_integer),
+        cmocka_unit_test(test_hostile_leading_zero_duration),
+        cmocka_unit_test(test_hostile_invalid_utf8),
+        cmocka_unit_test(test_hostile_huge_weights),
+        cmocka_unit_test(test_hostile_pitch_bias_minus_1e30),
+        cmocka_unit_test(test_hostile_bad_checksum),
+        cmocka_unit_test(test_hostile_checksum_not_hex),
         cmocka_unit_test(test_every_fixture_is_covered),
         cmocka_unit_test(test_ok_variants_agree),
         cmocka_unit_test(test_canonical_layout),

@@ -109,6 +109,12 @@ for f in tests/fixtures/hostile/*.mnet; do
     esac
 done
 expect_error 1 "info missing file" "$cli" info "$tmp/none.mnet"
+# text from a model file cannot drive the terminal: controls, C1 and bidi overrides escaped
+"$cli" info tests/fixtures/hostile/ok_escapes.mnet >"$tmp/esc" 2>&1
+if LC_ALL=C grep -q "$(printf '[\033\007\r]')" "$tmp/esc" || LC_ALL=C grep -q "$(printf '\302\233')" "$tmp/esc"; then
+    bad "info printed raw control characters"
+else ok; fi
+grep -qF 'name         \x1b]0;owned\x07\x1b[31mred\x1b[0m\u009b2J\r\u202e' "$tmp/esc" && ok || bad "info escapes: $(grep name "$tmp/esc")"
 
 # usage errors: exit 2 with one line
 expect_error 2 "unknown verb" "$cli" frobnicate
