@@ -21,7 +21,7 @@
 #define MNPD_VERSION "0.2"
 #define MNPD_PATH_LEN 1024      /* longest resolved path we keep */
 #define MNPD_HIST 1024          /* generated notes kept for `write` (the most recent ones) */
-#define MNPD_PRIME_MAX 256      /* events of a MIDI file fed by `read` (its last ones) */
+#define MNPD_PRIME_MAX MN_PRIME_MAX /* events of a MIDI file fed by `read` (its last ones) */
 #define MNPD_LIST_MAX 256       /* pitches accepted in one priming list */
 #define MNPD_GENERATE_MAX 1024  /* notes one `generate N` may emit */
 #define MNPD_POLL_MS 2          /* how often a pending load is polled, in logical ms */
