@@ -1,12 +1,15 @@
-/* base.c - allocation hook and error formatting. */
+/* base.c - allocation hook, error formatting and atomic file writing. */
 #include "base.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void *libc_malloc(size_t n, void *ctx) { (void)ctx; return malloc(n); }
@@ -69,50 +72,209 @@ const char *mn_status_name(mn_status s)
     return "unknown error";
 }
 
+uint64_t mn_fnv1a64(uint64_t h, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3ull;
+    return h;
+}
+
+/* ================================================================ atomic writes */
+
+/* path as shown in a message: whole when short, else its last part, so that the fault still
+ * fits in MN_ERR_LEN after it */
+#define SHOWN_PATH 150
+static const char *shown(const char *path, char buf[SHOWN_PATH + 4])
+{
+    size_t n = strlen(path);
+    if (n <= SHOWN_PATH) return path;
+    snprintf(buf, SHOWN_PATH + 4, "...%s", path + n - SHOWN_PATH);
+    return buf;
+}
+
+/* The file a write to path lands in: path with its symbolic links followed (dangling ones
+ * too, so that the link keeps pointing at the new file), at most 40 of them. */
+static char *resolve_target(const char *path, char *err)
+{
+    char sp[SHOWN_PATH + 4];
+    char *p = mn_strdup(path);
+    if (!p) {
+        mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", shown(path, sp));
+        return NULL;
+    }
+    for (int hops = 0;; hops++) {
+        struct stat sb;
+        if (lstat(p, &sb) != 0 || !S_ISLNK(sb.st_mode)) return p;
+        if (hops == 40) {
+            mn_errf(err, MN_ERR_IO, "%s: cannot write: %s", shown(path, sp), strerror(ELOOP));
+            mn_free(p);
+            return NULL;
+        }
+        size_t cap = (size_t)sb.st_size + 1 > 256 ? (size_t)sb.st_size + 1 : 256;
+        char *link = mn_malloc(cap);
+        ssize_t n = link ? readlink(p, link, cap) : -1;
+        if (n < 0 || (size_t)n >= cap) {
+            int e = link ? (n < 0 ? errno : ENAMETOOLONG) : ENOMEM;
+            mn_errf(err, MN_ERR_IO, "%s: cannot read the link: %s", shown(path, sp), strerror(e));
+            mn_free(link);
+            mn_free(p);
+            return NULL;
+        }
+        link[n] = 0;
+        const char *slash = strrchr(p, '/');
+        if (link[0] == '/' || !slash) {
+            mn_free(p);
+            p = link;
+        } else {
+            size_t dl = (size_t)(slash - p) + 1, ln = strlen(link);
+            char *q = mn_malloc(dl + ln + 1);
+            if (!q) {
+                mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", shown(path, sp));
+                mn_free(link);
+                mn_free(p);
+                return NULL;
+            }
+            memcpy(q, p, dl);
+            memcpy(q + dl, link, ln + 1);
+            mn_free(link);
+            mn_free(p);
+            p = q;
+        }
+    }
+}
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* The temporary file is "<folder of the target>/.mn-XXXXXX": short, so that any legal target
+ * name works, and hidden. *tmp holds its name, then (after the NUL) the resolved target. */
 FILE *mn_atomic_open(const char *path, char **tmp, char *err)
 {
     *tmp = NULL;
-    size_t n = strlen(path);
-    char *t = mn_malloc(n + 12);
-    if (!t) {
-        mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", path);
+    char sp[SHOWN_PATH + 4];
+    if (!path || !*path) {
+        mn_errf(err, MN_ERR_ARG, "no file name to write");
         return NULL;
     }
-    memcpy(t, path, n);
-    memcpy(t + n, ".tmpXXXXXX", 11);
-    int fd = mkstemp(t);
+    char *target = resolve_target(path, err);
+    if (!target) return NULL;
+    struct stat tsb;
+    int exists = stat(target, &tsb) == 0;
+    if (exists && !S_ISREG(tsb.st_mode)) {
+        mn_errf(err, MN_ERR_IO, "%s: cannot write: %s", shown(path, sp),
+                S_ISDIR(tsb.st_mode) ? "it is a folder" : "not a regular file");
+        mn_free(target);
+        return NULL;
+    }
+    const char *slash = strrchr(target, '/');
+    size_t dl = slash ? (size_t)(slash - target) + 1 : 0, tl = strlen(target);
+    char *t = mn_malloc(dl + 11 + tl + 1); /* <folder>/.mn-XXXXXX NUL <target> NUL */
+    if (!t) {
+        mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", shown(path, sp));
+        mn_free(target);
+        return NULL;
+    }
+    memcpy(t, target, dl);
+    memcpy(t + dl + 11, target, tl + 1);
+    mn_free(target);
+    static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    static _Atomic uint64_t counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 30) ^ ((uint64_t)getpid() << 16) ^
+                 (uint64_t)(uintptr_t)t ^ (counter++ << 48);
+    int fd = -1;
+    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
+        uint64_t r = splitmix64(&x);
+        memcpy(t + dl, ".mn-", 4);
+        for (int i = 0; i < 6; i++, r /= 62) t[dl + 4 + i] = alnum[r % 62];
+        t[dl + 10] = 0;
+        /* 0666: the process umask decides, as for any file a program creates */
+        fd = open(t, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
     if (fd < 0) {
-        mn_errf(err, MN_ERR_IO, "%s: cannot create a temporary file: %s", path, strerror(errno));
+        mn_errf(err, MN_ERR_IO, "%s: cannot create a temporary file in its folder: %s",
+                shown(path, sp), strerror(errno));
         mn_free(t);
         return NULL;
     }
-    (void)fchmod(fd, 0644); /* mkstemp makes the file private; ours are meant to be shared */
+    if (exists) {
+        /* replacing a file keeps its owner (when allowed) and permissions */
+        if (fchown(fd, tsb.st_uid, tsb.st_gid) != 0) { /* not ours to give: keep ours */ }
+        (void)fchmod(fd, tsb.st_mode & 07777);
+    }
     FILE *f = fdopen(fd, "wb");
     if (!f) {
-        mn_errf(err, MN_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+        mn_errf(err, MN_ERR_IO, "%s: cannot write: %s", shown(path, sp), strerror(errno));
         close(fd);
         unlink(t);
         mn_free(t);
         return NULL;
     }
     *tmp = t;
+    errno = 0; /* so that mn_atomic_close sees the cause of a failed write, not an older one */
     return f;
+}
+
+/* Syncs the folder holding name, so that a rename in it survives a crash. File systems that
+ * cannot sync a folder say EINVAL (or ENOTSUP); that is not an error. */
+static int sync_folder(const char *name)
+{
+    const char *slash = strrchr(name, '/');
+    char dot[] = ".", *dir = dot;
+    if (slash) {
+        size_t n = slash == name ? 1 : (size_t)(slash - name);
+        if (!(dir = mn_malloc(n + 1))) return ENOMEM;
+        memcpy(dir, name, n);
+        dir[n] = 0;
+    }
+    int e = 0, fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) e = errno;
+    else if (fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP) e = errno;
+    if (fd >= 0) close(fd);
+    if (dir != dot) mn_free(dir);
+    return e;
 }
 
 mn_status mn_atomic_close(FILE *f, char *tmp, const char *path, int ok, char *err)
 {
-    int e = 0;
+    char sp[SHOWN_PATH + 4];
+    const char *target = tmp + strlen(tmp) + 1;
+    /* the cause of a write that failed just before this call (a full disk: ENOSPC) */
+    int e = !ok && ferror(f) ? errno : 0;
+    if (!ok && ferror(f) && !e && fflush(f) != 0) e = errno;
     if (ok && (fflush(f) != 0 || fsync(fileno(f)) != 0)) ok = 0, e = errno;
     if (fclose(f) != 0 && ok) ok = 0, e = errno;
     mn_status st = MN_OK;
     if (!ok) {
-        st = mn_errf(err, MN_ERR_IO, "%s: write failed: %s", path, strerror(e ? e : EIO));
+        st = mn_errf(err, MN_ERR_IO, "%s: write failed: %s", shown(path, sp),
+                     strerror(e ? e : EIO));
         unlink(tmp);
-    } else if (rename(tmp, path) != 0) {
+    } else if (rename(tmp, target) != 0) {
         st = mn_errf(err, MN_ERR_IO, "%s: cannot rename the temporary file into place: %s",
-                     path, strerror(errno));
+                     shown(path, sp), strerror(errno));
         unlink(tmp);
+    } else if ((e = sync_folder(target)) != 0) {
+        st = mn_errf(err, MN_ERR_IO, "%s: written, but its folder could not be synced: %s",
+                     shown(path, sp), strerror(e));
     }
     mn_free(tmp);
     return st;
+}
+
+mn_status mn_atomic_check(const char *path, char *err)
+{
+    char *tmp;
+    FILE *f = mn_atomic_open(path, &tmp, err);
+    if (!f) return MN_ERR_IO;
+    fclose(f);
+    unlink(tmp);
+    mn_free(tmp);
+    return MN_OK;
 }

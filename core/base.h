@@ -46,12 +46,25 @@ mn_status mn_errf(char *err, mn_status code, const char *fmt, ...)
 
 const char *mn_status_name(mn_status s);
 
-/* Atomic file writing, so that a failed or interrupted write never leaves a partial file:
- * mn_atomic_open creates a fresh temporary file beside path (mode 0644) and returns it open for
- * writing, with its name in *tmp (NULL and an error naming path on failure). mn_atomic_close
- * flushes, syncs and closes it; when ok is set and all of that worked, it renames the file over
- * path, otherwise it removes it. Either way *tmp is freed; path is unchanged on failure. */
+/* FNV-1a, 64 bits, over n bytes, continuing from h (MN_FNV1A64_INIT to start): the checksum of
+ * model files and checkpoints. */
+#define MN_FNV1A64_INIT 0xcbf29ce484222325ull
+uint64_t mn_fnv1a64(uint64_t h, const void *p, size_t n);
+
+/* Atomic file writing, so that a failed or interrupted write never leaves a partial file.
+ * mn_atomic_open creates a fresh temporary file (".mn-XXXXXX") in the folder of the file path
+ * names (symbolic links followed: the link keeps pointing at the new file) and returns it open
+ * for writing, with its bookkeeping in *tmp (NULL and an error naming path on failure, also
+ * when the target is a folder or not a regular file). A new file gets mode 0666 less the
+ * umask; a replaced one keeps its permissions (and owner, where allowed).
+ * mn_atomic_close flushes, fsyncs and closes it; when ok is set and all of that worked, it
+ * renames the file over the target and fsyncs the folder, otherwise it removes it. A caller
+ * whose write failed calls it right away, so that the error names the cause (e.g. "No space
+ * left on device"). Either way *tmp is freed; the target is unchanged on failure.
+ * mn_atomic_check does the first half and removes the file again: whether path can be
+ * written, before long work whose result goes there. */
 FILE *mn_atomic_open(const char *path, char **tmp, char *err);
 mn_status mn_atomic_close(FILE *f, char *tmp, const char *path, int ok, char *err);
+mn_status mn_atomic_check(const char *path, char *err);
 
 #endif

@@ -50,10 +50,63 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Appends the MIDI files under dir, recursively, in name order. depth bounds symlink loops. */
-static mn_status expand_dir(const char *dir, strvec *out, int depth, char *err)
+/* Files and folders already seen in one walk, by device and inode: open addressing over a
+ * power-of-two table, grown at half full. */
+typedef struct {
+    struct inode_key { dev_t dev; ino_t ino; } *v;
+    size_t n, cap;
+} inode_set;
+
+/* Adds (dev, ino): 1 when it was new, 0 when already there, -1 when out of memory. */
+static int inode_set_add(inode_set *s, dev_t dev, ino_t ino)
 {
-    if (depth > 32) return MN_OK;
+    if (2 * (s->n + 1) > s->cap) {
+        size_t cap = s->cap ? 2 * s->cap : 256;
+        struct inode_key *v = mn_calloc(cap, sizeof *v);
+        if (!v) return -1;
+        for (size_t i = 0; i < s->cap; i++) {
+            if (!s->v[i].dev && !s->v[i].ino) continue;
+            size_t h = (size_t)(((uint64_t)s->v[i].ino * 0x9E3779B97F4A7C15ull) ^ s->v[i].dev);
+            while (v[h & (cap - 1)].dev || v[h & (cap - 1)].ino) h++;
+            v[h & (cap - 1)] = s->v[i];
+        }
+        mn_free(s->v);
+        s->v = v;
+        s->cap = cap;
+    }
+    /* (0, 0) marks an empty slot; no file system hands out inode 0 on device 0 */
+    size_t h = (size_t)(((uint64_t)ino * 0x9E3779B97F4A7C15ull) ^ dev);
+    for (;; h++) {
+        struct inode_key *k = &s->v[h & (s->cap - 1)];
+        if (k->dev == dev && k->ino == ino) return 0;
+        if (!k->dev && !k->ino) {
+            k->dev = dev;
+            k->ino = ino;
+            s->n++;
+            return 1;
+        }
+    }
+}
+
+typedef struct {
+    inode_set dirs, files;
+} walk;
+
+#define MAX_DEPTH 64 /* folder nesting (bounds the recursion, not the work) */
+
+/* Appends the MIDI files under dir, recursively, in name order. Symbolic links are followed,
+ * but each folder is entered once and each file listed once (by device and inode, the first
+ * name in walk order wins), so link loops and aliases cost nothing and count nothing twice. */
+static mn_status expand_dir(const char *dir, strvec *out, walk *w, int depth, char *err)
+{
+    struct stat sb;
+    if (stat(dir, &sb) != 0)
+        return mn_errf(err, MN_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
+    int fresh = inode_set_add(&w->dirs, sb.st_dev, sb.st_ino);
+    if (fresh < 0) return mn_errf(err, MN_ERR_NOMEM, "out of memory");
+    if (!fresh) return MN_OK;
+    if (depth > MAX_DEPTH)
+        return mn_errf(err, MN_ERR_LIMIT, "%s: folders nested more than %d deep", dir, MAX_DEPTH);
     DIR *d = opendir(dir);
     if (!d) return mn_errf(err, MN_ERR_IO, "%s: cannot open folder: %s", dir, strerror(errno));
     strvec names = {0};
@@ -77,12 +130,27 @@ static mn_status expand_dir(const char *dir, strvec *out, int depth, char *err)
             break;
         }
         snprintf(p, len, "%s/%s", dir, names.v[i]);
-        struct stat sb;
-        if (stat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) st = expand_dir(p, out, depth + 1, err);
-        else if (is_midi_name(names.v[i])) st = strvec_push(out, p, err);
+        int ok = stat(p, &sb) == 0;
+        if (ok && S_ISDIR(sb.st_mode)) {
+            st = expand_dir(p, out, w, depth + 1, err);
+        } else if (is_midi_name(names.v[i])) {
+            /* a name that cannot be stat'ed (a dangling link) is listed, to be reported */
+            int add = ok ? inode_set_add(&w->files, sb.st_dev, sb.st_ino) : 1;
+            if (add < 0) st = mn_errf(err, MN_ERR_NOMEM, "out of memory");
+            else if (add) st = strvec_push(out, p, err);
+        }
         mn_free(p);
     }
     strvec_free(&names);
+    return st;
+}
+
+static mn_status expand_walk(const char *dir, strvec *out, char *err)
+{
+    walk w = {{0}, {0}};
+    mn_status st = expand_dir(dir, out, &w, 0, err);
+    mn_free(w.dirs.v);
+    mn_free(w.files.v);
     return st;
 }
 
@@ -128,7 +196,7 @@ mn_status mn_data_expand(const char *const *args, size_t n_args, char ***paths, 
     mn_status st = MN_OK;
     for (size_t i = 0; i < n_args && !st; i++) {
         struct stat sb;
-        if (stat(args[i], &sb) == 0 && S_ISDIR(sb.st_mode)) st = expand_dir(args[i], &out, 0, err);
+        if (stat(args[i], &sb) == 0 && S_ISDIR(sb.st_mode)) st = expand_walk(args[i], &out, err);
         else if (has_suffix(args[i], ".txt") || has_suffix(args[i], ".list"))
             st = expand_list(args[i], &out, err);
         else st = strvec_push(&out, args[i], err);

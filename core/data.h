@@ -27,7 +27,10 @@ typedef struct {
 
 /* Expands the arguments into paths (owned by the caller: free each with mn_free, then the
  * array). Arguments that do not exist are kept as paths so that loading reports them as
- * skipped. MN_ERR_IO for an unreadable list file or folder. */
+ * skipped. A folder's walk follows symbolic links but enters each folder once and lists each
+ * file once (by device and inode), so link loops are harmless; files named by separate
+ * arguments or list lines are kept as given. MN_ERR_IO for an unreadable list file or folder,
+ * MN_ERR_LIMIT past MN_DATA_MAX_FILES files or folders nested more than 64 deep. */
 mn_status mn_data_expand(const char *const *args, size_t n_args, char ***paths, size_t *n_paths,
                          char *err);
 

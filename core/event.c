@@ -117,6 +117,35 @@ mn_status mn_durtable_build(mn_durtable *t, const mn_melody *mels, size_t n_mels
     return MN_OK;
 }
 
+int mn_event_ms_ticks(double ms, double bpm)
+{
+    double ticks = ms * bpm * MN_TPQ / 60000.0;
+    if (!(bpm > 0) || !(ticks > 0)) return 0;
+    if (ticks >= MN_MAX_DUR_TICKS) return MN_MAX_DUR_TICKS;
+    return (int)lrint(ticks);
+}
+
+int mn_event_from_heard(const mn_durtable *t, int pitch, int velocity, int held_ticks,
+                        int ioi_ticks, mn_event out[2])
+{
+    int rest = pitch < 0 || pitch > 127;
+    if (held_ticks < 1) held_ticks = 1;
+    if (ioi_ticks >= 0 && held_ticks > ioi_ticks) held_ticks = ioi_ticks > 0 ? ioi_ticks : 1;
+    int silence = ioi_ticks >= 0 ? ioi_ticks - held_ticks : 0;
+    int with_rest = silence >= MN_TPQ / 2 && 2 * silence >= held_ticks;
+    int note_ticks = with_rest || ioi_ticks < 0 ? held_ticks : ioi_ticks;
+    memset(out, 0, 2 * sizeof *out);
+    out[0].pitch = rest ? MN_REST : pitch;
+    out[0].velocity = rest ? 0 : (velocity < 1 ? 1 : velocity > 127 ? 127 : velocity);
+    out[0].dur_ticks = t->ticks[mn_durtable_index(t, note_ticks)];
+    if (!with_rest) return 1;
+    int left = ioi_ticks - out[0].dur_ticks;
+    if (2 * left < t->ticks[0]) return 1;
+    out[1].pitch = MN_REST;
+    out[1].dur_ticks = t->ticks[mn_durtable_index(t, left)];
+    return 2;
+}
+
 const char *mn_pitch_name(int pitch, char buf[8])
 {
     static const char *names[12] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};

@@ -59,6 +59,23 @@ mn_status mn_durtable_validate(const mn_durtable *t, char *err);
 mn_status mn_durtable_build(mn_durtable *t, const mn_melody *mels, size_t n_mels,
                             int max_entries, char *err);
 
+/* Ticks of a span of ms at bpm quarter notes per minute, rounded to the nearest tick and
+ * clamped to 0..MN_MAX_DUR_TICKS (0 for a bpm <= 0 or a span that is not a number). */
+int mn_event_ms_ticks(double ms, double bpm);
+
+/* A note someone played, as the events a melody holds (what `note PITCH VELOCITY` feeds):
+ * held_ticks from its onset to its release, ioi_ticks from its onset to the next onset (< 0:
+ * none, the note ends at its release). The silence between the release and the next onset is
+ * a rest when it lasts at least an eighth note (MN_TPQ / 2) and at least half as long as the
+ * note sounded; a shorter silence is articulation and the note lasts until the next onset.
+ * Durations are the entries of table t nearest to them (mn_durtable_index); the rest is what
+ * the next onset leaves after the quantised note, quantised in turn, and is left out when that
+ * is less than half the table's shortest entry. Writes the note and maybe a rest to out, with
+ * bar_ticks 0 (a session places them on its own clock, so the metric position follows), and
+ * returns how many (1 or 2). pitch outside 0..127 is a rest. */
+int mn_event_from_heard(const mn_durtable *t, int pitch, int velocity, int held_ticks,
+                        int ioi_ticks, mn_event out[2]);
+
 /* Named pitch for messages: "C4", "F#5", "rest". buf needs 8 bytes. */
 const char *mn_pitch_name(int pitch, char buf[8]);
 

@@ -129,6 +129,25 @@ static size_t utf8_put(char *o, unsigned cp)
     return 4;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (at most n bytes), 0 when there is none. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0], cp, k;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) k = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) k = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) k = 4, cp = c & 0x07;
+    else return 0;
+    if (n < k) return 0;
+    for (unsigned i = 1; i < k; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (p[i] & 0x3F);
+    }
+    if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
+    if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
+    return k;
+}
+
 /* Parses a string starting at the opening quote. The decoded form is never longer than the
  * raw text (an escape of n bytes yields at most n bytes of UTF-8), so one allocation of the
  * raw length suffices. */
@@ -150,6 +169,16 @@ static int parse_string(parser *ps, const char **out, size_t *out_len)
     while (ps->p < q) {
         unsigned char c = (unsigned char)*ps->p;
         if (c < 0x20) return fail(ps, MN_ERR_FORMAT, "control character in string");
+        if (c >= 0x80) {
+            /* JSON text is UTF-8 (RFC 8259 8.1): a well-formed sequence, no overlong form, no
+             * surrogate, nothing past U+10FFFF; copied as it is */
+            size_t k = utf8_len((const unsigned char *)ps->p, (size_t)(q - ps->p));
+            if (!k) return fail(ps, MN_ERR_FORMAT, "invalid UTF-8 in string");
+            memcpy(o + n, ps->p, k);
+            n += k;
+            ps->p += k;
+            continue;
+        }
         if (c != '\\') {
             o[n++] = (char)c;
             ps->p++;
@@ -412,7 +441,8 @@ void mn_json_fput_str(FILE *f, const char *s)
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
+        else if (*p < 0x20 || *p == 0x7F) fprintf(f, "\\u%04x", *p);
+        else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) fprintf(f, "\\u%04x", *++p);
         else fputc(*p, f);
     }
     fputc('"', f);

@@ -57,7 +57,8 @@ const mn_json *mn_json_at(const mn_json *arr, size_t i);
 
 const char *mn_json_type_name(mn_json_type t);
 
-/* Writes s to f as a JSON string literal: quotes, backslashes and control bytes escaped. */
+/* Writes s to f as a JSON string literal: quotes, backslashes and control characters (C0,
+ * DEL, C1) escaped. */
 void mn_json_fput_str(FILE *f, const char *s);
 
 #endif

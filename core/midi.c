@@ -208,7 +208,11 @@ static mn_status read_track(midi_reader *r, int track, size_t start, size_t end)
     bool keep = r->opt.track < 0 || r->opt.track == track;
     size_t p = start;
     int64_t t = 0;
-    int running = 0; /* running status byte, 0 when none */
+    /* running status: the last channel status byte, 0 until one is seen. Meta and SysEx events
+     * leave it in force (the 1.0 spec says they cancel it, but files interrupt running status
+     * with them and mido, players and sequencers resume it); a data byte with no channel status
+     * seen before it in the track is refused. */
+    int running = 0;
     mn_status s;
     memset(r->open, 0xFF, sizeof r->open);
 
@@ -259,7 +263,6 @@ static mn_status read_track(midi_reader *r, int track, size_t start, size_t end)
                 close_note(r, ch, pitch, t);
             }
         } else if (status == 0xFF) {
-            running = 0;
             if (p >= end)
                 return mn_errf(r->err, MN_ERR_FORMAT, "%s: track %d: meta event truncated at "
                                "byte %zu", r->name, track, at);
@@ -273,7 +276,6 @@ static mn_status read_track(midi_reader *r, int track, size_t start, size_t end)
             if ((s = read_meta(r, track, type, r->buf + p, n, at, t))) return s;
             p += n;
         } else if (status == 0xF0 || status == 0xF7) {
-            running = 0;
             uint32_t n;
             if ((s = read_vlq(r, track, &p, end, &n))) return s;
             if (n > end - p)

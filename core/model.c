@@ -7,6 +7,7 @@
  * non-string value, or a key or value holding a NUL byte is refused. */
 #include "model.h"
 #include "sbuf.h"
+#include "session.h"
 
 #include "json.h"
 
@@ -18,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -29,11 +29,10 @@ struct mn_model {
     atomic_int refs;
     mn_model_config cfg;
     mn_weights w;
-    const float *params;   /* [n_params], canonical order; into map or own_block */
+    const float *params;   /* [n_params], canonical order, 64-byte aligned, into own_block */
     size_t n_params;
-    void *map;             /* mmap of the whole file when the tensors are used in place */
-    size_t map_len;
-    void *own_block;       /* raw allocation behind params when copied (params is aligned in it) */
+    void *own_block;       /* raw allocation behind params: the file image read at load when
+                            * its tensors can be used in place, else a copy of them */
     char *path;
     size_t file_size;
     size_t n_meta;
@@ -204,7 +203,6 @@ static void copy_le_floats(float *dst, const uint8_t *src, size_t n)
 static void model_destroy(mn_model *m)
 {
     if (!m) return;
-    if (m->map) munmap(m->map, m->map_len);
     mn_free(m->own_block);
     mn_free(m->path);
     for (size_t i = 0; i < m->n_meta; i++) {
@@ -214,10 +212,12 @@ static void model_destroy(mn_model *m)
     mn_free(m);
 }
 
-/* Strict decimal integer in lo..hi from a metadata string. */
+/* Strict decimal integer in lo..hi from a metadata string: digits only, and no leading zero
+ * ("0256" is not 256: one number has one spelling, as JSON numbers do). */
 static int parse_meta_int(const char *s, long lo, long hi, long *out)
 {
     if (!s || !*s) return -1;
+    if (s[0] == '0' && s[1]) return -1;
     long v = 0;
     for (const char *p = s; *p; p++) {
         if (*p < '0' || *p > '9') return -1;
@@ -237,6 +237,9 @@ static mn_status parse_durations(const char *name, const char *s, mn_durtable *t
     for (;;) {
         long v = 0;
         const char *d = p;
+        if (p[0] == '0' && p[1] >= '0' && p[1] <= '9')
+            return mn_errf(err, MN_ERR_FORMAT, "%s: metadata durations \"%.40s\" has a number "
+                           "with a leading zero", name, s);
         while (*p >= '0' && *p <= '9') {
             if (v <= MN_MAX_DUR_TICKS) v = v * 10 + (*p - '0');
             p++;
@@ -391,10 +394,61 @@ static mn_status read_tensor_entry(const mn_json *t, const char *name, const cha
     return MN_OK;
 }
 
-/* Validates a whole file image and builds the model. base/len is the file; when may_point is
- * set and the tensors are in place, params point into base (the caller keeps it mapped). */
+/* ================================================================ probe */
+
+/* A model that loads must play music: a few steps of the network on a fixed melody (a C-major
+ * scale in quarter notes from a bar line, from the reset state) must give pitch and duration
+ * logits that are finite and below MN_MODEL_MAX_LOGIT in magnitude, and pitch logits that are
+ * not all equal at every step. Weights that are finite but huge (3e38) overflow here; a pitch
+ * head biased to -1e30 makes every pitch logit the same number, i.e. uniformly random
+ * pitches whatever was played. Costs MN_MODEL_PROBE_STEPS steps at load. */
+static mn_status probe(mn_model *m, const char *name, char *err)
+{
+    static const int scale[MN_MODEL_PROBE_STEPS] = {60, 62, 64, 65, 67, 69, 71, 72};
+    mn_session *s;
+    char e2[MN_ERR_LEN];
+    mn_status st = mn_session_new(m, 1, &s, e2);
+    if (st != MN_OK) return mn_errf(err, st, "%s: %s", name, e2);
+    int varies = 0;
+    st = MN_OK;
+    for (int k = 0; k < MN_MODEL_PROBE_STEPS && st == MN_OK; k++) {
+        int pos, bar;
+        mn_session_clock(s, &pos, &bar);
+        const float *pl = mn_session_pitch_logits(s, pos, bar);
+        float lo = pl[0], hi = pl[0];
+        for (int i = 0; i < MN_N_PITCH && st == MN_OK; i++) {
+            if (!(fabsf(pl[i]) <= MN_MODEL_MAX_LOGIT))
+                st = mn_errf(err, MN_ERR_FORMAT, "%s: the weights give a pitch logit of %g at "
+                             "step %d of the load check (a playable model stays within +-%g)",
+                             name, (double)pl[i], k + 1, MN_MODEL_MAX_LOGIT);
+            if (pl[i] < lo) lo = pl[i];
+            if (pl[i] > hi) hi = pl[i];
+        }
+        if (hi > lo) varies = 1;
+        const float *dl = mn_session_dur_logits(s, scale[k]);
+        for (int i = 0; i < m->cfg.dur.n && st == MN_OK; i++)
+            if (!(fabsf(dl[i]) <= MN_MODEL_MAX_LOGIT))
+                st = mn_errf(err, MN_ERR_FORMAT, "%s: the weights give a duration logit of %g "
+                             "at step %d of the load check (a playable model stays within +-%g)",
+                             name, (double)dl[i], k + 1, MN_MODEL_MAX_LOGIT);
+        mn_event e = {scale[k], 90, MN_TPQ, pos, bar};
+        mn_session_commit(s, &e);
+    }
+    if (st == MN_OK && !varies)
+        st = mn_errf(err, MN_ERR_FORMAT, "%s: the pitch logits are all equal at every step of "
+                     "the load check: the model would play uniformly random pitches", name);
+    mn_session_free(s); /* drops the session's reference; the caller's stays */
+    return st;
+}
+
+/* Validates a whole file image and builds the model. base/len is the file image; when
+ * may_point is set, base is an allocation the caller hands over (block, freed by the model
+ * when *pointed is set) and params may point into it when the tensors are in place. The model
+ * never refers to anything the caller can change afterwards: what it plays is what it
+ * validated. With header_only, base holds only the first 8 + header bytes of a file of len
+ * bytes: the checks that need no tensor data are made and *out stays NULL. */
 static mn_status load_image(const uint8_t *base, size_t len, const char *name, int may_point,
-                            mn_model **out, int *pointed, char *err)
+                            void *block, int header_only, mn_model **out, int *pointed, char *err)
 {
     *out = NULL;
     *pointed = 0;
@@ -489,12 +543,74 @@ static mn_status load_image(const uint8_t *base, size_t len, const char *name, i
                 goto fail;
             }
 
+    /* the tensors tile the data section: sorted by offset, each starts where the one before
+     * ends, the first at 0, the last at the end of the file (the safetensors rule), so no
+     * byte of the file goes unchecked and a header length off by one cannot pass */
+    {
+        int order[MAX_TENSORS];
+        for (int i = 0; i < count; i++) order[i] = i;
+        for (int i = 1; i < count; i++)
+            for (int j = i; j > 0 && loc[order[j]].begin < loc[order[j - 1]].begin; j--) {
+                int tmp = order[j];
+                order[j] = order[j - 1];
+                order[j - 1] = tmp;
+            }
+        uint64_t at = 0;
+        for (int i = 0; i < count; i++) {
+            if (loc[order[i]].begin != at) {
+                tensor_desc(cfg, order[i], tname, shape, &ndim, &nf);
+                st = mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s starts at byte %llu of the data "
+                             "section, expected %llu (tensors must follow each other with no "
+                             "gap)", name, tname, (unsigned long long)loc[order[i]].begin,
+                             (unsigned long long)at);
+                goto fail;
+            }
+            at = loc[order[i]].end;
+        }
+        if (at != data_len) {
+            st = mn_errf(err, MN_ERR_FORMAT, "%s: %llu bytes after the last tensor (the tensors "
+                         "end at byte %llu of a %llu-byte data section)", name,
+                         (unsigned long long)(data_len - at), (unsigned long long)at,
+                         (unsigned long long)data_len);
+            goto fail;
+        }
+    }
+    if (header_only) {
+        st = MN_OK;
+        goto fail; /* frees what was built; nothing is published */
+    }
+    const char *sum = mn_model_meta(m, MN_MODEL_CHECKSUM_KEY);
+    if (sum) {
+        uint64_t want = 0;
+        int ok = strlen(sum) == 16;
+        for (int i = 0; ok && i < 16; i++) {
+            char c = sum[i];
+            if (c >= '0' && c <= '9') want = want << 4 | (uint64_t)(c - '0');
+            else if (c >= 'a' && c <= 'f') want = want << 4 | (uint64_t)(c - 'a' + 10);
+            else ok = 0;
+        }
+        if (!ok) {
+            st = mn_errf(err, MN_ERR_FORMAT, "%s: metadata " MN_MODEL_CHECKSUM_KEY " \"%.40s\" is "
+                         "not 16 lowercase hex digits", name, sum);
+            goto fail;
+        }
+        uint64_t got = mn_fnv1a64(MN_FNV1A64_INIT, base + data_at, (size_t)data_len);
+        if (got != want) {
+            st = mn_errf(err, MN_ERR_FORMAT, "%s: the tensor data does not match its checksum "
+                         "(" MN_MODEL_CHECKSUM_KEY " %s, the data gives %016llx): the file is "
+                         "damaged", name, sum, (unsigned long long)got);
+            goto fail;
+        }
+    }
+
     m->n_params = mn_model_param_count(cfg);
-    int in_place = may_point && host_is_le() && (data_at + loc[0].begin) % 4 == 0;
+    int in_place = may_point && host_is_le() &&
+                   ((uintptr_t)base + data_at + loc[0].begin) % 64 == 0;
     for (int i = 1; i < count && in_place; i++)
         if (loc[i].begin != loc[i - 1].end) in_place = 0;
     if (in_place) {
         m->params = (const float *)(const void *)(base + data_at + loc[0].begin);
+        m->own_block = block;
         *pointed = 1;
     } else {
         if (m->n_params > (SIZE_MAX - 64) / 4) {
@@ -532,17 +648,21 @@ static mn_status load_image(const uint8_t *base, size_t len, const char *name, i
         off += nf;
     }
     mn_weights_point(cfg, m->params, &m->w);
+    if ((st = probe(m, name, err)) != MN_OK) goto fail;
     mn_json_free(doc);
     *out = m;
     return MN_OK;
 
 fail:
+    if (*pointed) m->own_block = NULL; /* the caller frees its block on failure */
     *pointed = 0;
     mn_json_free(doc);
     model_destroy(m);
     return st;
 }
 
+/* The file is read, not mapped: once loaded, nothing done to the file (truncated, rewritten in
+ * place, replaced) can change or crash what the model plays. */
 mn_status mn_model_load(const char *path, mn_model **out, char *err)
 {
     *out = NULL;
@@ -559,7 +679,7 @@ mn_status mn_model_load(const char *path, mn_model **out, char *err)
         close(fd);
         return mn_errf(err, MN_ERR_IO, "%s: not a regular file", path);
     }
-    if ((uint64_t)sb.st_size > SIZE_MAX) {
+    if ((uint64_t)sb.st_size > SIZE_MAX - 128) {
         close(fd);
         return mn_errf(err, MN_ERR_LIMIT, "%s: file too large", path);
     }
@@ -568,18 +688,57 @@ mn_status mn_model_load(const char *path, mn_model **out, char *err)
         close(fd);
         return mn_errf(err, MN_ERR_FORMAT, "%s: file is empty", path);
     }
-    void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-    int e = errno;
-    close(fd);
-    if (map == MAP_FAILED) return mn_errf(err, MN_ERR_IO, "%s: cannot map: %s", path, strerror(e));
-    int pointed = 0;
-    mn_status st = load_image(map, len, path, 1, out, &pointed, err);
-    if (st == MN_OK && pointed) {
-        (*out)->map = map;
-        (*out)->map_len = len;
-    } else {
-        munmap(map, len);
+    /* the header first: a file whose header is wrong, or whose size its tensors do not
+     * account for (a 1 GB tail), is refused before its data is read */
+    uint8_t hl[8];
+    if (len > 8 && pread(fd, hl, 8, 0) == 8) {
+        uint64_t hlen = rd_le64(hl);
+        uint8_t *hdr = hlen <= MN_MAX_HEADER_BYTES && hlen <= len - 8 ? mn_malloc(8 + hlen) : NULL;
+        if (hdr && pread(fd, hdr, 8 + (size_t)hlen, 0) == (ssize_t)(8 + hlen)) {
+            int pointed = 0;
+            mn_status st = load_image(hdr, len, path, 0, NULL, 1, out, &pointed, err);
+            if (st != MN_OK) {
+                mn_free(hdr);
+                close(fd);
+                return st;
+            }
+        }
+        mn_free(hdr);
     }
+    /* the image goes at offset 0 of a 64-byte aligned address, so that a file written by
+     * mn_model_save (data section on a 64-byte boundary) is used in place, without a copy */
+    void *block = mn_malloc(len + 64);
+    if (!block) {
+        close(fd);
+        return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory for %zu bytes", path, len);
+    }
+    uint8_t *img = (uint8_t *)(((uintptr_t)block + 63) & ~(uintptr_t)63);
+    size_t got = 0;
+    while (got < len) {
+        ssize_t r = read(fd, img + got, len - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) {
+            int e = r < 0 ? errno : 0;
+            close(fd);
+            mn_free(block);
+            if (e) return mn_errf(err, MN_ERR_IO, "%s: cannot read: %s", path, strerror(e));
+            return mn_errf(err, MN_ERR_IO, "%s: file shrank from %zu to %zu bytes while being "
+                           "read", path, len, got);
+        }
+        got += (size_t)r;
+    }
+    uint8_t extra;
+    ssize_t r;
+    while ((r = read(fd, &extra, 1)) < 0 && errno == EINTR) {}
+    close(fd);
+    if (r > 0) {
+        mn_free(block);
+        return mn_errf(err, MN_ERR_IO, "%s: file grew past %zu bytes while being read", path,
+                       len);
+    }
+    int pointed = 0;
+    mn_status st = load_image(img, len, path, 1, block, 0, out, &pointed, err);
+    if (!pointed) mn_free(block);
     return st;
 }
 
@@ -590,7 +749,7 @@ mn_status mn_model_load_memory(const void *buf, size_t len, const char *name, mn
     if (!name) name = "(memory)";
     if (!buf && len) return mn_errf(err, MN_ERR_ARG, "%s: no buffer", name);
     int pointed = 0;
-    return load_image(buf, len, name, 0, out, &pointed, err);
+    return load_image(buf, len, name, 0, NULL, 0, out, &pointed, err);
 }
 
 mn_model *mn_model_retain(mn_model *m)
@@ -651,7 +810,8 @@ static void sb_json_str(mn_sbuf *b, const char *s)
 static int is_arch_key(const char *k)
 {
     static const char *keys[] = {"format", "version", "n_layers", "n_hidden", "n_embed",
-                                 "n_pos", "ticks_per_quarter", "durations"};
+                                 "n_pos", "ticks_per_quarter", "durations",
+                                 MN_MODEL_CHECKSUM_KEY};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
         if (strcmp(k, keys[i]) == 0) return 1;
     return 0;
@@ -676,8 +836,8 @@ mn_status mn_model_save(const char *path, const mn_model_config *cfg, const floa
                                meta[i][0]);
         if (!is_arch_key(meta[i][0])) n_user++;
     }
-    if (n_user + 8 > MN_MAX_META)
-        return mn_errf(err, MN_ERR_LIMIT, "%s: %zu metadata entries, limit %d", path, n_user + 8,
+    if (n_user + 9 > MN_MAX_META)
+        return mn_errf(err, MN_ERR_LIMIT, "%s: %zu metadata entries, limit %d", path, n_user + 9,
                        MN_MAX_META);
 
     char tname[48];
@@ -704,6 +864,19 @@ mn_status mn_model_save(const char *path, const mn_model_config *cfg, const floa
            cfg->n_layers, cfg->n_hidden, cfg->n_embed, cfg->n_pos, MN_TPQ);
     for (int i = 0; i < cfg->dur.n; i++) mn_sbuf_printf(&b, i ? ",%d" : "%d", cfg->dur.ticks[i]);
     mn_sbuf_puts(&b, "\"");
+    /* the checksum of the data section exactly as written: little-endian floats */
+    uint64_t sum = MN_FNV1A64_INIT;
+    if (host_is_le()) {
+        sum = mn_fnv1a64(sum, params, n_params * 4);
+    } else {
+        for (size_t k = 0; k < n_params; k++) {
+            uint32_t u;
+            memcpy(&u, params + k, 4);
+            uint8_t le[4] = {(uint8_t)u, (uint8_t)(u >> 8), (uint8_t)(u >> 16), (uint8_t)(u >> 24)};
+            sum = mn_fnv1a64(sum, le, 4);
+        }
+    }
+    mn_sbuf_printf(&b, ",\"" MN_MODEL_CHECKSUM_KEY "\":\"%016llx\"", (unsigned long long)sum);
     for (size_t i = 0; i < n_meta; i++) {
         if (is_arch_key(meta[i][0])) continue;
         mn_sbuf_puts(&b, ",");

@@ -1,7 +1,8 @@
 /* model.h - the .mnet model file: a safetensors-layout file (8-byte little-endian header length,
  * a JSON header, raw little-endian f32 tensors) holding the architecture sizes, the duration
- * table, training metadata and the weights. Owns loading (mmap, full validation against the file
- * size and limits), saving, and the canonical flat parameter layout shared with the trainer.
+ * table, training metadata and the weights. Owns loading (read into memory, full validation
+ * against the file size and limits), saving, and the canonical flat parameter layout shared with
+ * the trainer.
  * A loaded model is read-only and reference counted, so many sessions and threads can share it. */
 #ifndef MN_MODEL_H
 #define MN_MODEL_H
@@ -17,6 +18,11 @@
 #define MN_MAX_POS 1024
 #define MN_MAX_META 64              /* metadata entries kept */
 #define MN_MAX_HEADER_BYTES (1u << 20) /* JSON header size limit */
+/* Metadata key of the checksum mn_model_save writes: FNV-1a 64 of the data section (the
+ * tensor bytes as stored), 16 lowercase hex digits. Checked at load when present. */
+#define MN_MODEL_CHECKSUM_KEY "data_fnv1a64"
+#define MN_MODEL_PROBE_STEPS 8      /* network steps run at load to check the model plays */
+#define MN_MODEL_MAX_LOGIT 1e6      /* largest logit magnitude those steps may give */
 
 typedef struct {
     int n_layers;  /* L, 1..MN_MAX_LAYERS */
@@ -68,7 +74,12 @@ typedef struct mn_model mn_model;
 
 /* Loads and validates a model file. On success *out is a model with one reference, which the
  * caller releases with mn_model_free. On failure *out is NULL, err says what is wrong
- * ("x.mnet: tensor lstm.0.w_ih has 3 dims, expected 2") and nothing leaks. */
+ * ("x.mnet: tensor lstm.0.w_ih has 3 dims, expected 2") and nothing leaks.
+ * Refused, among the rest: a header that is not UTF-8 JSON, metadata integers with a leading
+ * zero, tensors that do not tile the data section exactly (a gap, or bytes after the last
+ * one), a checksum (MN_MODEL_CHECKSUM_KEY) that does not match, a non-finite weight, and
+ * weights whose first MN_MODEL_PROBE_STEPS steps give a logit beyond MN_MODEL_MAX_LOGIT or
+ * pitch logits all equal at every step (a model that would not play music). */
 mn_status mn_model_load(const char *path, mn_model **out, char *err);
 
 /* Same, from bytes in memory (copied; name is used in messages). */
@@ -94,7 +105,8 @@ void mn_model_meta_at(const mn_model *m, size_t i, const char **key, const char 
 
 /* Writes a model file atomically (temp file + rename). params holds mn_model_param_count(cfg)
  * floats in canonical order; meta holds n_meta key/value pairs (keys and values are copied
- * into the header as JSON strings; the architecture keys are written by this function). */
+ * into the header as JSON strings; the architecture keys and the checksum are written by this
+ * function). */
 mn_status mn_model_save(const char *path, const mn_model_config *cfg, const float *params,
                         const char *const (*meta)[2], size_t n_meta, char *err);
 

@@ -11,6 +11,11 @@
 #include "model.h"
 #include "sampler.h"
 
+/* Events of a MIDI file that prime a session: its last MN_PRIME_MAX ones (`generate
+ * --seed-midi` and Pd's `read` alike), so that the work of priming is bounded however long
+ * the file is. */
+#define MN_PRIME_MAX 256
+
 typedef struct mn_session mn_session;
 
 /* Creates a session over model (retains a reference), reset, with default sampler settings

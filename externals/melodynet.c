@@ -1,7 +1,14 @@
 /* melodynet.c - [melodynet]: a neural melody generator as a control object. A list of pitches
- * primes the model, each bang emits the next note as `pitch velocity duration_ms`, and `play`
- * runs it on its own clock. Parsing, outlets and threads live here; the musical logic is core's
- * (session, sampler, MIDI files) and the shared Pd plumbing is mnpd.c. */
+ * primes the model, each bang emits the next note as `pitch velocity duration_ms onset_ms`,
+ * `play` (or a nonzero float, as for [metro]) runs it on its own clock, and `note PITCH
+ * VELOCITY` listens to a player, timed by Pd's logical clock, and can answer by itself.
+ * Parsing, outlets and threads live here; the musical logic is core's (session, sampler,
+ * events, MIDI files) and the shared Pd plumbing is mnpd.c.
+ *
+ * `generate N` runs its first step on the scheduler and the others on a worker thread, which
+ * owns the session meanwhile and writes the notes into x_gen; a clock sends them on. Messages
+ * that need the session during such a run wait in x_defer and run, in order, after its last
+ * note, so the same seed and messages give the same notes whatever the timing. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +16,8 @@
 
 #define MELODYNET_CTX 64       /* recent events replayed into a newly loaded model */
 #define MELODYNET_NO_PITCH 60  /* pitch reported for a rest before any note */
+#define MELODYNET_SYNC 1       /* steps of a generate run on the scheduler; the rest on a worker */
+#define MELODYNET_DRAIN_MS 1   /* how often the worker's notes are sent on, in logical ms */
 
 static t_class *melodynet_class;
 static const char *const cls = "melodynet";
@@ -16,22 +25,56 @@ static const char *const cls = "melodynet";
 typedef struct _melodynet {
     t_object x_obj;
     t_canvas *x_canvas;         /* for relative paths */
-    t_outlet *x_out_note;       /* pitch velocity duration_ms */
-    t_outlet *x_out_info;       /* loaded / read / wrote / error / info messages */
+    t_outlet *x_out_note;       /* pitch velocity duration_ms onset_ms */
+    t_outlet *x_out_info;       /* loaded / read / wrote / generated / heard / warning / error /
+                                 * info messages */
     mn_session *x_session;      /* NULL until a model is loaded */
     mn_model *x_model;          /* the registry entry this object uses (one user) */
     char x_path[MNPD_PATH_LEN]; /* the model's resolved path */
-    t_mnpd_settings x_st;       /* sampler settings and bpm, kept across model swaps */
-    uint64_t x_seed;            /* last PRNG seed given (creation or randomseed) */
+    t_mnpd_settings x_st;       /* sampler settings, bpm and legato, kept across model swaps */
+    uint64_t x_seed;            /* last PRNG seed given (creation or seed) */
     int x_last_pitch;           /* last emitted pitch: what a rest reports */
     t_mnpd_hist x_hist;         /* generated notes, for write */
     mn_event x_ctx[MELODYNET_CTX]; /* ring of the events the model saw since the last reset */
     int x_ctx_head, x_ctx_n;
     t_clock *x_clock;           /* play: fires at each note's onset */
     int x_playing;
+    int x_tick_due;             /* a play onset fell during a generate run */
     t_mnpd_job *x_load;         /* background model load */
     t_mnpd_job *x_read;         /* background MIDI file read */
+
+    /* generate runs: the worker calls core only, never Pd's API */
+    mn_event *x_gen;            /* [MNPD_GENERATE_MAX] notes the worker made in this run */
+    atomic_int x_gen_target;    /* notes the worker is to make */
+    atomic_int x_gen_made;      /* notes it made (written with release order) */
+    atomic_int x_gen_stop;      /* stop after the current step */
+    atomic_int x_gen_done;      /* the worker returned (release order) */
+    pthread_t x_gen_thread;
+    int x_gen_thread_on;        /* a thread was started and not yet joined */
+    int x_gen_busy;             /* a run is in progress: the worker owns the session */
+    int x_gen_sent;             /* worker notes sent on so far */
+    int x_gen_count;            /* notes this run sent, the scheduler's included */
+    t_clock *x_gen_clock;       /* sends the worker's notes on */
+    t_binbuf *x_defer;          /* messages that came during a run, `sel args... ;` each */
+    long x_steps_pd;            /* sampling steps run on the scheduler */
+    long x_steps_worker;        /* sampling steps run on the worker */
+    double x_step_time;         /* logical time of the last scheduler step */
+    int x_step_n, x_step_max;   /* steps at that time; the most at any one time */
+
+    /* a player's notes (`note`): the last one waits for the next onset to know its length */
+    int x_heard;                /* a note is waiting */
+    int x_heard_pitch, x_heard_vel;
+    double x_heard_on;          /* its note-on, logical time */
+    double x_heard_off;         /* its note-off, logical time; < 0 while held */
+    int x_heard_new;            /* notes heard since the last answer */
+    double x_answer_beats;      /* answer after this many beats of silence; 0 = off */
+    int x_answer_notes;         /* notes in an answer; 0 = until the player plays again */
+    int x_answering, x_answer_left;
+    t_clock *x_answer_clock;
 } t_melodynet;
+
+static void melodynet_tick(t_melodynet *x);
+static void melodynet_replay(t_melodynet *x);
 
 /*=== model and context ======================================================================*/
 
@@ -45,6 +88,143 @@ static void melodynet_ctx_push(t_melodynet *x, const mn_event *e)
     }
 }
 
+/*=== generate runs ==========================================================================*/
+
+/* While a run is in progress a message that needs the session is kept, to run after the
+ * run's last note. Returns 1 when it was kept. */
+static int melodynet_defer(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
+{
+    if (!x->x_gen_busy) return 0;
+    t_atom sel;
+    SETSYMBOL(&sel, s);
+    binbuf_add(x->x_defer, 1, &sel);
+    binbuf_add(x->x_defer, argc, argv);
+    binbuf_addsemi(x->x_defer);
+    return 1;
+}
+
+/* Runs the kept messages in order (one may start a new run: the rest then wait for it). */
+static void melodynet_replay(t_melodynet *x)
+{
+    t_binbuf *b = x->x_defer;
+    int n = binbuf_getnatom(b);
+    if (!n) return;
+    x->x_defer = binbuf_new();
+    t_atom *v = binbuf_getvec(b);
+    for (int i = 0; i < n;) {
+        int j = i;
+        while (j < n && v[j].a_type != A_SEMI) j++;
+        if (j > i && v[i].a_type == A_SYMBOL)
+            pd_typedmess(&x->x_obj.ob_pd, v[i].a_w.w_symbol, j - i - 1, v + i + 1);
+        i = j + 1;
+    }
+    binbuf_free(b);
+}
+
+static void *melodynet_gen_thread(void *arg)
+{
+    /* core calls only: never the Pd API */
+    t_melodynet *x = (t_melodynet *)arg;
+    for (;;) {
+        int i = atomic_load_explicit(&x->x_gen_made, memory_order_relaxed);
+        if (atomic_load(&x->x_gen_stop) || i >= atomic_load(&x->x_gen_target)) break;
+        mn_session_sample(x->x_session, &x->x_gen[i]);
+        atomic_store_explicit(&x->x_gen_made, i + 1, memory_order_release);
+    }
+    atomic_store_explicit(&x->x_gen_done, 1, memory_order_release);
+    return NULL;
+}
+
+/* Counts a sampling step on the scheduler, and the most at one logical time. */
+static void melodynet_count_step(t_melodynet *x)
+{
+    double now = clock_getlogicaltime();
+    if (now != x->x_step_time) {
+        x->x_step_time = now;
+        x->x_step_n = 0;
+    }
+    if (++x->x_step_n > x->x_step_max) x->x_step_max = x->x_step_n;
+    x->x_steps_pd++;
+}
+
+/* Records a generated note and sends it. */
+static void melodynet_output(t_melodynet *x, const mn_event *e)
+{
+    melodynet_ctx_push(x, e);
+    mnpd_hist_push(&x->x_hist, e);
+    int shown = x->x_last_pitch;
+    if (e->pitch >= 0 && e->pitch <= 127) shown = x->x_last_pitch = e->pitch;
+    mnpd_outlet_note(x->x_out_note, e, shown, x->x_st.s_bpm, x->x_st.s_legato);
+}
+
+/* The end of a generate: `generated N` on the status outlet. */
+static void melodynet_generated(t_melodynet *x, int n)
+{
+    t_atom a;
+    mnpd_setcount(&a, n);
+    outlet_anything(x->x_out_info, gensym("generated"), 1, &a);
+}
+
+static void melodynet_gen_join(t_melodynet *x)
+{
+    if (!x->x_gen_thread_on) return;
+    pthread_join(x->x_gen_thread, NULL);
+    x->x_gen_thread_on = 0;
+}
+
+/* Sends on the notes the worker made since the last call. */
+static void melodynet_gen_send(t_melodynet *x)
+{
+    int made = atomic_load_explicit(&x->x_gen_made, memory_order_acquire);
+    while (x->x_gen_busy && x->x_gen_sent < made) {
+        mn_event e = x->x_gen[x->x_gen_sent++];
+        x->x_gen_count++;
+        melodynet_output(x, &e); /* what comes back from downstream is deferred */
+    }
+}
+
+/* Ends a run whose worker has returned: the session is the scheduler's again. */
+static void melodynet_gen_end(t_melodynet *x)
+{
+    melodynet_gen_join(x);
+    clock_unset(x->x_gen_clock);
+    x->x_steps_worker += atomic_load(&x->x_gen_made);
+    x->x_gen_busy = 0;
+    melodynet_generated(x, x->x_gen_count);
+}
+
+/* The clock of a run: sends the new notes; after the last one, ends the run and runs what
+ * waited for it. */
+static void melodynet_gen_poll(t_melodynet *x)
+{
+    if (!x->x_gen_busy) return;
+    int done = atomic_load_explicit(&x->x_gen_done, memory_order_acquire);
+    melodynet_gen_send(x);
+    if (!done || !x->x_gen_busy) {
+        if (x->x_gen_busy) clock_delay(x->x_gen_clock, MELODYNET_DRAIN_MS);
+        return;
+    }
+    melodynet_gen_end(x);
+    if (x->x_tick_due) {
+        x->x_tick_due = 0;
+        melodynet_tick(x);
+    }
+    melodynet_replay(x);
+}
+
+/* Stops a run now (a model or MIDI file arrived): waits for the worker's current step, sends
+ * what it made and ends the run. The caller replays the kept messages when it is done. */
+static void melodynet_gen_halt(t_melodynet *x)
+{
+    if (!x->x_gen_busy) return;
+    atomic_store(&x->x_gen_stop, 1);
+    melodynet_gen_join(x);
+    melodynet_gen_send(x);
+    if (x->x_gen_busy) melodynet_gen_end(x);
+}
+
+/*=== model ==================================================================================*/
+
 /* Switches to model (for which this object already counts as a registry user): a new session
  * with the old sampler settings and PRNG state, conditioned on the recent events so a melody
  * in progress goes on. On failure the old session stays. */
@@ -57,6 +237,7 @@ static int melodynet_use_model(t_melodynet *x, mn_model *model, const char *path
         mnpd_error(x, cls, x->x_out_info, err);
         return -1;
     }
+    melodynet_gen_halt(x);
     if (x->x_session) *mn_session_rng(ns) = *mn_session_rng(x->x_session);
     *mn_session_sampler(ns) = x->x_st.s_sampler;
     mn_session_reset(ns);
@@ -85,9 +266,10 @@ static void melodynet_load_done(void *owner, t_mnpd_job *j)
 {
     t_melodynet *x = (t_melodynet *)owner;
     mnpd_load_done(x, cls, x->x_out_info, j, melodynet_use);
+    melodynet_replay(x);
 }
 
-/*=== priming and generating =================================================================*/
+/*=== priming, listening and generating ======================================================*/
 
 static int melodynet_ready(t_melodynet *x)
 {
@@ -101,6 +283,7 @@ static void melodynet_clear(t_melodynet *x)
     mn_session_reset(x->x_session);
     x->x_ctx_head = x->x_ctx_n = 0;
     mnpd_hist_clear(&x->x_hist);
+    x->x_heard = x->x_heard_new = 0;
 }
 
 static void melodynet_feed(t_melodynet *x, const mn_event *e)
@@ -110,29 +293,60 @@ static void melodynet_feed(t_melodynet *x, const mn_event *e)
     if (e->pitch >= 0 && e->pitch <= 127) x->x_last_pitch = e->pitch;
 }
 
-/* Samples one note, records it and sends it. Never allocates. */
-static void melodynet_emit(t_melodynet *x, mn_event *e)
+/* Feeds a note the player played and reports it as `heard PITCH|rest BEATS POSITION_BEATS`. */
+static void melodynet_hear(t_melodynet *x, const mn_event *e)
 {
-    mn_session_sample(x->x_session, e);
-    melodynet_ctx_push(x, e);
-    mnpd_hist_push(&x->x_hist, e);
-    int shown = x->x_last_pitch;
-    if (e->pitch >= 0 && e->pitch <= 127) shown = x->x_last_pitch = e->pitch;
-    mnpd_outlet_note(x->x_out_note, e, shown, x->x_st.s_bpm);
+    int pos = 0, bar = 0;
+    mn_session_clock(x->x_session, &pos, &bar);
+    t_atom at[3];
+    if (e->pitch >= 0 && e->pitch <= 127) SETFLOAT(&at[0], e->pitch);
+    else SETSYMBOL(&at[0], gensym("rest"));
+    SETFLOAT(&at[1], (t_float)e->dur_ticks / MN_TPQ);
+    SETFLOAT(&at[2], (t_float)(e->bar_ticks > 0 ? e->pos_ticks : pos) / MN_TPQ);
+    melodynet_feed(x, e);
+    outlet_anything(x->x_out_info, gensym("heard"), 3, at);
+}
+
+/* Feeds the waiting note of the player: ioi_ms after its onset came the next one (< 0: none
+ * yet; the note then lasts as it was held). */
+static void melodynet_heard_feed(t_melodynet *x, double ioi_ms)
+{
+    if (!x->x_heard || !x->x_session) return;
+    double bpm = x->x_st.s_bpm;
+    double held_ms = clock_gettimesince(x->x_heard_on);
+    if (x->x_heard_off >= 0) held_ms -= clock_gettimesince(x->x_heard_off);
+    mn_event ev[2];
+    const mn_durtable *t = &mn_model_cfg(mn_session_model(x->x_session))->dur;
+    int n = mn_event_from_heard(t, x->x_heard_pitch, x->x_heard_vel,
+                                mn_event_ms_ticks(held_ms, bpm),
+                                ioi_ms < 0 ? -1 : mn_event_ms_ticks(ioi_ms, bpm), ev);
+    x->x_heard = 0;
+    x->x_heard_new = 1;
+    for (int i = 0; i < n; i++) melodynet_hear(x, &ev[i]);
+}
+
+/* Samples one note on the scheduler, records it and sends it. Never allocates. */
+static void melodynet_emit(t_melodynet *x)
+{
+    mn_event e;
+    mn_session_sample(x->x_session, &e);
+    melodynet_count_step(x);
+    melodynet_output(x, &e);
 }
 
 static void melodynet_bang(t_melodynet *x)
 {
-    mn_event e;
-    if (melodynet_ready(x)) melodynet_emit(x, &e);
+    if (melodynet_defer(x, &s_bang, 0, NULL) || !melodynet_ready(x)) return;
+    melodynet_heard_feed(x, -1);
+    melodynet_emit(x);
 }
 
-/* A seed melody: reset, then each pitch as a note of one beat. */
-static void melodynet_seed(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
+/* A melody: reset, then each pitch as a note of one beat. */
+static void melodynet_prime(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
-    (void)s;
+    if (melodynet_defer(x, s, argc, argv)) return;
     int pitches[MNPD_LIST_MAX];
-    int n = mnpd_parse_pitches(x, cls, argc, argv, pitches);
+    int n = mnpd_parse_pitches(x, cls, x->x_out_info, argc, argv, pitches);
     if (n < 0 || !melodynet_ready(x)) return;
     melodynet_clear(x);
     for (int i = 0; i < n; i++) {
@@ -144,49 +358,140 @@ static void melodynet_seed(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 static void melodynet_list(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (argc == 0) melodynet_bang(x);
-    else melodynet_seed(x, s, argc, argv);
+    else melodynet_prime(x, s, argc, argv);
 }
 
 static void melodynet_generate(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
-    (void)s;
+    if (melodynet_defer(x, s, argc, argv)) return;
     double f = argc == 1 && argv[0].a_type == A_FLOAT ? argv[0].a_w.w_float : -1;
     if (argc != 1 || argv[0].a_type != A_FLOAT || f != (int)f || f < 1 || f > MNPD_GENERATE_MAX) {
-        pd_error(x, "%s: generate expects a count 1..%d", cls, MNPD_GENERATE_MAX);
+        mnpd_errorf(x, cls, x->x_out_info, "generate expects a count 1..%d", MNPD_GENERATE_MAX);
         return;
     }
     if (!melodynet_ready(x)) return;
-    for (int i = 0; i < (int)f && x->x_session; i++) {
-        mn_event e;
-        melodynet_emit(x, &e);
+    melodynet_heard_feed(x, -1);
+    int n = (int)f, now = n < MELODYNET_SYNC ? n : MELODYNET_SYNC, i;
+    for (i = 0; i < now && x->x_session && !x->x_gen_busy; i++) melodynet_emit(x);
+    if (i == n || !x->x_session || x->x_gen_busy) {
+        melodynet_generated(x, i);
+        return;
     }
+    x->x_gen_count = i;
+    x->x_gen_sent = 0;
+    atomic_store(&x->x_gen_made, 0);
+    atomic_store(&x->x_gen_target, n - i);
+    atomic_store(&x->x_gen_stop, 0);
+    atomic_store(&x->x_gen_done, 0);
+    int rc = pthread_create(&x->x_gen_thread, NULL, melodynet_gen_thread, x);
+    if (rc) {
+        mnpd_errorf(x, cls, x->x_out_info, "generate: cannot start a worker thread (%s)",
+                    strerror(rc));
+        melodynet_generated(x, i);
+        return;
+    }
+    x->x_gen_thread_on = 1;
+    x->x_gen_busy = 1;
+    clock_delay(x->x_gen_clock, MELODYNET_DRAIN_MS);
 }
 
 static void melodynet_listen(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
-    (void)s;
+    if (melodynet_defer(x, s, argc, argv)) return;
     mn_event e;
-    if (mnpd_parse_listen(x, cls, argc, argv, &e) || !melodynet_ready(x)) return;
-    melodynet_feed(x, &e);
+    if (mnpd_parse_listen(x, cls, x->x_out_info, argc, argv, &e) || !melodynet_ready(x)) return;
+    melodynet_heard_feed(x, -1);
+    melodynet_hear(x, &e);
+}
+
+static void melodynet_stop_playing(t_melodynet *x)
+{
+    x->x_playing = x->x_answering = x->x_tick_due = 0;
+    clock_unset(x->x_clock);
+}
+
+/* note PITCH VELOCITY: a player's note-on (velocity > 0) or note-off, at logical time. A note
+ * is fed when the next note-on tells how long it lasted (mn_event_from_heard); before that,
+ * when the object has to play. */
+static void melodynet_note(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
+{
+    if (melodynet_defer(x, s, argc, argv)) return;
+    int p, v;
+    if (mnpd_parse_note(x, cls, x->x_out_info, argc, argv, &p, &v) || !melodynet_ready(x))
+        return;
+    double now = clock_getlogicaltime();
+    if (v > 0) {
+        clock_unset(x->x_answer_clock);
+        if (x->x_answering) melodynet_stop_playing(x); /* the player takes over */
+        if (x->x_heard) melodynet_heard_feed(x, clock_gettimesince(x->x_heard_on));
+        x->x_heard = 1;
+        x->x_heard_pitch = p;
+        x->x_heard_vel = v;
+        x->x_heard_on = now;
+        x->x_heard_off = -1;
+    } else if (x->x_heard && p == x->x_heard_pitch && x->x_heard_off < 0) {
+        x->x_heard_off = now;
+        if (x->x_answer_beats > 0)
+            clock_delay(x->x_answer_clock, x->x_answer_beats * 60000.0 / x->x_st.s_bpm);
+    }
+}
+
+/* The player has been silent for the answer's beats: play an answer. */
+static void melodynet_answer_tick(t_melodynet *x)
+{
+    if (!x->x_session) return;
+    if (x->x_gen_busy) {
+        clock_delay(x->x_answer_clock, MELODYNET_DRAIN_MS);
+        return;
+    }
+    if (x->x_heard && x->x_heard_off < 0) return; /* still held: its note-off rearms */
+    melodynet_heard_feed(x, -1);
+    if (!x->x_heard_new || x->x_playing) return;
+    x->x_heard_new = 0;
+    x->x_answering = 1;
+    x->x_answer_left = x->x_answer_notes;
+    x->x_playing = 1;
+    melodynet_tick(x);
+}
+
+static void melodynet_answer(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
+{
+    (void)s;
+    double beats = argc >= 1 && argv[0].a_type == A_FLOAT ? argv[0].a_w.w_float : -1;
+    double notes = argc == 2 && argv[1].a_type == A_FLOAT ? argv[1].a_w.w_float : 0;
+    if (argc < 1 || argc > 2 || !(beats >= 0 && beats <= 64)
+        || (argc == 2 && (argv[1].a_type != A_FLOAT || notes != (int)notes || notes < 0
+                          || notes > MNPD_GENERATE_MAX))) {
+        mnpd_errorf(x, cls, x->x_out_info,
+                    "usage: answer BEATS [NOTES] (BEATS of silence 0..64, 0 = off; NOTES "
+                    "0..%d, 0 = until the player plays)", MNPD_GENERATE_MAX);
+        return;
+    }
+    x->x_answer_beats = beats;
+    x->x_answer_notes = (int)notes;
+    if (beats == 0) clock_unset(x->x_answer_clock);
 }
 
 static void melodynet_reset(t_melodynet *x)
 {
+    if (melodynet_defer(x, gensym("reset"), 0, NULL)) return;
     if (x->x_session) melodynet_clear(x);
 }
 
-static void melodynet_randomseed(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
+static void melodynet_seed(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
-    (void)s;
+    if (melodynet_defer(x, s, argc, argv)) return;
     uint64_t seed;
-    if (mnpd_parse_seed(x, cls, "randomseed", argc == 1 ? argv : NULL, &seed)) return;
+    if (mnpd_parse_seed(x, cls, x->x_out_info, s->s_name, argc, argv, &seed)) return;
     x->x_seed = seed;
     if (x->x_session) mn_session_seed(x->x_session, seed);
 }
 
 static void melodynet_param(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
-    if (mnpd_settings_message(x, cls, &x->x_st, 0, s, argc, argv) > 0 && x->x_session)
+    if (melodynet_defer(x, s, argc, argv)) return;
+    if (mnpd_settings_message(x, cls, x->x_out_info, &x->x_st, s, argc, argv) > 0
+        && x->x_session)
         *mn_session_sampler(x->x_session) = x->x_st.s_sampler;
 }
 
@@ -195,43 +500,58 @@ static void melodynet_param(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 static void melodynet_tick(t_melodynet *x)
 {
     if (!x->x_playing) return;
+    if (x->x_gen_busy) {
+        x->x_tick_due = 1; /* the run's end plays it */
+        return;
+    }
     if (!x->x_session) {
-        x->x_playing = 0;
+        melodynet_stop_playing(x);
         mnpd_error(x, cls, x->x_out_info, "no model loaded");
+        return;
+    }
+    if (x->x_answering && x->x_answer_notes > 0 && x->x_answer_left-- <= 0) {
+        melodynet_stop_playing(x);
         return;
     }
     mn_event e;
     /* sample first, schedule, then output, so a stop sent from downstream wins */
     mn_session_sample(x->x_session, &e);
+    melodynet_count_step(x);
     clock_delay(x->x_clock, mnpd_ticks_ms(e.dur_ticks, x->x_st.s_bpm));
-    melodynet_ctx_push(x, &e);
-    mnpd_hist_push(&x->x_hist, &e);
-    int shown = x->x_last_pitch;
-    if (e.pitch >= 0 && e.pitch <= 127) shown = x->x_last_pitch = e.pitch;
-    mnpd_outlet_note(x->x_out_note, &e, shown, x->x_st.s_bpm);
+    melodynet_output(x, &e);
 }
 
 static void melodynet_play(t_melodynet *x)
 {
-    if (!melodynet_ready(x)) return;
+    if (melodynet_defer(x, gensym("play"), 0, NULL) || !melodynet_ready(x)) return;
+    x->x_answering = 0;
     if (x->x_playing) return;
+    melodynet_heard_feed(x, -1);
     x->x_playing = 1;
     melodynet_tick(x);
 }
 
 static void melodynet_stop(t_melodynet *x)
 {
-    x->x_playing = 0;
-    clock_unset(x->x_clock);
+    if (melodynet_defer(x, gensym("stop"), 0, NULL)) return;
+    melodynet_stop_playing(x);
+}
+
+/* A float, as into [metro]: nonzero plays, zero stops. */
+static void melodynet_float(t_melodynet *x, t_floatarg f)
+{
+    if (f != 0) melodynet_play(x);
+    else melodynet_stop(x);
 }
 
 /*=== files ==================================================================================*/
 
 static void melodynet_load(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
-    (void)s;
+    if (melodynet_defer(x, s, argc, argv)) return;
     char path[MNPD_PATH_LEN];
-    if (!mnpd_find_file(x, cls, x->x_out_info, x->x_canvas, melodynet_class, "load", argc, argv, path))
+    if (!mnpd_find_file(x, cls, x->x_out_info, x->x_canvas, melodynet_class, "load", argc, argv,
+                        path))
         melodynet_load_path(x, path, 1);
 }
 
@@ -243,34 +563,43 @@ static void melodynet_read_done(void *owner, t_mnpd_job *j)
         return;
     }
     if (!melodynet_ready(x)) return;
+    melodynet_gen_halt(x);
     melodynet_clear(x);
     size_t n = j->j_melody.n, first = n > MNPD_PRIME_MAX ? n - MNPD_PRIME_MAX : 0;
     for (size_t i = first; i < n; i++) melodynet_feed(x, &j->j_melody.ev[i]);
-    char msg[MNPD_PATH_LEN + 32];
-    snprintf(msg, sizeof msg, "%s %zu", j->j_path, n - first);
-    mnpd_status(x->x_out_info, "read", msg);
+    mnpd_status_path(x->x_out_info, "read", j->j_path, (long)(n - first));
+    melodynet_replay(x);
 }
 
 static void melodynet_read(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
-    (void)s;
+    if (melodynet_defer(x, s, argc, argv)) return;
     mnpd_read(x, cls, x->x_out_info, x->x_canvas, x->x_read, argc, argv);
 }
 
 static void melodynet_write(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
-    (void)s;
-    t_symbol *f = mnpd_file_arg(x, cls, "write", argc, argv);
+    if (melodynet_defer(x, s, argc, argv)) return;
+    t_symbol *f = mnpd_file_arg(x, cls, x->x_out_info, "write", argc, argv);
     if (f) mnpd_hist_write(x, cls, x->x_canvas, x->x_out_info, &x->x_hist, x->x_st.s_bpm, f);
 }
 
-static void melodynet_info(t_melodynet *x)
+static void melodynet_info(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
-    mnpd_info(cls, x->x_out_info, x->x_session ? x->x_model : NULL, x->x_path, &x->x_st,
-              x->x_seed, x->x_hist.h_total);
-    mnpd_info_line(cls, x->x_out_info, "playing", "%d", x->x_playing);
-    mnpd_info_line(cls, x->x_out_info, "loading", "%d",
-                   mnpd_job_busy(x->x_load) || mnpd_job_busy(x->x_read));
+    if (melodynet_defer(x, s, argc, argv)) return;
+    t_mnpd_info ic;
+    if (mnpd_info_args(x, cls, x->x_out_info, argc, argv, &ic)) return;
+    mnpd_info(&ic, x->x_session ? x->x_model : NULL, x->x_path, &x->x_st, x->x_seed,
+              x->x_hist.h_total);
+    mnpd_info_count(&ic, "playing", x->x_playing);
+    mnpd_info_count(&ic, "loading", mnpd_job_busy(x->x_load) || mnpd_job_busy(x->x_read));
+    t_atom at[2];
+    SETFLOAT(&at[0], (t_float)x->x_answer_beats);
+    SETFLOAT(&at[1], x->x_answer_notes);
+    mnpd_info_atoms(&ic, "answer", 2, at);
+    mnpd_info_count(&ic, "steps_scheduler", x->x_steps_pd);
+    mnpd_info_count(&ic, "steps_worker", x->x_steps_worker);
+    mnpd_info_count(&ic, "steps_tick_max", x->x_step_max);
 }
 
 /*=== new / free / setup =====================================================================*/
@@ -289,6 +618,15 @@ static void *melodynet_new(t_symbol *s, int argc, t_atom *argv)
     x->x_clock = clock_new(x, (t_method)melodynet_tick);
     x->x_load = mnpd_job_new(x, melodynet_load_done);
     x->x_read = mnpd_job_new(x, melodynet_read_done);
+    x->x_gen = (mn_event *)getbytes(MNPD_GENERATE_MAX * sizeof *x->x_gen);
+    atomic_init(&x->x_gen_target, 0);
+    atomic_init(&x->x_gen_made, 0);
+    atomic_init(&x->x_gen_stop, 0);
+    atomic_init(&x->x_gen_done, 0);
+    x->x_gen_clock = clock_new(x, (t_method)melodynet_gen_poll);
+    x->x_defer = binbuf_new();
+    x->x_step_time = -1;
+    x->x_answer_clock = clock_new(x, (t_method)melodynet_answer_tick);
 
     char path[MNPD_PATH_LEN];
     if (!mnpd_creation_args(x, cls, x->x_canvas, melodynet_class, argc, argv, &x->x_seed, path))
@@ -298,7 +636,13 @@ static void *melodynet_new(t_symbol *s, int argc, t_atom *argv)
 
 static void melodynet_free(t_melodynet *x)
 {
+    atomic_store(&x->x_gen_stop, 1);
+    melodynet_gen_join(x);
     clock_free(x->x_clock);
+    clock_free(x->x_gen_clock);
+    clock_free(x->x_answer_clock);
+    binbuf_free(x->x_defer);
+    freebytes(x->x_gen, MNPD_GENERATE_MAX * sizeof *x->x_gen);
     mnpd_job_free(x->x_load);
     mnpd_job_free(x->x_read);
     mn_session_free(x->x_session);
@@ -312,14 +656,18 @@ void melodynet_setup(void)
                                 (t_method)melodynet_free, sizeof(t_melodynet), 0, A_GIMME, 0);
     t_class *c = melodynet_class;
     class_addbang(c, melodynet_bang);
+    class_addfloat(c, melodynet_float);
     class_addlist(c, melodynet_list);
+    class_addmethod(c, (t_method)melodynet_prime, gensym("prime"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_seed, gensym("seed"), A_GIMME, 0);
+    class_addmethod(c, (t_method)melodynet_seed, gensym("randomseed"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_generate, gensym("generate"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_listen, gensym("listen"), A_GIMME, 0);
+    class_addmethod(c, (t_method)melodynet_note, gensym("note"), A_GIMME, 0);
+    class_addmethod(c, (t_method)melodynet_answer, gensym("answer"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_reset, gensym("reset"), 0);
-    class_addmethod(c, (t_method)melodynet_randomseed, gensym("randomseed"), A_GIMME, 0);
     const char *params[] = {"temperature", "topk", "topp", "scale", "range", "rest", "bpm",
-                            "velocity", "accent", "motif"};
+                            "velocity", "accent", "motif", "legato"};
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
         class_addmethod(c, (t_method)melodynet_param, gensym(params[i]), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_play, gensym("play"), 0);
@@ -327,5 +675,5 @@ void melodynet_setup(void)
     class_addmethod(c, (t_method)melodynet_load, gensym("load"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_read, gensym("read"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_write, gensym("write"), A_GIMME, 0);
-    class_addmethod(c, (t_method)melodynet_info, gensym("info"), 0);
+    class_addmethod(c, (t_method)melodynet_info, gensym("info"), A_GIMME, 0);
 }

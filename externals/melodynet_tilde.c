@@ -334,7 +334,7 @@ static void melodynet_tilde_deliver(t_melodynet_tilde *x)
         mnpd_hist_push(&x->x_hist, e);
         int shown = x->x_last_pitch;
         if (e->pitch >= 0 && e->pitch <= 127) shown = x->x_last_pitch = e->pitch;
-        mnpd_outlet_note(x->x_out_note, e, shown, x->x_st.s_bpm);
+        mnpd_outlet_note(x->x_out_note, e, shown, x->x_st.s_bpm, x->x_st.s_legato);
     }
 }
 
@@ -387,7 +387,7 @@ static void melodynet_tilde_prime(t_melodynet_tilde *x, const mn_event *ev, int 
     pthread_mutex_lock(&x->x_mutex);
     x->x_c_reset = 1;
     x->x_c_listen_n = 0;
-    memcpy(x->x_c_prime, ev, sizeof(mn_event) * (size_t)n);
+    if (n > 0) memcpy(x->x_c_prime, ev, sizeof(mn_event) * (size_t)n); /* reset: ev NULL */
     x->x_c_prime_n = n;
     tilde_wake(x, 1);
     pthread_mutex_unlock(&x->x_mutex);
@@ -395,12 +395,13 @@ static void melodynet_tilde_prime(t_melodynet_tilde *x, const mn_event *ev, int 
     if (n > 0 && ev[n - 1].pitch >= 0 && ev[n - 1].pitch <= 127) x->x_last_pitch = ev[n - 1].pitch;
 }
 
-static void melodynet_tilde_seed(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
+/* A melody (a list or prime P1 P2 ...): each pitch a note of one beat. */
+static void melodynet_tilde_melody(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
     (void)s;
     int pitches[MNPD_LIST_MAX];
     mn_event ev[MNPD_LIST_MAX];
-    int n = mnpd_parse_pitches(x, cls, argc, argv, pitches);
+    int n = mnpd_parse_pitches(x, cls, x->x_out_info, argc, argv, pitches);
     if (n < 0 || !melodynet_tilde_ready(x)) return;
     for (int i = 0; i < n; i++) {
         mn_event e = {pitches[i], 90, MN_TPQ, 0, 0};
@@ -417,14 +418,15 @@ static void melodynet_tilde_bang(t_melodynet_tilde *x)
 static void melodynet_tilde_list(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (argc == 0) melodynet_tilde_bang(x);
-    else melodynet_tilde_seed(x, s, argc, argv);
+    else melodynet_tilde_melody(x, s, argc, argv);
 }
 
 static void melodynet_tilde_listen(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
     (void)s;
     mn_event e;
-    if (mnpd_parse_listen(x, cls, argc, argv, &e) || !melodynet_tilde_ready(x)) return;
+    if (mnpd_parse_listen(x, cls, x->x_out_info, argc, argv, &e) || !melodynet_tilde_ready(x))
+        return;
     pthread_mutex_lock(&x->x_mutex);
     if (x->x_c_listen_n < TILDE_LISTEN) x->x_c_listen[x->x_c_listen_n++] = e;
     tilde_wake(x, 1);
@@ -436,11 +438,11 @@ static void melodynet_tilde_reset(t_melodynet_tilde *x)
     melodynet_tilde_prime(x, NULL, 0);
 }
 
-static void melodynet_tilde_randomseed(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
+/* seed N (and its alias randomseed): the random generator. */
+static void melodynet_tilde_seed(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
-    (void)s;
     uint64_t seed;
-    if (mnpd_parse_seed(x, cls, "randomseed", argc == 1 ? argv : NULL, &seed)) return;
+    if (mnpd_parse_seed(x, cls, x->x_out_info, s->s_name, argc, argv, &seed)) return;
     x->x_seed = seed;
     pthread_mutex_lock(&x->x_mutex);
     x->x_c_reseed = 1;
@@ -451,7 +453,7 @@ static void melodynet_tilde_randomseed(t_melodynet_tilde *x, t_symbol *s, int ar
 
 static void melodynet_tilde_param(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
-    if (mnpd_settings_message(x, cls, &x->x_st, 1, s, argc, argv) <= 0) return;
+    if (mnpd_settings_message(x, cls, x->x_out_info, &x->x_st, s, argc, argv) <= 0) return;
     /* tempo and legato are read by perform; everything else changes what is generated */
     if (!strcmp(s->s_name, "bpm") || !strcmp(s->s_name, "legato")) return;
     pthread_mutex_lock(&x->x_mutex);
@@ -465,7 +467,8 @@ static void melodynet_tilde_clock(t_melodynet_tilde *x, t_symbol *mode)
     else if (!strcmp(mode->s_name, "external")) x->x_clockmode = CLOCK_EXTERNAL;
     else if (!strcmp(mode->s_name, "auto")) x->x_clockmode = CLOCK_AUTO;
     else {
-        pd_error(x, "%s: clock expects internal, external or auto, got '%s'", cls, mode->s_name);
+        mnpd_errorf(x, cls, x->x_out_info, "clock expects internal, external or auto, got '%s'",
+                    mode->s_name);
         return;
     }
     x->x_ext_seen = 0;
@@ -502,9 +505,7 @@ static void melodynet_tilde_read_done(void *owner, t_mnpd_job *j)
     if (!melodynet_tilde_ready(x)) return;
     size_t n = j->j_melody.n, first = n > MNPD_PRIME_MAX ? n - MNPD_PRIME_MAX : 0;
     melodynet_tilde_prime(x, j->j_melody.ev + first, (int)(n - first));
-    char msg[MNPD_PATH_LEN + 32];
-    snprintf(msg, sizeof msg, "%s %zu", j->j_path, n - first);
-    mnpd_status(x->x_out_info, "read", msg);
+    mnpd_status_path(x->x_out_info, "read", j->j_path, (long)(n - first));
 }
 
 static void melodynet_tilde_read(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
@@ -516,20 +517,21 @@ static void melodynet_tilde_read(t_melodynet_tilde *x, t_symbol *s, int argc, t_
 static void melodynet_tilde_write(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
     (void)s;
-    t_symbol *f = mnpd_file_arg(x, cls, "write", argc, argv);
+    t_symbol *f = mnpd_file_arg(x, cls, x->x_out_info, "write", argc, argv);
     if (f) mnpd_hist_write(x, cls, x->x_canvas, x->x_out_info, &x->x_hist, x->x_st.s_bpm, f);
 }
 
-static void melodynet_tilde_info(t_melodynet_tilde *x)
+static void melodynet_tilde_info(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
+    (void)s;
     static const char *const modes[] = {"auto", "internal", "external"};
-    mnpd_info(cls, x->x_out_info, x->x_model, x->x_path, &x->x_st, x->x_seed, x->x_hist.h_total);
-    mnpd_info_line(cls, x->x_out_info, "legato", "%g", x->x_st.s_legato);
-    mnpd_info_line(cls, x->x_out_info, "clock", "%s", modes[x->x_clockmode]);
-    mnpd_info_line(cls, x->x_out_info, "playing", "%d", x->x_running);
-    mnpd_info_line(cls, x->x_out_info, "underruns", "%ld", x->x_underruns);
-    mnpd_info_line(cls, x->x_out_info, "loading", "%d",
-                   mnpd_job_busy(x->x_load) || mnpd_job_busy(x->x_read));
+    t_mnpd_info ic;
+    if (mnpd_info_args(x, cls, x->x_out_info, argc, argv, &ic)) return;
+    mnpd_info(&ic, x->x_model, x->x_path, &x->x_st, x->x_seed, x->x_hist.h_total);
+    mnpd_info_symbol(&ic, "clock", modes[x->x_clockmode]);
+    mnpd_info_count(&ic, "playing", x->x_running);
+    mnpd_info_count(&ic, "underruns", x->x_underruns);
+    mnpd_info_count(&ic, "loading", mnpd_job_busy(x->x_load) || mnpd_job_busy(x->x_read));
 }
 
 /*=== new / free / setup =====================================================================*/
@@ -622,10 +624,11 @@ void melodynet_tilde_setup(void)
     class_addmethod(c, (t_method)melodynet_tilde_dsp, gensym("dsp"), A_CANT, 0);
     class_addbang(c, melodynet_tilde_bang);
     class_addlist(c, melodynet_tilde_list);
-    class_addmethod(c, (t_method)melodynet_tilde_seed, gensym("seed"), A_GIMME, 0);
+    class_addmethod(c, (t_method)melodynet_tilde_melody, gensym("prime"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_tilde_listen, gensym("listen"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_tilde_reset, gensym("reset"), 0);
-    class_addmethod(c, (t_method)melodynet_tilde_randomseed, gensym("randomseed"), A_GIMME, 0);
+    class_addmethod(c, (t_method)melodynet_tilde_seed, gensym("seed"), A_GIMME, 0);
+    class_addmethod(c, (t_method)melodynet_tilde_seed, gensym("randomseed"), A_GIMME, 0);
     const char *params[] = {"temperature", "topk", "topp", "scale", "range", "rest", "bpm",
                             "velocity", "accent", "motif", "legato"};
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
@@ -636,5 +639,5 @@ void melodynet_tilde_setup(void)
     class_addmethod(c, (t_method)melodynet_tilde_load, gensym("load"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_tilde_read, gensym("read"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_tilde_write, gensym("write"), A_GIMME, 0);
-    class_addmethod(c, (t_method)melodynet_tilde_info, gensym("info"), 0);
+    class_addmethod(c, (t_method)melodynet_tilde_info, gensym("info"), A_GIMME, 0);
 }

@@ -20,7 +20,7 @@ uint64_t mnpd_makeseed(void)
     /* the same generator as [random], so instances differ but a patch replays the same way */
     static unsigned int next = 1489853723;
     next = next * 435898247 + 938284287;
-    return next & 0x7fffffff;
+    return 1 + (next >> 8) % (MNPD_SEED_SPAN - 1);
 }
 
 /*=== model registry =========================================================================*/
@@ -124,7 +124,7 @@ int mnpd_creation_args(void *x, const char *cls, t_canvas *canvas, t_class *c, i
     for (int i = 0; i < argc; i++) {
         if (argv[i].a_type == A_SYMBOL && !strcmp(argv[i].a_w.w_symbol->s_name, "-seed")) {
             uint64_t v;
-            if (!mnpd_parse_seed(x, cls, "-seed", i + 1 < argc ? &argv[i + 1] : NULL, &v))
+            if (!mnpd_parse_seed(x, cls, NULL, "-seed", i + 1 < argc, argv + i + 1, &v))
                 *seed = v;
             i++;
         } else if (argv[i].a_type == A_SYMBOL && !file) {
@@ -146,10 +146,11 @@ int mnpd_creation_args(void *x, const char *cls, t_canvas *canvas, t_class *c, i
     return -1;
 }
 
-t_symbol *mnpd_file_arg(void *x, const char *cls, const char *sel, int argc, const t_atom *argv)
+t_symbol *mnpd_file_arg(void *x, const char *cls, t_outlet *info, const char *sel, int argc,
+                        const t_atom *argv)
 {
     if (argc != 1 || argv[0].a_type != A_SYMBOL) {
-        pd_error(x, "%s: %s expects a file name", cls, sel);
+        mnpd_errorf(x, cls, info, "%s expects a file name", sel);
         return NULL;
     }
     return argv[0].a_w.w_symbol;
@@ -163,7 +164,7 @@ int mnpd_find_file(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t
         mnpd_error(x, cls, info, "no bundled model (models/default.mnet)");
         return -1;
     }
-    t_symbol *f = mnpd_file_arg(x, cls, sel, argc, argv);
+    t_symbol *f = mnpd_file_arg(x, cls, info, sel, argc, argv);
     if (!f) return -1;
     if (!mnpd_resolve(canvas, f->s_name, path)) return 0;
     char err[MAXPDSTRING + 64];
@@ -291,7 +292,7 @@ void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
     }
     mn_model *m = mnpd_model_acquire(key);
     if (m) {
-        if (!use(x, m, path) && async) mnpd_status(info, "loaded", path);
+        if (!use(x, m, path) && async) mnpd_status_path(info, "loaded", path, -1);
         return;
     }
     if (async) {
@@ -322,7 +323,7 @@ void mnpd_load_done(void *x, const char *cls, t_outlet *info, t_mnpd_job *j,
     }
     mn_model *m = mnpd_model_adopt(j->j_key, j->j_model);
     j->j_model = NULL;
-    if (!use(x, m, j->j_path)) mnpd_status(info, "loaded", j->j_path);
+    if (!use(x, m, j->j_path)) mnpd_status_path(info, "loaded", j->j_path, -1);
 }
 
 /*=== settings and parameter messages ========================================================*/
@@ -339,39 +340,46 @@ double mnpd_ticks_ms(int dur_ticks, double bpm)
     return (double)dur_ticks / MN_TPQ * 60000.0 / bpm;
 }
 
-/* Reads argv[i] as a number; reports "cls: sel expects what" otherwise. */
-static int mnpd_arg_float(void *x, const char *cls, t_symbol *s, const char *what, int argc,
+/* Where a parameter message reports: the object, its class name and its status outlet. */
+typedef struct {
+    void *r_x;
+    const char *r_cls;
+    t_outlet *r_info;
+} t_mnpd_report;
+
+/* Reads argv[i] as a number; reports "sel expects what" otherwise. */
+static int mnpd_arg_float(const t_mnpd_report *r, t_symbol *s, const char *what, int argc,
                           const t_atom *argv, int i, double *out)
 {
     if (i >= argc || argv[i].a_type != A_FLOAT) {
         char got[MAXPDSTRING];
         if (i < argc) atom_string(&argv[i], got, sizeof got);
-        pd_error(x, "%s: %s expects %s, got %s%s%s", cls, s->s_name, what,
-                 i < argc ? "'" : "nothing", i < argc ? got : "", i < argc ? "'" : "");
+        mnpd_errorf(r->r_x, r->r_cls, r->r_info, "%s expects %s, got %s%s%s", s->s_name, what,
+                    i < argc ? "'" : "nothing", i < argc ? got : "", i < argc ? "'" : "");
         return -1;
     }
     *out = argv[i].a_w.w_float;
     return 0;
 }
 
-static int mnpd_arg_int(void *x, const char *cls, t_symbol *s, const char *what, int argc,
+static int mnpd_arg_int(const t_mnpd_report *r, t_symbol *s, const char *what, int argc,
                         const t_atom *argv, int i, long lo, long hi, int *out)
 {
     double f = 0;
-    if (mnpd_arg_float(x, cls, s, what, argc, argv, i, &f)) return -1;
+    if (mnpd_arg_float(r, s, what, argc, argv, i, &f)) return -1;
     if (f != floor(f) || f < lo || f > hi) {
-        pd_error(x, "%s: %s expects %s, got %g", cls, s->s_name, what, f);
+        mnpd_errorf(r->r_x, r->r_cls, r->r_info, "%s expects %s, got %g", s->s_name, what, f);
         return -1;
     }
     *out = (int)f;
     return 0;
 }
 
-static int mnpd_argcount(void *x, const char *cls, t_symbol *s, int argc, int lo, int hi,
+static int mnpd_argcount(const t_mnpd_report *r, t_symbol *s, int argc, int lo, int hi,
                          const char *usage)
 {
     if (argc < lo || argc > hi) {
-        pd_error(x, "%s: usage: %s %s", cls, s->s_name, usage);
+        mnpd_errorf(r->r_x, r->r_cls, r->r_info, "usage: %s %s", s->s_name, usage);
         return -1;
     }
     return 0;
@@ -401,46 +409,74 @@ static int mnpd_root(const t_atom *a, int *root)
     return 0;
 }
 
-int mnpd_settings_message(void *x, const char *cls, t_mnpd_settings *st, int with_legato,
+/* The scale's pitch classes as note names ("C D E F G A B") into buf (64 bytes). */
+static void mnpd_scale_names(uint16_t mask, char *buf, size_t size)
+{
+    static const char *names[12] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#",
+                                    "B"};
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int k = 0; k < 12 && len < size; k++)
+        if (mask & (1u << k))
+            len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? " " : "", names[k]);
+}
+
+/* Says so when the scale holds no pitch of the range: the sampler then ignores the scale. */
+static void mnpd_check_conflict(const t_mnpd_report *r, const char *sel, const mn_sampler *sp)
+{
+    if (!sp->scale_on) return;
+    for (int k = sp->pitch_lo; k <= sp->pitch_hi; k++)
+        if (sp->scale_mask >> (k % 12) & 1) return;
+    char pcs[64], msg[MAXPDSTRING];
+    mnpd_scale_names(sp->scale_mask, pcs, sizeof pcs);
+    snprintf(msg, sizeof msg,
+             "%s: the scale (%s) has no pitch in the range %d..%d, so the scale is ignored and "
+             "any pitch of the range plays until the scale or range changes",
+             sel, pcs, sp->pitch_lo, sp->pitch_hi);
+    mnpd_warning(r->r_x, r->r_cls, r->r_info, msg);
+}
+
+int mnpd_settings_message(void *x, const char *cls, t_outlet *info, t_mnpd_settings *st,
                           t_symbol *s, int argc, t_atom *argv)
 {
+    const t_mnpd_report rep = {x, cls, info}, *r = &rep;
     t_mnpd_settings t = *st;
     mn_sampler *sp = &t.s_sampler;
     const char *sel = s->s_name;
     double f = 0;
     int a, b;
     if (!strcmp(sel, "temperature")) {
-        if (mnpd_argcount(x, cls, s, argc, 1, 1, "f (> 0; 1 = the model's own odds)")
-            || mnpd_arg_float(x, cls, s, "a number > 0", argc, argv, 0, &f))
+        if (mnpd_argcount(r, s, argc, 1, 1, "f (> 0; 1 = the model's own odds)")
+            || mnpd_arg_float(r, s, "a number > 0", argc, argv, 0, &f))
             return -1;
         if (!(f > 0) || f > 100) {
-            pd_error(x, "%s: temperature expects a number in (0, 100], got %g", cls, f);
+            mnpd_errorf(x, cls, info, "temperature expects a number in (0, 100], got %g", f);
             return -1;
         }
         sp->temperature = (float)f;
     } else if (!strcmp(sel, "topk")) {
-        if (mnpd_argcount(x, cls, s, argc, 1, 1, "n (0 = off)")
-            || mnpd_arg_int(x, cls, s, "an integer 0..129 (0 = off)", argc, argv, 0, 0,
-                            MN_N_PITCH, &a))
+        if (mnpd_argcount(r, s, argc, 1, 1, "n (0 = off)")
+            || mnpd_arg_int(r, s, "an integer 0..129 (0 = off)", argc, argv, 0, 0, MN_N_PITCH,
+                            &a))
             return -1;
         sp->top_k = a;
     } else if (!strcmp(sel, "topp")) {
-        if (mnpd_argcount(x, cls, s, argc, 1, 1, "f (0 < f <= 1; 1 = off)")
-            || mnpd_arg_float(x, cls, s, "a number in (0, 1]", argc, argv, 0, &f))
+        if (mnpd_argcount(r, s, argc, 1, 1, "f (0 < f <= 1; 1 = off)")
+            || mnpd_arg_float(r, s, "a number in (0, 1]", argc, argv, 0, &f))
             return -1;
         if (!(f > 0 && f <= 1)) {
-            pd_error(x, "%s: topp expects a number in (0, 1], got %g", cls, f);
+            mnpd_errorf(x, cls, info, "topp expects a number in (0, 1], got %g", f);
             return -1;
         }
         sp->top_p = (float)f;
     } else if (!strcmp(sel, "scale")) {
         if (argc < 1) {
-            pd_error(x, "%s: usage: scale NAME [ROOT] | scale pc1 pc2 ... | scale off", cls);
+            mnpd_errorf(x, cls, info, "usage: scale NAME [ROOT] | scale pc1 pc2 ... | scale off");
             return -1;
         }
         if (argv[0].a_type == A_SYMBOL && !strcmp(argv[0].a_w.w_symbol->s_name, "off")) {
             if (argc != 1) {
-                pd_error(x, "%s: usage: scale off", cls);
+                mnpd_errorf(x, cls, info, "usage: scale off");
                 return -1;
             }
             sp->scale_on = 0;
@@ -449,12 +485,13 @@ int mnpd_settings_message(void *x, const char *cls, t_mnpd_settings *st, int wit
             uint16_t mask;
             char err[MN_ERR_LEN];
             if (argc > 2 || (argc == 2 && mnpd_root(&argv[1], &root))) {
-                pd_error(x, "%s: scale %s expects a root 0..11 or a note name (C, F#, Bb)",
-                         cls, argv[0].a_w.w_symbol->s_name);
+                mnpd_errorf(x, cls, info,
+                            "scale %s expects a root 0..11 or a note name (C, F#, Bb)",
+                            argv[0].a_w.w_symbol->s_name);
                 return -1;
             }
             if (mn_scale_mask(argv[0].a_w.w_symbol->s_name, root, &mask, err) != MN_OK) {
-                pd_error(x, "%s: %s", cls, err);
+                mnpd_error(x, cls, info, err);
                 return -1;
             }
             sp->scale_on = 1;
@@ -462,7 +499,7 @@ int mnpd_settings_message(void *x, const char *cls, t_mnpd_settings *st, int wit
         } else {
             uint16_t mask = 0;
             for (int i = 0; i < argc; i++) {
-                if (mnpd_arg_int(x, cls, s, "pitch classes 0..11", argc, argv, i, 0, 11, &a))
+                if (mnpd_arg_int(r, s, "pitch classes 0..11", argc, argv, i, 0, 11, &a))
                     return -1;
                 mask |= (uint16_t)(1u << a);
             }
@@ -470,84 +507,94 @@ int mnpd_settings_message(void *x, const char *cls, t_mnpd_settings *st, int wit
             sp->scale_mask = mask;
         }
     } else if (!strcmp(sel, "range")) {
-        if (mnpd_argcount(x, cls, s, argc, 2, 2, "LO HI (MIDI pitches 0..127)")
-            || mnpd_arg_int(x, cls, s, "a MIDI pitch 0..127", argc, argv, 0, 0, 127, &a)
-            || mnpd_arg_int(x, cls, s, "a MIDI pitch 0..127", argc, argv, 1, 0, 127, &b))
+        if (mnpd_argcount(r, s, argc, 2, 2, "LO HI (MIDI pitches 0..127)")
+            || mnpd_arg_int(r, s, "a MIDI pitch 0..127", argc, argv, 0, 0, 127, &a)
+            || mnpd_arg_int(r, s, "a MIDI pitch 0..127", argc, argv, 1, 0, 127, &b))
             return -1;
         if (a > b) {
-            pd_error(x, "%s: range expects LO <= HI, got %d %d", cls, a, b);
+            mnpd_errorf(x, cls, info, "range expects LO <= HI, got %d %d", a, b);
             return -1;
         }
         sp->pitch_lo = a;
         sp->pitch_hi = b;
     } else if (!strcmp(sel, "rest")) {
-        if (mnpd_argcount(x, cls, s, argc, 1, 1, "0|1")
-            || mnpd_arg_int(x, cls, s, "0 or 1", argc, argv, 0, 0, 1, &a))
+        if (mnpd_argcount(r, s, argc, 1, 1, "0|1")
+            || mnpd_arg_int(r, s, "0 or 1", argc, argv, 0, 0, 1, &a))
             return -1;
         sp->allow_rest = a;
     } else if (!strcmp(sel, "bpm")) {
-        if (mnpd_argcount(x, cls, s, argc, 1, 1, "f (quarter notes per minute, 1..1000)")
-            || mnpd_arg_float(x, cls, s, "a tempo in 1..1000", argc, argv, 0, &f))
+        if (mnpd_argcount(r, s, argc, 1, 1, "f (quarter notes per minute, 1..1000)")
+            || mnpd_arg_float(r, s, "a tempo in 1..1000", argc, argv, 0, &f))
             return -1;
         if (!(f >= 1 && f <= 1000)) {
-            pd_error(x, "%s: bpm expects a tempo in 1..1000, got %g", cls, f);
+            mnpd_errorf(x, cls, info, "bpm expects a tempo in 1..1000, got %g", f);
             return -1;
         }
         t.s_bpm = f;
     } else if (!strcmp(sel, "velocity")) {
-        if (mnpd_argcount(x, cls, s, argc, 1, 2, "V | velocity LO HI (1..127)")
-            || mnpd_arg_int(x, cls, s, "a velocity 1..127", argc, argv, 0, 1, 127, &a))
+        if (mnpd_argcount(r, s, argc, 1, 2, "V | velocity LO HI (1..127)")
+            || mnpd_arg_int(r, s, "a velocity 1..127", argc, argv, 0, 1, 127, &a))
             return -1;
         b = a;
-        if (argc == 2 && mnpd_arg_int(x, cls, s, "a velocity 1..127", argc, argv, 1, 1, 127, &b))
+        if (argc == 2 && mnpd_arg_int(r, s, "a velocity 1..127", argc, argv, 1, 1, 127, &b))
             return -1;
         if (a > b) {
-            pd_error(x, "%s: velocity expects LO <= HI, got %d %d", cls, a, b);
+            mnpd_errorf(x, cls, info, "velocity expects LO <= HI, got %d %d", a, b);
             return -1;
         }
         sp->velocity_lo = a;
         sp->velocity_hi = b;
     } else if (!strcmp(sel, "accent")) {
-        if (mnpd_argcount(x, cls, s, argc, 1, 1, "N (velocity added on the bar's first beat)")
-            || mnpd_arg_int(x, cls, s, "an integer 0..127", argc, argv, 0, 0, 127, &a))
+        if (mnpd_argcount(r, s, argc, 1, 1, "N (velocity added on the bar's first beat)")
+            || mnpd_arg_int(r, s, "an integer 0..127", argc, argv, 0, 0, 127, &a))
             return -1;
         sp->accent = a;
     } else if (!strcmp(sel, "motif")) {
-        if (mnpd_argcount(x, cls, s, argc, 1, 1, "f (0 = off ... 1 = as in real tunes)")
-            || mnpd_arg_float(x, cls, s, "a number in 0..1", argc, argv, 0, &f))
+        if (mnpd_argcount(r, s, argc, 1, 1, "f (0 = off ... 1 = as in real tunes)")
+            || mnpd_arg_float(r, s, "a number in 0..1", argc, argv, 0, &f))
             return -1;
         if (!(f >= 0 && f <= 1)) {
-            pd_error(x, "%s: motif expects a number in 0..1, got %g", cls, f);
+            mnpd_errorf(x, cls, info, "motif expects a number in 0..1, got %g", f);
             return -1;
         }
         sp->motif = (float)f;
-    } else if (with_legato && !strcmp(sel, "legato")) {
-        if (mnpd_argcount(x, cls, s, argc, 1, 1, "f (0 < f <= 1)")
-            || mnpd_arg_float(x, cls, s, "a number in (0, 1]", argc, argv, 0, &f))
+    } else if (!strcmp(sel, "legato")) {
+        if (mnpd_argcount(r, s, argc, 1, 1, "f (0 < f <= 1)")
+            || mnpd_arg_float(r, s, "a number in (0, 1]", argc, argv, 0, &f))
             return -1;
         if (!(f > 0 && f <= 1)) {
-            pd_error(x, "%s: legato expects a number in (0, 1], got %g", cls, f);
+            mnpd_errorf(x, cls, info, "legato expects a number in (0, 1], got %g", f);
             return -1;
         }
         t.s_legato = f;
     } else {
-        pd_error(x, "%s: no method for '%s'", cls, sel);
+        mnpd_errorf(x, cls, info, "no method for '%s'", sel);
         return -1;
     }
     char err[MN_ERR_LEN];
     if (mn_sampler_validate(sp, err) != MN_OK) {
-        pd_error(x, "%s: %s", cls, err);
+        mnpd_error(x, cls, info, err);
         return -1;
+    }
+    if (!strcmp(sel, "scale") || !strcmp(sel, "range")) mnpd_check_conflict(r, sel, sp);
+    if ((!strcmp(sel, "velocity") || !strcmp(sel, "accent")) && sp->accent > 0
+        && sp->velocity_hi + sp->accent > 127) {
+        char msg[MAXPDSTRING];
+        snprintf(msg, sizeof msg,
+                 "%s: velocity %d..%d plus accent %d passes 127, so accented notes are held at "
+                 "127", sel, sp->velocity_lo, sp->velocity_hi, sp->accent);
+        mnpd_warning(x, cls, info, msg);
     }
     *st = t;
     return 1;
 }
 
-int mnpd_parse_pitches(void *x, const char *cls, int argc, const t_atom *argv, int *out)
+int mnpd_parse_pitches(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
+                       int *out)
 {
     if (argc > MNPD_LIST_MAX) {
-        pd_error(x, "%s: a seed melody holds at most %d pitches, got %d", cls, MNPD_LIST_MAX,
-                 argc);
+        mnpd_errorf(x, cls, info, "a melody holds at most %d pitches, got %d", MNPD_LIST_MAX,
+                    argc);
         return -1;
     }
     for (int i = 0; i < argc; i++) {
@@ -555,8 +602,8 @@ int mnpd_parse_pitches(void *x, const char *cls, int argc, const t_atom *argv, i
         if (argv[i].a_type != A_FLOAT || f != floor(f) || f < 0 || f > 127) {
             char got[MAXPDSTRING];
             atom_string(&argv[i], got, sizeof got);
-            pd_error(x, "%s: a seed melody is MIDI pitches 0..127, got '%s' at %d", cls, got,
-                     i + 1);
+            mnpd_errorf(x, cls, info, "a melody is MIDI pitches 0..127, got '%s' at %d", got,
+                        i + 1);
             return -1;
         }
         out[i] = (int)f;
@@ -564,19 +611,23 @@ int mnpd_parse_pitches(void *x, const char *cls, int argc, const t_atom *argv, i
     return argc;
 }
 
-int mnpd_parse_listen(void *x, const char *cls, int argc, const t_atom *argv, mn_event *e)
+int mnpd_parse_listen(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
+                      mn_event *e)
 {
+    const t_mnpd_report r = {x, cls, info};
     t_symbol *s = gensym("listen");
     int p;
     double beats = 1;
-    if (mnpd_argcount(x, cls, s, argc, 1, 2, "PITCH [DURATION_BEATS]")
-        || mnpd_arg_int(x, cls, s, "a MIDI pitch 0..127", argc, argv, 0, 0, 127, &p))
+    if (mnpd_argcount(&r, s, argc, 1, 2, "PITCH [DURATION_BEATS]")
+        || mnpd_arg_int(&r, s, "a MIDI pitch 0..127", argc, argv, 0, 0, 127, &p))
         return -1;
     if (argc == 2) {
-        if (mnpd_arg_float(x, cls, s, "a duration in beats", argc, argv, 1, &beats)) return -1;
+        if (mnpd_arg_float(&r, s, "a duration in beats", argc, argv, 1, &beats)) return -1;
         if (!(beats >= 1.0 / MN_TPQ && beats <= (double)MN_MAX_DUR_TICKS / MN_TPQ)) {
-            pd_error(x, "%s: listen expects a duration of %g..%d beats, got %g", cls,
-                     1.0 / MN_TPQ, MN_MAX_DUR_TICKS / MN_TPQ, beats);
+            mnpd_errorf(x, cls, info,
+                        "listen expects a duration of %g..%d beats, got %g (for a player's "
+                        "note-on and note-off use note PITCH VELOCITY)",
+                        1.0 / MN_TPQ, MN_MAX_DUR_TICKS / MN_TPQ, beats);
             return -1;
         }
     }
@@ -588,11 +639,30 @@ int mnpd_parse_listen(void *x, const char *cls, int argc, const t_atom *argv, mn
     return 0;
 }
 
-int mnpd_parse_seed(void *x, const char *cls, const char *what, const t_atom *a, uint64_t *seed)
+int mnpd_parse_note(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
+                    int *pitch, int *velocity)
 {
-    double f = a && a->a_type == A_FLOAT ? a->a_w.w_float : -1;
-    if (!a || a->a_type != A_FLOAT || f != floor(f) || f < 0 || f > 4294967295.0) {
-        pd_error(x, "%s: %s expects an integer seed >= 0", cls, what);
+    const t_mnpd_report r = {x, cls, info};
+    t_symbol *s = gensym("note");
+    if (mnpd_argcount(&r, s, argc, 2, 2, "PITCH VELOCITY (0..127; velocity 0 = note-off)")
+        || mnpd_arg_int(&r, s, "a MIDI pitch 0..127", argc, argv, 0, 0, 127, pitch)
+        || mnpd_arg_int(&r, s, "a velocity 0..127 (0 = note-off)", argc, argv, 1, 0, 127,
+                        velocity))
+        return -1;
+    return 0;
+}
+
+int mnpd_parse_seed(void *x, const char *cls, t_outlet *info, const char *what, int argc,
+                    const t_atom *argv, uint64_t *seed)
+{
+    double f = argc == 1 && argv[0].a_type == A_FLOAT ? argv[0].a_w.w_float : -1;
+    if (argc != 1 || argv[0].a_type != A_FLOAT || f != floor(f) || f < 0 || f > 4294967295.0) {
+        if (argc > 1)
+            mnpd_errorf(x, cls, info,
+                        "%s expects one integer seed >= 0 (a melody is a list or prime P1 P2 ...)",
+                        what);
+        else
+            mnpd_errorf(x, cls, info, "%s expects an integer seed >= 0", what);
         return -1;
     }
     *seed = (uint64_t)f;
@@ -601,14 +671,16 @@ int mnpd_parse_seed(void *x, const char *cls, const char *what, const t_atom *a,
 
 /*=== notes and history ======================================================================*/
 
-void mnpd_outlet_note(t_outlet *o, const mn_event *e, int last_pitch, double bpm)
+void mnpd_outlet_note(t_outlet *o, const mn_event *e, int last_pitch, double bpm, double legato)
 {
-    t_atom at[3];
+    t_atom at[4];
     int rest = e->pitch < 0 || e->pitch > 127;
+    double ioi = mnpd_ticks_ms(e->dur_ticks, bpm);
     SETFLOAT(&at[0], rest ? last_pitch : e->pitch);
     SETFLOAT(&at[1], rest ? 0 : e->velocity);
-    SETFLOAT(&at[2], (t_float)mnpd_ticks_ms(e->dur_ticks, bpm));
-    outlet_list(o, &s_list, 3, at);
+    SETFLOAT(&at[2], (t_float)(legato * ioi));
+    SETFLOAT(&at[3], (t_float)ioi);
+    outlet_list(o, &s_list, 4, at);
 }
 
 void mnpd_hist_init(t_mnpd_hist *h)
@@ -643,7 +715,7 @@ void mnpd_hist_push(t_mnpd_hist *h, const mn_event *e)
 void mnpd_hist_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info,
                      const t_mnpd_hist *h, double bpm, t_symbol *file)
 {
-    char path[MAXPDSTRING], err[MN_ERR_LEN], msg[MAXPDSTRING + 64];
+    char path[MAXPDSTRING], err[MN_ERR_LEN];
     if (!file || !*file->s_name) {
         mnpd_error(x, cls, info, "write expects a file name");
         return;
@@ -660,12 +732,8 @@ void mnpd_hist_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info,
     for (int i = 0; i < h->h_n && st == MN_OK; i++)
         st = mn_melody_push(&m, &h->h_ev[(h->h_head + i) % MNPD_HIST], err);
     if (st == MN_OK) st = mn_midi_write_file(path, &m, err);
-    if (st != MN_OK) {
-        mnpd_error(x, cls, info, err);
-    } else {
-        snprintf(msg, sizeof msg, "%s %d", path, h->h_n);
-        mnpd_status(info, "wrote", msg);
-    }
+    if (st != MN_OK) mnpd_error(x, cls, info, err);
+    else mnpd_status_path(info, "wrote", path, h->h_n);
     mn_melody_free(&m);
 }
 
@@ -678,6 +746,9 @@ void mnpd_status(t_outlet *o, const char *sel, const char *text)
     char buf[MAXPDSTRING];
     snprintf(buf, sizeof buf, "%s", text ? text : "");
     char *save = NULL;
+    /* commas and semicolons would end the message in a box: the words go without them */
+    for (char *c = buf; *c; c++)
+        if (*c == ',' || *c == ';') *c = ' ';
     for (char *w = strtok_r(buf, " ", &save); w && n < 64; w = strtok_r(NULL, " ", &save)) {
         char *end;
         double f = strtod(w, &end);
@@ -688,65 +759,177 @@ void mnpd_status(t_outlet *o, const char *sel, const char *text)
     outlet_anything(o, gensym(sel), n, at);
 }
 
+void mnpd_status_path(t_outlet *o, const char *sel, const char *path, long n)
+{
+    t_atom at[2];
+    SETSYMBOL(&at[0], gensym(path));
+    if (n >= 0) mnpd_setcount(&at[1], n);
+    if (o) outlet_anything(o, gensym(sel), n >= 0 ? 2 : 1, at);
+}
+
 void mnpd_error(void *x, const char *cls, t_outlet *info, const char *text)
 {
     pd_error(x, "%s: %s", cls, text);
     if (info) mnpd_status(info, "error", text);
 }
 
-void mnpd_info_line(const char *cls, t_outlet *o, const char *key, const char *fmt, ...)
+void mnpd_errorf(void *x, const char *cls, t_outlet *info, const char *fmt, ...)
 {
-    char buf[MAXPDSTRING], line[MAXPDSTRING + 64];
+    char buf[MAXPDSTRING];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    post("%s: %s %s", cls, key, buf);
-    snprintf(line, sizeof line, "%s %s", key, buf);
-    mnpd_status(o, "info", line);
+    mnpd_error(x, cls, info, buf);
 }
 
-void mnpd_info(const char *cls, t_outlet *o, const mn_model *m, const char *path,
+void mnpd_warning(void *x, const char *cls, t_outlet *info, const char *text)
+{
+    (void)x;
+    post("%s: warning: %s", cls, text);
+    if (info) mnpd_status(info, "warning", text);
+}
+
+void mnpd_setcount(t_atom *a, long long n)
+{
+    if (n > -16777216LL && n < 16777216LL) {
+        SETFLOAT(a, (t_float)n);
+    } else {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", n);
+        SETSYMBOL(a, gensym(buf));
+    }
+}
+
+int mnpd_info_args(void *x, const char *cls, t_outlet *out, int argc, const t_atom *argv,
+                   t_mnpd_info *ic)
+{
+    ic->i_cls = cls;
+    ic->i_out = out;
+    ic->i_post = 0;
+    ic->i_key = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (argv[i].a_type != A_SYMBOL) {
+            mnpd_error(x, cls, out, "usage: info [post] [KEY]");
+            return -1;
+        }
+        t_symbol *w = argv[i].a_w.w_symbol;
+        if (!strcmp(w->s_name, "post") && !ic->i_post && !ic->i_key) ic->i_post = 1;
+        else if (!ic->i_key) ic->i_key = w;
+        else {
+            mnpd_error(x, cls, out, "usage: info [post] [KEY]");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void mnpd_info_atoms(const t_mnpd_info *ic, const char *key, int n, t_atom *at)
+{
+    if (ic->i_key && strcmp(ic->i_key->s_name, key)) return;
+    if (!ic->i_post) {
+        t_atom all[64];
+        if (n > 63) n = 63;
+        SETSYMBOL(&all[0], gensym(key));
+        for (int i = 0; i < n; i++) all[i + 1] = at[i];
+        outlet_anything(ic->i_out, gensym("info"), n + 1, all);
+        return;
+    }
+    char line[MAXPDSTRING];
+    size_t len = (size_t)snprintf(line, sizeof line, "%s", key);
+    for (int i = 0; i < n && len < sizeof line - 1; i++) {
+        char w[MAXPDSTRING];
+        if (at[i].a_type == A_SYMBOL) snprintf(w, sizeof w, "%s", at[i].a_w.w_symbol->s_name);
+        else if (at[i].a_type == A_FLOAT && at[i].a_w.w_float == floor(at[i].a_w.w_float))
+            snprintf(w, sizeof w, "%.0f", (double)at[i].a_w.w_float); /* all the digits */
+        else atom_string(&at[i], w, sizeof w);
+        len += (size_t)snprintf(line + len, sizeof line - len, " %s", w);
+    }
+    post("%s: %s", ic->i_cls, line);
+}
+
+void mnpd_info_float(const t_mnpd_info *ic, const char *key, double f)
+{
+    t_atom a;
+    SETFLOAT(&a, (t_float)f);
+    mnpd_info_atoms(ic, key, 1, &a);
+}
+
+void mnpd_info_count(const t_mnpd_info *ic, const char *key, long long n)
+{
+    t_atom a;
+    mnpd_setcount(&a, n);
+    mnpd_info_atoms(ic, key, 1, &a);
+}
+
+void mnpd_info_symbol(const t_mnpd_info *ic, const char *key, const char *s)
+{
+    t_atom a;
+    SETSYMBOL(&a, gensym(s ? s : ""));
+    mnpd_info_atoms(ic, key, 1, &a);
+}
+
+/* A metadata value: a number when it is one and a float holds it as written (an integer of
+ * fewer than 7 digits or a decimal), else one symbol, spaces and all. */
+static void mnpd_meta_atom(t_atom *a, const char *v)
+{
+    char *end;
+    double f = strtod(v, &end);
+    int integer = strspn(v, "-0123456789") == strlen(v);
+    if (*v && *end == '\0' && isfinite(f) && (!integer || fabs(f) < 1e6)) SETFLOAT(a, (t_float)f);
+    else SETSYMBOL(a, gensym(v));
+}
+
+void mnpd_info(const t_mnpd_info *ic, const mn_model *m, const char *path,
                const t_mnpd_settings *st, uint64_t seed, long notes)
 {
     const mn_sampler *s = &st->s_sampler;
+    t_atom at[12];
     if (m) {
         const mn_model_config *c = mn_model_cfg(m);
-        mnpd_info_line(cls, o, "model", "%s", path);
-        mnpd_info_line(cls, o, "layers", "%d", c->n_layers);
-        mnpd_info_line(cls, o, "hidden", "%d", c->n_hidden);
-        mnpd_info_line(cls, o, "embed", "%d", c->n_embed);
-        mnpd_info_line(cls, o, "positions", "%d", c->n_pos);
-        mnpd_info_line(cls, o, "durations", "%d", c->dur.n);
-        mnpd_info_line(cls, o, "params", "%zu", mn_model_n_params(m));
-        mnpd_info_line(cls, o, "bytes", "%zu", mn_model_file_size(m));
+        mnpd_info_symbol(ic, "model", path);
+        mnpd_info_count(ic, "layers", c->n_layers);
+        mnpd_info_count(ic, "hidden", c->n_hidden);
+        mnpd_info_count(ic, "embed", c->n_embed);
+        mnpd_info_count(ic, "positions", c->n_pos);
+        mnpd_info_count(ic, "durations", c->dur.n);
+        mnpd_info_count(ic, "params", (long long)mn_model_n_params(m));
+        mnpd_info_count(ic, "bytes", (long long)mn_model_file_size(m));
         for (size_t i = 0; i < mn_model_meta_count(m); i++) {
             const char *k = NULL, *v = NULL;
             mn_model_meta_at(m, i, &k, &v);
-            mnpd_info_line(cls, o, "meta", "%s %s", k ? k : "?", v ? v : "");
+            SETSYMBOL(&at[0], gensym(k ? k : "?"));
+            mnpd_meta_atom(&at[1], v ? v : "");
+            mnpd_info_atoms(ic, "meta", 2, at);
         }
     } else {
-        mnpd_info_line(cls, o, "model", "none");
+        mnpd_info_symbol(ic, "model", "none");
     }
-    mnpd_info_line(cls, o, "temperature", "%g", s->temperature);
-    mnpd_info_line(cls, o, "topk", "%d", s->top_k);
-    mnpd_info_line(cls, o, "topp", "%g", s->top_p);
+    mnpd_info_float(ic, "temperature", s->temperature);
+    mnpd_info_count(ic, "topk", s->top_k);
+    mnpd_info_float(ic, "topp", s->top_p);
     if (s->scale_on) {
-        char pcs[64] = "";
-        size_t len = 0;
+        int n = 0;
         for (int k = 0; k < 12; k++)
-            if (s->scale_mask & (1u << k))
-                len += (size_t)snprintf(pcs + len, sizeof pcs - len, "%s%d", len ? " " : "", k);
-        mnpd_info_line(cls, o, "scale", "%s", pcs);
+            if (s->scale_mask & (1u << k)) {
+                SETFLOAT(&at[n], k); /* SETFLOAT names its atom twice */
+                n++;
+            }
+        mnpd_info_atoms(ic, "scale", n, at);
     } else {
-        mnpd_info_line(cls, o, "scale", "off");
+        mnpd_info_symbol(ic, "scale", "off");
     }
-    mnpd_info_line(cls, o, "range", "%d %d", s->pitch_lo, s->pitch_hi);
-    mnpd_info_line(cls, o, "rest", "%d", s->allow_rest);
-    mnpd_info_line(cls, o, "velocity", "%d %d", s->velocity_lo, s->velocity_hi);
-    mnpd_info_line(cls, o, "accent", "%d", s->accent);
-    mnpd_info_line(cls, o, "motif", "%g", (double)s->motif);
-    mnpd_info_line(cls, o, "bpm", "%g", st->s_bpm);
-    mnpd_info_line(cls, o, "randomseed", "%llu", (unsigned long long)seed);
-    mnpd_info_line(cls, o, "notes", "%ld", notes);
+    SETFLOAT(&at[0], s->pitch_lo);
+    SETFLOAT(&at[1], s->pitch_hi);
+    mnpd_info_atoms(ic, "range", 2, at);
+    mnpd_info_count(ic, "rest", s->allow_rest);
+    SETFLOAT(&at[0], s->velocity_lo);
+    SETFLOAT(&at[1], s->velocity_hi);
+    mnpd_info_atoms(ic, "velocity", 2, at);
+    mnpd_info_count(ic, "accent", s->accent);
+    mnpd_info_float(ic, "motif", s->motif);
+    mnpd_info_float(ic, "bpm", st->s_bpm);
+    mnpd_info_float(ic, "legato", st->s_legato);
+    mnpd_info_count(ic, "seed", (long long)seed);
+    mnpd_info_count(ic, "notes", notes);
 }

@@ -21,12 +21,15 @@
 #define MNPD_VERSION "0.2"
 #define MNPD_PATH_LEN 1024      /* longest resolved path we keep */
 #define MNPD_HIST 1024          /* generated notes kept for `write` (the most recent ones) */
-#define MNPD_PRIME_MAX 256      /* events of a MIDI file fed by `read` (its last ones) */
+#define MNPD_PRIME_MAX MN_PRIME_MAX /* events of a MIDI file fed by `read` (its last ones) */
 #define MNPD_LIST_MAX 256       /* pitches accepted in one priming list */
 #define MNPD_GENERATE_MAX 1024  /* notes one `generate N` may emit */
 #define MNPD_POLL_MS 2          /* how often a pending load is polled, in logical ms */
 
-/* A seed per instance as [random] makes them: distinct, deterministic per process. */
+/* A seed per instance as [random] makes them: distinct, deterministic per process, and below
+ * 10^6 so that a Pd float holds it exactly and prints it with all its digits (feeding the
+ * printed seed back with `seed N` replays the same notes). */
+#define MNPD_SEED_SPAN 1000000
 uint64_t mnpd_makeseed(void);
 
 /*=== model registry =========================================================================*/
@@ -66,7 +69,8 @@ int mnpd_creation_args(void *x, const char *cls, t_canvas *canvas, t_class *c, i
                        const t_atom *argv, uint64_t *seed, char *path);
 
 /* The one file name a `sel` message takes, or NULL after reporting a wrong argument. */
-t_symbol *mnpd_file_arg(void *x, const char *cls, const char *sel, int argc, const t_atom *argv);
+t_symbol *mnpd_file_arg(void *x, const char *cls, t_outlet *info, const char *sel, int argc,
+                        const t_atom *argv);
 
 /* Resolves the file of a `load` or `read` message into path: the named file on the canvas's
  * search path or, with no argument and dflt not NULL, the bundled model of class dflt.
@@ -145,36 +149,51 @@ void mnpd_load_done(void *x, const char *cls, t_outlet *info, t_mnpd_job *j,
 typedef struct {
     mn_sampler s_sampler;  /* what the core sampler uses */
     double s_bpm;          /* quarter notes per minute; a beat is a quarter note */
-    double s_legato;       /* [melodynet~]: part of a note's duration its gate is on, (0, 1] */
+    double s_legato;       /* part of a note's inter-onset time it sounds, (0, 1]: the gate of
+                            * [melodynet~], the duration_ms both objects send for [makenote] */
 } t_mnpd_settings;
 
 void mnpd_settings_default(t_mnpd_settings *st);
 
-/* Handles temperature, topk, topp, scale, range, rest, bpm, velocity, accent (and legato when
- * with_legato). Returns 1 when the settings changed, -1 after reporting a bad message with
- * pd_error (st is then unchanged). */
-int mnpd_settings_message(void *x, const char *cls, t_mnpd_settings *st, int with_legato,
+/* Handles temperature, topk, topp, scale, range, rest, bpm, velocity, accent, motif and
+ * legato. Returns 1 when the settings changed, -1 after reporting a bad message with
+ * mnpd_error (st is then unchanged). A change that makes a setting act otherwise than asked
+ * (a scale with no pitch in the range, which the sampler then ignores; velocity plus accent
+ * past 127) is made and reported with mnpd_warning. */
+int mnpd_settings_message(void *x, const char *cls, t_outlet *info, t_mnpd_settings *st,
                           t_symbol *s, int argc, t_atom *argv);
 
 /* Milliseconds of a duration in ticks at bpm. */
 double mnpd_ticks_ms(int dur_ticks, double bpm);
 
-/* Parses a list of MIDI pitches (0..127 integers; `seed` lists use the same rule) into out.
- * Returns the count, or -1 after reporting the first bad atom. */
-int mnpd_parse_pitches(void *x, const char *cls, int argc, const t_atom *argv, int *out);
+/* Parses a list of MIDI pitches (0..127 integers) into out. Returns the count, or -1 after
+ * reporting the first bad atom. */
+int mnpd_parse_pitches(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
+                       int *out);
 
 /* Parses `listen p [dur_beats]` into an event of dur_beats quarter notes (default 1).
  * Returns 0 or -1 after reporting. */
-int mnpd_parse_listen(void *x, const char *cls, int argc, const t_atom *argv, mn_event *e);
+int mnpd_parse_listen(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
+                      mn_event *e);
 
-/* Parses a non-negative integer seed for `randomseed` / `-seed`. Returns 0 or -1. */
-int mnpd_parse_seed(void *x, const char *cls, const char *what, const t_atom *a, uint64_t *seed);
+/* Parses `note PITCH VELOCITY` (0..127 each; velocity 0 is a note-off). Returns 0 or -1 after
+ * reporting. */
+int mnpd_parse_note(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
+                    int *pitch, int *velocity);
+
+/* Parses a non-negative integer seed for `seed` / `-seed`. Returns 0 or -1 after reporting. */
+int mnpd_parse_seed(void *x, const char *cls, t_outlet *info, const char *what, int argc,
+                    const t_atom *argv, uint64_t *seed);
 
 /*=== notes and history ======================================================================*/
 
-/* Sends a note as `pitch velocity duration_ms`. A rest comes out with velocity 0 and the
- * previous note's pitch (so [makenote] stays silent and [mtof] holds), last_pitch if none. */
-void mnpd_outlet_note(t_outlet *o, const mn_event *e, int last_pitch, double bpm);
+/* Sends a note as `pitch velocity duration_ms onset_ms`: onset_ms is the note's inter-onset
+ * time (its duration at bpm, when the next note starts), duration_ms is legato times that, so
+ * that [makenote] ends a note before the next one of the same pitch begins. A rest comes out
+ * with velocity 0 and the previous note's pitch (so [makenote] stays silent and [mtof] holds),
+ * last_pitch if none. */
+void mnpd_outlet_note(t_outlet *o, const mn_event *e, int last_pitch, double bpm,
+                      double legato);
 
 typedef struct {
     mn_event *h_ev;   /* [MNPD_HIST], a ring of the most recent notes */
@@ -189,27 +208,56 @@ void mnpd_hist_clear(t_mnpd_hist *h);
 void mnpd_hist_push(t_mnpd_hist *h, const mn_event *e); /* never allocates */
 
 /* Writes the history as a MIDI file (relative names against the canvas's folder). Reports on
- * the info outlet (`wrote <path> <n>`) or with pd_error. */
+ * the info outlet (`wrote <path> <n>`) or with mnpd_error. */
 void mnpd_hist_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info,
                      const t_mnpd_hist *h, double bpm, t_symbol *file);
 
 /*=== status and info ========================================================================*/
 
-/* Sends `sel word word ...` on outlet o: text is split at spaces, numbers become floats. */
+/* Sends `sel word word ...` on outlet o: text is split at spaces (commas and semicolons go),
+ * numbers become floats. For messages made of words (error and warning texts). */
 void mnpd_status(t_outlet *o, const char *sel, const char *text);
 
-/* Reports an error: pd_error(x, "cls: text") and `error text` on the info outlet. */
+/* Sends `sel PATH [N]`: the path as one symbol whatever it holds, N when n >= 0. */
+void mnpd_status_path(t_outlet *o, const char *sel, const char *path, long n);
+
+/* Reports an error: pd_error(x, "cls: text") and `error text` on the info outlet (if any). */
 void mnpd_error(void *x, const char *cls, t_outlet *info, const char *text);
-
-/* Posts and sends the model, settings and counters as `info key value...` messages. */
-void mnpd_info(const char *cls, t_outlet *o, const mn_model *m, const char *path,
-               const t_mnpd_settings *st, uint64_t seed, long notes);
-
-/* One `info` line, posted and sent: info key followed by fmt's words. */
-void mnpd_info_line(const char *cls, t_outlet *o, const char *key, const char *fmt, ...)
+void mnpd_errorf(void *x, const char *cls, t_outlet *info, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+
+/* Reports a setting that was taken but does not act as asked: "cls: warning: text" on the
+ * console and `warning text` on the info outlet. */
+void mnpd_warning(void *x, const char *cls, t_outlet *info, const char *text);
+
+/* An integer as an atom: a float when a float holds it exactly (|n| < 2^24), else a symbol of
+ * its digits. */
+void mnpd_setcount(t_atom *a, long long n);
+
+/* Where an `info [post] [KEY]` answer goes: the outlet (default) or, with `post`, the console
+ * only; with KEY only the lines of that key. */
+typedef struct {
+    const char *i_cls;
+    t_outlet *i_out;
+    int i_post;
+    t_symbol *i_key;   /* NULL: every line */
+} t_mnpd_info;
+
+/* Parses the arguments of `info`. Returns 0, or -1 after reporting. */
+int mnpd_info_args(void *x, const char *cls, t_outlet *out, int argc, const t_atom *argv,
+                   t_mnpd_info *ic);
+
+/* One line `info KEY atoms...`: sent, or posted as "cls: KEY atoms...". */
+void mnpd_info_atoms(const t_mnpd_info *ic, const char *key, int n, t_atom *at);
+void mnpd_info_float(const t_mnpd_info *ic, const char *key, double f);
+void mnpd_info_count(const t_mnpd_info *ic, const char *key, long long n);
+void mnpd_info_symbol(const t_mnpd_info *ic, const char *key, const char *s);
+
+/* The model, settings and counters every object reports. */
+void mnpd_info(const t_mnpd_info *ic, const mn_model *m, const char *path,
+               const t_mnpd_settings *st, uint64_t seed, long notes);
 
 #endif

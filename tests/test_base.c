@@ -3,7 +3,12 @@
 #include "testutil.h"
 
 #include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+
+#include "model.h"
 
 static int count_entries(const char *dir)
 {
@@ -28,6 +33,7 @@ static void test_atomic_write(void **state)
     (void)state;
     char dir[] = "/tmp/mn_base_XXXXXX", path[64], err[MN_ERR_LEN], buf[64];
     assert_non_null(mkdtemp(dir));
+    mode_t old_mask = umask(022);
     snprintf(path, sizeof path, "%s/out.txt", dir);
     char *tmp;
     FILE *f = mn_atomic_open(path, &tmp, err);
@@ -55,6 +61,159 @@ static void test_atomic_write(void **state)
     assert_null(mn_atomic_open("/nonexistent-dir/x", &tmp, err));
     assert_null(tmp);
     assert_non_null(strstr(err, "/nonexistent-dir/x"));
+    umask(old_mask);
+}
+
+static void write_text(const char *path, const char *text)
+{
+    char *tmp, err[MN_ERR_LEN];
+    FILE *f = mn_atomic_open(path, &tmp, err);
+    if (!f) fail_msg("%s", err);
+    fputs(text, f);
+    if (mn_atomic_close(f, tmp, path, 1, err) != MN_OK) fail_msg("%s", err);
+}
+
+static void rm_rf(const char *dir)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A new file gets 0666 less the umask; a replaced file keeps its mode. */
+static void test_atomic_mode_follows_umask_and_the_old_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mn_base_XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/a.txt", dir);
+    mode_t old_mask = umask(077);
+    write_text(path, "private");
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    umask(002);
+    unlink(path);
+    write_text(path, "group");
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0664);
+    assert_int_equal(chmod(path, 0640), 0);
+    write_text(path, "again");
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0640);
+    umask(old_mask);
+    rm_rf(dir);
+}
+
+/* Any legal file name can be written (the temporary name does not grow it), and a long path
+ * still leaves room for the cause in the message. */
+static void test_atomic_long_names(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mn_base_XXXXXX", path[600], err[MN_ERR_LEN], buf[64];
+    assert_non_null(mkdtemp(dir));
+    int n = snprintf(path, sizeof path, "%s/", dir);
+    memset(path + n, 'n', 255);
+    path[n + 255] = 0;
+    write_text(path, "long");
+    read_all(path, buf, sizeof buf);
+    assert_string_equal(buf, "long");
+    assert_int_equal(count_entries(dir), 1);
+    rm_rf(dir);
+
+    char deep[600] = "/nonexistent-dir/";
+    memset(deep + 17, 'd', 400);
+    deep[417] = 0;
+    char *tmp;
+    assert_null(mn_atomic_open(deep, &tmp, err));
+    printf("    %s\n", err);
+    assert_non_null(strstr(err, strerror(ENOENT)));
+    assert_non_null(strstr(err, "ddd"));
+}
+
+/* A target that is a symbolic link is written through: the link stays, the file it names
+ * (also when it does not exist yet) gets the new bytes. */
+static void test_atomic_writes_through_links(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mn_base_XXXXXX", real[64], link_[64], dangling[64], buf[64];
+    assert_non_null(mkdtemp(dir));
+    char sub[80];
+    snprintf(sub, sizeof sub, "%s/sub", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    snprintf(real, sizeof real, "%s/sub/real.txt", dir);
+    snprintf(link_, sizeof link_, "%s/link.txt", dir);
+    write_text(real, "old");
+    assert_int_equal(symlink("sub/real.txt", link_), 0);
+    write_text(link_, "new");
+    struct stat sb;
+    assert_int_equal(lstat(link_, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    read_all(real, buf, sizeof buf);
+    assert_string_equal(buf, "new");
+    assert_int_equal(count_entries(dir), 2);
+    assert_int_equal(count_entries(sub), 1);
+    snprintf(dangling, sizeof dangling, "%s/dangling.txt", dir);
+    assert_int_equal(symlink("sub/later.txt", dangling), 0);
+    write_text(dangling, "created");
+    assert_int_equal(lstat(dangling, &sb), 0);
+    assert_true(S_ISLNK(sb.st_mode));
+    snprintf(real, sizeof real, "%s/sub/later.txt", dir);
+    read_all(real, buf, sizeof buf);
+    assert_string_equal(buf, "created");
+    rm_rf(dir);
+}
+
+/* A folder as the target is refused up front (mn_atomic_check too), leaving nothing behind. */
+static void test_atomic_refuses_a_folder(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mn_base_XXXXXX", err[MN_ERR_LEN], *tmp;
+    assert_non_null(mkdtemp(dir));
+    assert_null(mn_atomic_open(dir, &tmp, err));
+    assert_non_null(strstr(err, "it is a folder"));
+    assert_int_equal(mn_atomic_check(dir, err), MN_ERR_IO);
+    assert_non_null(strstr(err, "it is a folder"));
+    char path[64];
+    snprintf(path, sizeof path, "%s/x.mnet", dir);
+    assert_int_equal(mn_atomic_check(path, err), MN_OK);
+    assert_int_equal(count_entries(dir), 0);
+    assert_int_equal(mn_atomic_check("/nonexistent-dir/x.mnet", err), MN_ERR_IO);
+    assert_non_null(strstr(err, strerror(ENOENT)));
+    rm_rf(dir);
+}
+
+/* A write that fails half way (here: the file size limit, as a full disk would) reports the
+ * cause, for the model writer as for a plain file, and keeps the old file. */
+static void test_atomic_failed_write_names_the_cause(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mn_base_XXXXXX", path[64], err[MN_ERR_LEN], buf[64];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.mnet", dir);
+    write_text(path, "old");
+    mn_model_config cfg = {1, 64, 16, 0, {2, {12, 24}}};
+    size_t n = mn_model_param_count(&cfg);
+    float *p = calloc(n, sizeof *p);
+    for (size_t i = 0; i < n; i++) p[i] = 0.01f * (float)(i % 7);
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = 16384; /* the model is about 200 KB */
+    void (*old_handler)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    mn_status st = mn_model_save(path, &cfg, p, NULL, 0, err);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, old_handler);
+    printf("    %s\n", err);
+    assert_int_equal(st, MN_ERR_IO);
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, strerror(EFBIG)));
+    read_all(path, buf, sizeof buf);
+    assert_string_equal(buf, "old");
+    assert_int_equal(count_entries(dir), 1);
+    free(p);
+    rm_rf(dir);
 }
 
 static void test_errf_and_alloc(void **state)
@@ -76,6 +235,11 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_atomic_write),
+        cmocka_unit_test(test_atomic_mode_follows_umask_and_the_old_file),
+        cmocka_unit_test(test_atomic_long_names),
+        cmocka_unit_test(test_atomic_writes_through_links),
+        cmocka_unit_test(test_atomic_refuses_a_folder),
+        cmocka_unit_test(test_atomic_failed_write_names_the_cause),
         cmocka_unit_test(test_errf_and_alloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,6 +125,90 @@ static void test_corpus_records_skipped_files(void **state)
     mn_corpus_free(NULL);
 }
 
+/* A folder with symbolic links back to itself and its parent, a link to a file and a hard
+ * link: each folder is entered once and each file listed once, under its first name. */
+static void make_loops(char *loops, size_t n, int two_self_links)
+{
+    snprintf(loops, n, "%s/loops", dir);
+    char p[512], q[512];
+    mkdir(loops, 0755);
+    snprintf(p, sizeof p, "%s/a.mid", loops);
+    copy_file("tests/fixtures/midi/reel_pickup.mid", p);
+    snprintf(p, sizeof p, "%s/b.mid", loops);
+    copy_file("tests/fixtures/midi/jig_68.mid", p);
+    snprintf(p, sizeof p, "%s/self1", loops);
+    assert_int_equal(symlink(".", p), 0);
+    if (two_self_links) {
+        snprintf(p, sizeof p, "%s/self2", loops);
+        assert_int_equal(symlink(".", p), 0);
+        snprintf(p, sizeof p, "%s/alias.mid", loops);
+        assert_int_equal(symlink("a.mid", p), 0);
+        snprintf(p, sizeof p, "%s/b.mid", loops);
+        snprintf(q, sizeof q, "%s/hard.mid", loops);
+        assert_int_equal(link(p, q), 0);
+        snprintf(p, sizeof p, "%s/sub", loops);
+        mkdir(p, 0755);
+        snprintf(p, sizeof p, "%s/sub/up", loops);
+        assert_int_equal(symlink("..", p), 0);
+        snprintf(p, sizeof p, "%s/sub/c.mid", loops);
+        copy_file("tests/fixtures/midi/waltz_change.mid", p);
+    }
+}
+
+static void remove_loops(const char *loops)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", loops);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_self_link_counts_each_file_once(void **state)
+{
+    (void)state;
+    char loops[256], err[MN_ERR_LEN], **p;
+    size_t n;
+    make_loops(loops, sizeof loops, 0);
+    const char *args[] = {loops};
+    assert_int_equal(mn_data_expand(args, 1, &p, &n, err), MN_OK);
+    if (n != 2) print_error("%zu paths, the first %s\n", n, n ? p[0] : "");
+    assert_int_equal(n, 2);
+    assert_non_null(strstr(p[0], "/loops/a.mid"));
+    assert_non_null(strstr(p[1], "/loops/b.mid"));
+    free_paths(p, n);
+    remove_loops(loops);
+}
+
+static void test_link_loops_visit_each_folder_once(void **state)
+{
+    (void)state;
+    char loops[256], err[MN_ERR_LEN], **p;
+    size_t n;
+    make_loops(loops, sizeof loops, 1);
+    const char *args[] = {loops};
+    assert_int_equal(mn_data_expand(args, 1, &p, &n, err), MN_OK);
+    assert_int_equal(n, 3); /* a, b, sub/c: not alias.mid, hard.mid, self1/..., sub/up/... */
+    assert_non_null(strstr(p[0], "/loops/a.mid"));
+    assert_non_null(strstr(p[1], "/loops/b.mid"));
+    assert_non_null(strstr(p[2], "/loops/sub/c.mid"));
+    free_paths(p, n);
+    mn_corpus c;
+    assert_int_equal(mn_corpus_load(&c, args, 1, NULL, NULL, NULL, err), MN_OK);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.n_skipped, 0);
+    mn_corpus_free(&c);
+    /* the walk that starts in sub reaches the parent through up, once */
+    char sub[300];
+    snprintf(sub, sizeof sub, "%s/sub", loops);
+    const char *args2[] = {sub};
+    assert_int_equal(mn_data_expand(args2, 1, &p, &n, err), MN_OK);
+    assert_int_equal(n, 3);
+    assert_non_null(strstr(p[0], "/sub/c.mid"));
+    assert_non_null(strstr(p[1], "/sub/up/a.mid"));
+    assert_non_null(strstr(p[2], "/sub/up/b.mid"));
+    free_paths(p, n);
+    remove_loops(loops);
+}
+
 static void progress(size_t done, size_t total, void *ctx)
 {
     size_t *last = ctx;
@@ -155,6 +239,8 @@ int main(void)
         cmocka_unit_test(test_list_paths_are_relative_to_the_list),
         cmocka_unit_test(test_corpus_records_skipped_files),
         cmocka_unit_test(test_nothing_usable_is_empty),
+        cmocka_unit_test(test_self_link_counts_each_file_once),
+        cmocka_unit_test(test_link_loops_visit_each_folder_once),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

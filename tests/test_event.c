@@ -3,6 +3,8 @@
 
 #include "event.h"
 
+#include <math.h>
+
 static void test_durtable_index_nearest_in_log_time(void **state)
 {
     (void)state;
@@ -103,6 +105,97 @@ static void test_pitch_names(void **state)
     assert_string_equal(mn_pitch_name(-3, b), "?");
 }
 
+static void test_ms_ticks(void **state)
+{
+    (void)state;
+    assert_int_equal(mn_event_ms_ticks(500, 120), MN_TPQ);      /* a beat at 120 bpm */
+    assert_int_equal(mn_event_ms_ticks(250, 120), MN_TPQ / 2);
+    assert_int_equal(mn_event_ms_ticks(1000, 90), 36);          /* 1.5 beats */
+    assert_int_equal(mn_event_ms_ticks(10.4, 120), 0);          /* under half a tick */
+    assert_int_equal(mn_event_ms_ticks(-5, 120), 0);
+    assert_int_equal(mn_event_ms_ticks(1e12, 120), MN_MAX_DUR_TICKS);
+    assert_int_equal(mn_event_ms_ticks(500, 0), 0);
+    assert_int_equal(mn_event_ms_ticks(NAN, 120), 0);
+}
+
+/* the reference fixture's table (tests/fixtures/ref/small.mnet) */
+static const mn_durtable ref_table = {.n = 7, .ticks = {3, 6, 12, 18, 24, 36, 48}};
+
+static void test_heard_legato_and_articulation(void **state)
+{
+    (void)state;
+    mn_event e[2];
+    /* held almost to the next onset: one note of the inter-onset time */
+    assert_int_equal(mn_event_from_heard(&ref_table, 60, 100, 22, 24, e), 1);
+    assert_int_equal(e[0].pitch, 60);
+    assert_int_equal(e[0].velocity, 100);
+    assert_int_equal(e[0].dur_ticks, 24);
+    assert_int_equal(e[0].bar_ticks, 0);
+    /* a long note and a short gap: articulation, not a rest */
+    assert_int_equal(mn_event_from_heard(&ref_table, 62, 80, 44, 48, e), 1);
+    assert_int_equal(e[0].dur_ticks, 48);
+    /* a gap over an eighth but under half the note: still one note, of the nearest entry */
+    assert_int_equal(mn_event_from_heard(&ref_table, 62, 80, 44, 58, e), 1);
+    assert_int_equal(e[0].dur_ticks, 48);
+    /* onsets at the same time: the shortest entry */
+    assert_int_equal(mn_event_from_heard(&ref_table, 64, 80, 0, 0, e), 1);
+    assert_int_equal(e[0].dur_ticks, 3);
+    /* a velocity out of range is clamped for a note; a pitch out of range is a rest */
+    assert_int_equal(mn_event_from_heard(&ref_table, 64, 0, 24, -1, e), 1);
+    assert_int_equal(e[0].velocity, 1);
+    assert_int_equal(mn_event_from_heard(&ref_table, -1, 90, 24, -1, e), 1);
+    assert_int_equal(e[0].pitch, MN_REST);
+    assert_int_equal(e[0].velocity, 0);
+}
+
+static void test_heard_rests(void **state)
+{
+    (void)state;
+    mn_event e[2];
+    /* an eighth and an eighth of silence: note and rest */
+    assert_int_equal(mn_event_from_heard(&ref_table, 60, 90, 11, 24, e), 2);
+    assert_int_equal(e[0].dur_ticks, 12);
+    assert_int_equal(e[1].pitch, MN_REST);
+    assert_int_equal(e[1].velocity, 0);
+    assert_int_equal(e[1].dur_ticks, 12);
+    /* a half note and a beat of silence */
+    assert_int_equal(mn_event_from_heard(&ref_table, 60, 90, 46, 72, e), 2);
+    assert_int_equal(e[0].dur_ticks, 48);
+    assert_int_equal(e[1].dur_ticks, 24);
+    /* staccato: the note as held (nearest entry), the rest what the onset leaves */
+    assert_int_equal(mn_event_from_heard(&ref_table, 60, 90, 8, 24, e), 2);
+    assert_int_equal(e[0].dur_ticks, 6);
+    assert_int_equal(e[1].dur_ticks, 18);
+    /* a remainder under half the shortest entry is dropped */
+    const mn_durtable coarse = {.n = 2, .ticks = {24, 48}};
+    assert_int_equal(mn_event_from_heard(&coarse, 60, 90, 12, 25, e), 1);
+    assert_int_equal(e[0].dur_ticks, 24);
+    /* no next onset: the note as held, never a rest */
+    assert_int_equal(mn_event_from_heard(&ref_table, 60, 90, 30, -1, e), 1);
+    assert_int_equal(e[0].dur_ticks, 36);
+}
+
+static void test_heard_metric_position_follows(void **state)
+{
+    (void)state;
+    /* quarter, quarter, eighth + eighth rest, half: onsets at 0, 24, 48, (60), 72, then 24 */
+    const int held[] = {23, 22, 10, 47}, ioi[] = {24, 24, 24, -1};
+    const int want_pos[] = {0, 24, 48, 60, 72};
+    mn_event e[2];
+    int pos = 0, k = 0;
+    for (int i = 0; i < 4; i++) {
+        int n = mn_event_from_heard(&ref_table, 60 + i, 90, held[i], ioi[i], e);
+        for (int j = 0; j < n; j++) {
+            assert_int_equal(pos, want_pos[k++]);
+            e[j].pos_ticks = pos;
+            e[j].bar_ticks = 96;
+            pos = mn_event_next_pos(&e[j]);
+        }
+    }
+    assert_int_equal(k, 5);
+    assert_int_equal(pos, 24);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -111,6 +204,10 @@ int main(void)
         cmocka_unit_test(test_durtable_build_most_frequent),
         cmocka_unit_test(test_melody_grows_and_next_pos_wraps),
         cmocka_unit_test(test_pitch_names),
+        cmocka_unit_test(test_ms_ticks),
+        cmocka_unit_test(test_heard_legato_and_articulation),
+        cmocka_unit_test(test_heard_rests),
+        cmocka_unit_test(test_heard_metric_position_follows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

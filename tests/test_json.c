@@ -103,6 +103,30 @@ static void test_malformed(void **state)
     }
 }
 
+/* Raw bytes in strings must be UTF-8 (RFC 8259 8.1): well-formed sequences pass unchanged,
+ * stray continuation bytes, overlong forms, surrogates, code points past U+10FFFF and cut
+ * sequences are refused. */
+static void test_strings_are_utf8(void **state)
+{
+    (void)state;
+    mn_json_doc *doc = parse_ok("[\"\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xb5 \xf4\x8f\xbf\xbf\"]");
+    assert_string_equal(mn_json_at(mn_json_root(doc), 0)->str,
+                        "\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xb5 \xf4\x8f\xbf\xbf");
+    mn_json_free(doc);
+    static const char *bad[] = {
+        "\"\xff\"", "\"\x80\"", "\"a\xbf" "b\"", "\"\xc0\x80\"", "\"\xc1\xbf\"", "\"\xe0\x80\xaf\"",
+        "\"\xed\xa0\x80\"", "\"\xf0\x80\x80\xaf\"", "\"\xf4\x90\x80\x80\"", "\"\xf5\x80\x80\x80\"",
+        "\"\xc3\"", "\"\xe2\x82\"", "{\"k\xfe\":1}",
+    };
+    char err[MN_ERR_LEN];
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = '\0';
+        mn_status st = parse_exact(bad[i], strlen(bad[i]), err);
+        if (st != MN_ERR_FORMAT) fail_msg("input %zu gave status %d", i, (int)st);
+        assert_non_null(strstr(err, "invalid UTF-8"));
+    }
+}
+
 static void test_truncated_prefixes(void **state)
 {
     (void)state;
@@ -211,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_escapes),
         cmocka_unit_test(test_duplicate_keys_kept),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_strings_are_utf8),
         cmocka_unit_test(test_truncated_prefixes),
         cmocka_unit_test(test_depth_limit),
         cmocka_unit_test(test_size_limit),

@@ -125,6 +125,16 @@ HOSTILE(nan_weight, MN_ERR_FORMAT, "tensor lstm.1.w_hh has a non-finite value (n
         NULL)
 HOSTILE(inf_weight, MN_ERR_FORMAT, "tensor head.pitch.b has a non-finite value (inf) at index 128",
         NULL)
+HOSTILE(trailing_bytes, MN_ERR_FORMAT, "64 bytes after the last tensor", NULL)
+HOSTILE(data_gap, MN_ERR_FORMAT, "tensor emb.dur starts at byte 1044", "expected 1040")
+HOSTILE(header_len_short, MN_ERR_FORMAT, "1 bytes after the last tensor", NULL)
+HOSTILE(leading_zero_integer, MN_ERR_LIMIT, "n_hidden is \"04\"", NULL)
+HOSTILE(leading_zero_duration, MN_ERR_FORMAT, "durations", "leading zero")
+HOSTILE(invalid_utf8, MN_ERR_FORMAT, "bad header", "invalid UTF-8")
+HOSTILE(huge_weights, MN_ERR_FORMAT, "pitch logit of inf at step 1", NULL)
+HOSTILE(pitch_bias_minus_1e30, MN_ERR_FORMAT, "pitch logit of -1e+30", NULL)
+HOSTILE(bad_checksum, MN_ERR_FORMAT, "does not match its checksum", "damaged")
+HOSTILE(checksum_not_hex, MN_ERR_FORMAT, "data_fnv1a64", "16 lowercase hex digits")
 
 static const char *const covered[] = {
     "empty_file", "truncated_header_len", "truncated", "header_len_past_end", "header_too_large",
@@ -134,7 +144,9 @@ static const char *const covered[] = {
     "missing_tensor", "extra_tensor", "duplicate_tensor", "wrong_dtype", "dtype_with_nul", "wrong_shape", "ndim_3",
     "dim_u64_max", "offset_past_end", "offset_u64_max", "offsets_reversed", "size_mismatch",
     "offsets_not_integers", "overlapping_offsets", "nan_weight", "inf_weight", "ok_base",
-    "ok_unaligned", "ok_shuffled",
+    "ok_unaligned", "ok_shuffled", "trailing_bytes", "data_gap", "header_len_short",
+    "leading_zero_integer", "leading_zero_duration", "invalid_utf8", "huge_weights",
+    "pitch_bias_minus_1e30", "bad_checksum", "checksum_not_hex", "ok_checksum", "ok_escapes",
 };
 
 /* Every fixture in the folder has a test here, so a new rule cannot go unchecked. */
@@ -291,7 +303,12 @@ static void test_save_load_round_trip(void **state)
     assert_string_equal(mn_model_meta(m, "durations"), "12,24");
     assert_string_equal(mn_model_meta(m, "n_pos"), "0");
     assert_null(mn_model_meta(m, "absent"));
-    assert_int_equal(mn_model_meta_count(m), 8 + 3);
+    assert_int_equal(mn_model_meta_count(m), 9 + 3);
+    /* the writer's checksum: FNV-1a 64 of the data section, as written */
+    char want[17];
+    snprintf(want, sizeof want, "%016llx",
+             (unsigned long long)mn_fnv1a64(MN_FNV1A64_INIT, p, n * sizeof *p));
+    assert_string_equal(mn_model_meta(m, MN_MODEL_CHECKSUM_KEY), want);
     int seen_name = 0;
     for (size_t i = 0; i < mn_model_meta_count(m); i++) {
         const char *k, *v;
@@ -448,6 +465,93 @@ static void test_random_mutations(void **state)
     free(buf);
 }
 
+/* Largest single allocation, to see that a refused file was not read whole. */
+static size_t max_alloc;
+static void *max_malloc(size_t n, void *ctx)
+{
+    (void)ctx;
+    if (n > max_alloc) max_alloc = n;
+    return malloc(n);
+}
+static void *max_realloc(void *p, size_t n, void *ctx)
+{
+    (void)ctx;
+    if (n > max_alloc) max_alloc = n;
+    return realloc(p, n);
+}
+static const mn_allocator max_alloc_hook = {max_malloc, max_realloc, live_free, NULL};
+
+/* A valid model followed by a sparse 1 GB tail is refused from its header, without reading
+ * (or allocating room for) the tail. */
+static void test_huge_tail_refused_before_reading(void **state)
+{
+    (void)state;
+    char src[1024], path[64], err[MN_ERR_LEN];
+    size_t len;
+    unsigned char *buf = slurp(mn_test_path(src, sizeof src, HOSTILE_DIR "ok_base.mnet"), &len);
+    mn_test_tmpfile(path, sizeof path, ".mnet");
+    assert_int_equal(mn_test_write(path, buf, len), 0);
+    free(buf);
+    assert_int_equal(truncate(path, (off_t)len + (1 << 30)), 0);
+    mn_model *m = (mn_model *)&m;
+    max_alloc = 0;
+    mn_set_allocator(&max_alloc_hook);
+    mn_status st = mn_model_load(path, &m, err);
+    mn_set_allocator(NULL);
+    printf("    %s (largest allocation %zu bytes)\n", err, max_alloc);
+    assert_int_equal(st, MN_ERR_FORMAT);
+    assert_null(m);
+    assert_non_null(strstr(err, "1073741824 bytes after the last tensor"));
+    assert_true(max_alloc < (1 << 20));
+    unlink(path);
+}
+
+/* The load check: a model whose pitch logits are all equal whatever is played (all-zero
+ * weights: uniform pitches) is refused; the same model with one pitch bias set plays. The
+ * bundled model (which has no checksum) and the reference model load. */
+static void test_load_check_refuses_uniform_pitches(void **state)
+{
+    (void)state;
+    mn_model_config cfg = {1, 4, 2, 4, {2, {12, 24}}};
+    size_t n = mn_model_param_count(&cfg);
+    float *p = calloc(n, sizeof *p);
+    char path[64], err[MN_ERR_LEN];
+    mn_test_tmpfile(path, sizeof path, ".mnet");
+    assert_int_equal(mn_model_save(path, &cfg, p, NULL, 0, err), MN_OK);
+    mn_model *m = (mn_model *)&m;
+    assert_int_equal(mn_model_load(path, &m, err), MN_ERR_FORMAT);
+    printf("    %s\n", err);
+    assert_null(m);
+    assert_non_null(strstr(err, "pitch logits are all equal at every step"));
+    size_t off;
+    char name[48];
+    int shape[2], nd, count = mn_model_tensor_info(&cfg, -1, name, shape, &nd, &off);
+    for (int i = 0; i < count; i++) {
+        mn_model_tensor_info(&cfg, i, name, shape, &nd, &off);
+        if (!strcmp(name, "head.pitch.b")) p[off + 60] = 1.0f;
+    }
+    assert_int_equal(mn_model_save(path, &cfg, p, NULL, 0, err), MN_OK);
+    assert_int_equal(mn_model_load(path, &m, err), MN_OK);
+    mn_model_free(m);
+    unlink(path);
+    free(p);
+
+    char rel[1024];
+    assert_int_equal(mn_model_load(mn_test_path(rel, sizeof rel, "models/default.mnet"), &m, err),
+                     MN_OK);
+    assert_null(mn_model_meta(m, MN_MODEL_CHECKSUM_KEY));
+    mn_model_free(m);
+    assert_int_equal(mn_model_load(mn_test_path(rel, sizeof rel, "tests/fixtures/ref/small.mnet"),
+                                   &m, err), MN_OK);
+    mn_model_free(m);
+    m = load_ok(HOSTILE_DIR "ok_checksum.mnet");
+    assert_non_null(mn_model_meta(m, MN_MODEL_CHECKSUM_KEY));
+    mn_model_free(m);
+    m = load_ok(HOSTILE_DIR "ok_escapes.mnet");
+    assert_non_null(strchr(mn_model_meta(m, "name"), 0x1b));
+    mn_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -486,6 +590,16 @@ int main(void)
         cmocka_unit_test(test_hostile_overlapping_offsets),
         cmocka_unit_test(test_hostile_nan_weight),
         cmocka_unit_test(test_hostile_inf_weight),
+        cmocka_unit_test(test_hostile_trailing_bytes),
+        cmocka_unit_test(test_hostile_data_gap),
+        cmocka_unit_test(test_hostile_header_len_short),
+        cmocka_unit_test(test_hostile_leading_zero_integer),
+        cmocka_unit_test(test_hostile_leading_zero_duration),
+        cmocka_unit_test(test_hostile_invalid_utf8),
+        cmocka_unit_test(test_hostile_huge_weights),
+        cmocka_unit_test(test_hostile_pitch_bias_minus_1e30),
+        cmocka_unit_test(test_hostile_bad_checksum),
+        cmocka_unit_test(test_hostile_checksum_not_hex),
         cmocka_unit_test(test_every_fixture_is_covered),
         cmocka_unit_test(test_ok_variants_agree),
         cmocka_unit_test(test_canonical_layout),
@@ -495,6 +609,8 @@ int main(void)
         cmocka_unit_test(test_refcount),
         cmocka_unit_test(test_every_truncation_refused),
         cmocka_unit_test(test_random_mutations),
+        cmocka_unit_test(test_huge_tail_refused_before_reading),
+        cmocka_unit_test(test_load_check_refuses_uniform_pitches),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

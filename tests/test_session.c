@@ -330,6 +330,68 @@ static void test_session_keeps_model_alive(void **state)
     assert_null(s);
 }
 
+/* Pitch logits of a fixed 12-step melody from reset, into out[12][MN_N_PITCH]. */
+static void melody_logits(mn_session *s, float (*out)[MN_N_PITCH])
+{
+    static const int scale[12] = {60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65};
+    mn_session_reset(s);
+    for (int k = 0; k < 12; k++) {
+        int pos, bar;
+        mn_session_clock(s, &pos, &bar);
+        memcpy(out[k], mn_session_pitch_logits(s, pos, bar), sizeof out[k]);
+        mn_event e = {scale[k], 90, 24, pos, bar};
+        mn_session_commit(s, &e);
+    }
+}
+
+/* Once loaded, the model does not depend on its file: rewriting the file in place (NaNs over
+ * the weights, as `cp new.mnet m.mnet` or a sync client would) and truncating it leave the
+ * logits of a playing session exactly as they were, and nothing crashes. */
+static void test_model_survives_its_file_changing(void **state)
+{
+    (void)state;
+    char src[1024], tmp[64], err[MN_ERR_LEN];
+    FILE *f = fopen(mn_test_path(src, sizeof src, "tests/fixtures/ref/small.mnet"), "rb");
+    assert_non_null(f);
+    static unsigned char buf[1 << 20];
+    size_t len = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    assert_true(len > 1000 && len < sizeof buf);
+    mn_test_tmpfile(tmp, sizeof tmp, ".mnet");
+    assert_int_equal(mn_test_write(tmp, buf, len), 0);
+
+    mn_model *m = NULL;
+    mn_session *s = NULL;
+    assert_int_equal(mn_model_load(tmp, &m, err), MN_OK);
+    assert_int_equal(mn_session_new(m, 1, &s, err), MN_OK);
+    mn_model_free(m);
+    static float before[12][MN_N_PITCH], after[12][MN_N_PITCH];
+    melody_logits(s, before);
+
+    /* in place: same inode, every byte after the header length turned into NaN patterns */
+    f = fopen(tmp, "r+b");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 8, SEEK_SET), 0);
+    static unsigned char nan_bytes[1 << 20];
+    for (size_t i = 0; i + 4 <= sizeof nan_bytes; i += 4) {
+        float v = NAN;
+        memcpy(nan_bytes + i, &v, 4);
+    }
+    assert_int_equal(fwrite(nan_bytes, 1, len - 8, f), len - 8);
+    assert_int_equal(fclose(f), 0);
+    melody_logits(s, after);
+    assert_memory_equal(before, after, sizeof before);
+
+    assert_int_equal(truncate(tmp, 100), 0);
+    melody_logits(s, after);
+    assert_memory_equal(before, after, sizeof before);
+    assert_int_equal(truncate(tmp, 0), 0);
+    melody_logits(s, after);
+    assert_memory_equal(before, after, sizeof before);
+    mn_session_free(s);
+    unlink(tmp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +404,7 @@ int main(void)
         cmocka_unit_test(test_sample_respects_settings),
         cmocka_unit_test(test_clock),
         cmocka_unit_test(test_session_keeps_model_alive),
+        cmocka_unit_test(test_model_survives_its_file_changing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -20,7 +20,8 @@ static void help(FILE *f)
         "  -m, --model FILE      model file (default: the bundled model)\n"
         "  --seed-notes \"LIST\"   prime with notes: MIDI numbers or `rest`, each one beat long,\n"
         "                        or NOTE:BEATS (e.g. \"60:0.5 62:0.5 64 rest:1 67:2\")\n"
-        "  --seed-midi FILE      prime with the melody of a MIDI file (after --seed-notes)\n"
+        "  --seed-midi FILE      prime with the melody of a MIDI file, its last %d events\n"
+        "                        (after --seed-notes)\n"
         "  --track N, --channel N  which track (0-based) / channel (1-16) of the seed file\n"
         "  -n N                  events to generate (default 32)\n"
         "  -t, --temperature T   sampling temperature (default 1.0)\n"
@@ -36,7 +37,7 @@ static void help(FILE *f)
         "  --random-seed S       seed of the sampler (default: from the clock, printed)\n"
         "  --bpm B               tempo of the written MIDI file (default 120, or the seed file's)\n"
         "  -o FILE.mid           also write the generated events as a MIDI file\n"
-        "  --json                print one JSON object instead of lines\n");
+        "  --json                print one JSON object instead of lines\n", MN_PRIME_MAX);
 }
 
 static int parse_root(const char *s, int *root)
@@ -284,7 +285,11 @@ int mn_cmd_generate(int argc, char **argv)
         mn_session_clock(s, &e.pos_ticks, &e.bar_ticks);
         mn_session_feed(s, &e);
     }
-    for (size_t i = 0; i < file_seed.n; i++) mn_session_feed(s, &file_seed.ev[i]);
+    size_t first = file_seed.n > MN_PRIME_MAX ? file_seed.n - MN_PRIME_MAX : 0;
+    if (first)
+        fprintf(stderr, "melodynet generate: %s holds %zu events; priming with its last %d\n",
+                seed_midi, file_seed.n, MN_PRIME_MAX);
+    for (size_t i = first; i < file_seed.n; i++) mn_session_feed(s, &file_seed.ev[i]);
     if (seed_midi && !file_seed.n && file_seed.ts_den > 0) /* no notes: still its metre */
         mn_session_set_clock(s, 0, file_seed.ts_num * 4 * MN_TPQ / file_seed.ts_den);
 

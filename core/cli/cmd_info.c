@@ -1,5 +1,6 @@
 /* cmd_info.c - `melodynet info MODEL`: architecture, parameter count, duration table and
- * metadata of a model file, or one error line when the file is not a valid model. */
+ * metadata of a model file, or one error line when the file is not a valid model. Text from
+ * the file is printed with its control characters escaped. */
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,56 @@ static void help(FILE *f)
                "Describes a model file: architecture, parameter count, file size, duration table\n"
                "and training metadata. Without MODEL, the bundled default model. A file that is\n"
                "not a valid model gives one error line and exit status 1.\n");
+}
+
+/* Length of the well-formed UTF-8 sequence at p and its code point, 0 when there is none. */
+static size_t utf8_seq(const unsigned char *p, unsigned *cp_out)
+{
+    unsigned c = p[0], cp, k;
+    if (c >= 0xC2 && c <= 0xDF) k = 2, cp = c & 0x1F;
+    else if (c >= 0xE0 && c <= 0xEF) k = 3, cp = c & 0x0F;
+    else if (c >= 0xF0 && c <= 0xF4) k = 4, cp = c & 0x07;
+    else return 0;
+    for (unsigned i = 1; i < k; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0; /* also stops at the terminating NUL */
+        cp = cp << 6 | (p[i] & 0x3F);
+    }
+    if ((k == 3 && cp < 0x800) || (k == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    *cp_out = cp;
+    return k;
+}
+
+/* Prints text from a model file so that it cannot drive the terminal: control bytes (C0, DEL)
+ * as \xHH (\t, \n, \r by name), C1 controls and the bidirectional overrides and isolates
+ * (U+202A..U+202E, U+2066..U+2069) as \uHHHH, a byte that is not part of valid UTF-8 as
+ * \xHH, and a backslash as \\, so that what is shown is unambiguous. */
+static void print_safe(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        unsigned c = *p, cp;
+        size_t k;
+        if (c == '\\') {
+            fputs("\\\\", stdout);
+            p++;
+        } else if (c >= 0x20 && c < 0x7F) {
+            putchar((int)c);
+            p++;
+        } else if (c == '\t' || c == '\n' || c == '\r') {
+            printf("\\%c", c == '\t' ? 't' : c == '\n' ? 'n' : 'r');
+            p++;
+        } else if (c < 0x80 || !(k = utf8_seq(p, &cp))) {
+            printf("\\x%02x", c);
+            p++;
+        } else {
+            if (cp <= 0x9F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069))
+                printf("\\u%04x", cp);
+            else
+                fwrite(p, 1, k, stdout);
+            p += k;
+        }
+    }
 }
 
 int mn_cmd_info(int argc, char **argv)
@@ -66,7 +117,9 @@ int mn_cmd_info(int argc, char **argv)
         }
         printf("}}\n");
     } else {
-        printf("model        %s\n", path);
+        printf("model        ");
+        print_safe(path);
+        putchar('\n');
         printf("file         %zu bytes\n", mn_model_file_size(m));
         printf("architecture %d x LSTM %d, embeddings %d (pitch, duration%s)\n", c->n_layers,
                c->n_hidden, c->n_embed, c->n_pos ? ", metric position" : "");
@@ -84,7 +137,12 @@ int mn_cmd_info(int argc, char **argv)
             mn_model_meta_at(m, i, &k, &v);
             int skip = 0;
             for (size_t j = 0; j < sizeof shown / sizeof *shown; j++) skip |= !strcmp(k, shown[j]);
-            if (!skip) printf("%-12s %s\n", k, v);
+            if (skip) continue;
+            print_safe(k);
+            for (size_t n = strlen(k); n < 12; n++) putchar(' ');
+            putchar(' ');
+            print_safe(v);
+            putchar('\n');
         }
     }
     mn_model_free(m);

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "data.h"
 #include "model.h"
+#include "sbuf.h"
 #include "svg.h"
 #include "train.h"
 
@@ -29,7 +30,8 @@ static void help(FILE *f)
         "transposition of -6..+5 semitones that stays in MIDI range, shuffled anew each epoch.\n"
         "After each epoch the model is scored on --valid (bits/event) and MODEL is rewritten\n"
         "when it improves; MODEL.csv logs the run and MODEL.svg draws the learning curve.\n"
-        "Ctrl-C saves a checkpoint and stops; --resume continues exactly where it stopped.\n\n"
+        "Ctrl-C (or SIGTERM) saves a checkpoint and stops; --resume continues exactly where\n"
+        "it stopped. The outputs are checked before training starts.\n\n"
         "  -o, --output MODEL     model file to write (required)\n"
         "  --valid DATA...        validation files, folders or lists (without: keep the last)\n"
         "  --layers L             LSTM layers (default 2)\n"
@@ -60,10 +62,9 @@ static void help(FILE *f)
 
 static volatile sig_atomic_t interrupted;
 
-static void on_sigint(int sig)
+static void on_signal(int sig)
 {
-    (void)sig;
-    interrupted = 1;
+    interrupted = sig;
 }
 
 static double now_s(void)
@@ -199,15 +200,75 @@ static int save_checkpoint(mn_trainer *t, const char *path)
     return 0;
 }
 
-static void csv_row(FILE *csv, double epoch, const mn_train_progress *p, double train_loss,
+/* The CSV log is kept in memory and written whole (atomically) after each epoch, with each
+ * checkpoint and at the end, so that a run that fails never leaves a cut or emptied log. A
+ * resumed run starts from the log its earlier part wrote. */
+typedef struct {
+    mn_sbuf b;
+    const char *path;
+} csv_log;
+
+#define CSV_HEADER "epoch,step,train_loss,valid_bits_pitch,valid_bits_duration," \
+                   "valid_bits_total,lr,tokens_per_s,elapsed_s\n"
+#define CSV_MAX_BYTES (64u << 20)
+
+static int csv_open(csv_log *c, const char *path, int resume)
+{
+    memset(c, 0, sizeof *c);
+    c->path = path;
+    FILE *f = resume ? fopen(path, "rb") : NULL;
+    if (f) {
+        char buf[65536];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0 && c->b.n < CSV_MAX_BYTES)
+            mn_sbuf_put(&c->b, buf, n);
+        int bad = ferror(f);
+        fclose(f);
+        if (bad || c->b.n >= CSV_MAX_BYTES) {
+            fprintf(stderr, "melodynet train: %s: cannot read the log to continue it\n", path);
+            mn_sbuf_free(&c->b);
+            return -1;
+        }
+        if (c->b.n && c->b.buf[c->b.n - 1] != '\n') mn_sbuf_putc(&c->b, '\n');
+    }
+    if (!c->b.n) mn_sbuf_puts(&c->b, CSV_HEADER);
+    return 0;
+}
+
+static void csv_row(csv_log *c, double epoch, const mn_train_progress *p, double train_loss,
                     const double *valid, float lr, double tok_s)
 {
-    if (!csv) return;
-    fprintf(csv, "%.4f,%llu,%.5f,", epoch, (unsigned long long)p->step, train_loss);
-    if (valid) fprintf(csv, "%.5f,%.5f,%.5f,", valid[0], valid[1], valid[0] + valid[1]);
-    else fprintf(csv, ",,,");
-    fprintf(csv, "%.6g,%.1f,%.1f\n", lr, tok_s, p->elapsed_s);
-    fflush(csv);
+    mn_sbuf_printf(&c->b, "%.4f,%llu,%.5f,", epoch, (unsigned long long)p->step, train_loss);
+    if (valid) mn_sbuf_printf(&c->b, "%.5f,%.5f,%.5f,", valid[0], valid[1], valid[0] + valid[1]);
+    else mn_sbuf_puts(&c->b, ",,,");
+    mn_sbuf_printf(&c->b, "%.6g,%.1f,%.1f\n", lr, tok_s, p->elapsed_s);
+}
+
+static int csv_write(csv_log *c)
+{
+    char err[MN_ERR_LEN], *tmp;
+    if (c->b.failed) {
+        fprintf(stderr, "melodynet train: %s: out of memory for the log\n", c->path);
+        return -1;
+    }
+    FILE *f = mn_atomic_open(c->path, &tmp, err);
+    if (f && mn_atomic_close(f, tmp, c->path, fwrite(c->b.buf, 1, c->b.n, f) == c->b.n, err) ==
+                 MN_OK)
+        return 0;
+    fprintf(stderr, "melodynet train: %s\n", err);
+    return -1;
+}
+
+/* Every file the run will write must be writable before any work is done. */
+static int check_outputs(const char *const *paths, int n)
+{
+    char err[MN_ERR_LEN];
+    for (int i = 0; i < n; i++)
+        if (mn_atomic_check(paths[i], err)) {
+            fprintf(stderr, "melodynet train: %s\n", err);
+            return -1;
+        }
+    return 0;
 }
 
 int mn_cmd_train(int argc, char **argv)
@@ -330,10 +391,22 @@ int mn_cmd_train(int argc, char **argv)
     memset(&tc, 0, sizeof tc);
     memset(&vc, 0, sizeof vc);
     mn_trainer *t = NULL;
-    FILE *csv = NULL;
+    csv_log csv;
+    memset(&csv, 0, sizeof csv);
     char *ckpt = NULL, *csv_path = NULL, *svg_path = NULL;
     run_info ri = {out, join(data, n_data, ""), n_valid ? join(valid, n_valid, "") : NULL,
                    join(argv, argc, "melodynet"), license};
+    if (!bench) {
+        size_t ol = strlen(out);
+        ckpt = ckpt_arg ? strdup(ckpt_arg) : malloc(ol + 8);
+        csv_path = malloc(ol + 8), svg_path = malloc(ol + 8);
+        if (!ckpt || !csv_path || !svg_path || !ri.train_data || !ri.command) goto cleanup;
+        if (!ckpt_arg) snprintf(ckpt, ol + 8, "%s.ckpt", out);
+        snprintf(csv_path, ol + 8, "%s.csv", out);
+        snprintf(svg_path, ol + 8, "%s.svg", out);
+        const char *outs[4] = {out, ckpt, csv_path, svg_path};
+        if (check_outputs(outs, 4)) goto cleanup;
+    }
     if (load_corpus(&tc, data, n_data, &mo, "training")) goto cleanup;
     if (n_valid && load_corpus(&vc, valid, n_valid, &mo, "validation")) goto cleanup;
     if (mn_trainer_new(&cfg, tc.mels, tc.n, &t, err)) {
@@ -372,32 +445,39 @@ int mn_cmd_train(int argc, char **argv)
         goto cleanup;
     }
 
-    size_t ol = strlen(out);
-    ckpt = ckpt_arg ? strdup(ckpt_arg) : malloc(ol + 8);
-    csv_path = malloc(ol + 8), svg_path = malloc(ol + 8);
-    if (!ckpt || !csv_path || !svg_path || !ri.train_data || !ri.command) goto cleanup;
-    if (!ckpt_arg) snprintf(ckpt, ol + 8, "%s.ckpt", out);
-    snprintf(csv_path, ol + 8, "%s.csv", out);
-    snprintf(svg_path, ol + 8, "%s.svg", out);
-    csv = fopen(csv_path, resume ? "a" : "w");
-    if (csv) fseek(csv, 0, SEEK_END);
-    if (!csv) {
-        fprintf(stderr, "melodynet train: %s: cannot write\n", csv_path);
+    if (csv_open(&csv, csv_path, resume != NULL)) goto cleanup;
+    if (prog->epoch >= epochs) {
+        /* a finished run: its model is there, or is written now from the checkpoint */
+        if (access(out, F_OK) == 0) {
+            fprintf(stderr, "melodynet train: %s has all %d epochs already; %s is its model\n",
+                    resume, prog->epoch, out);
+            rc = 0;
+            goto cleanup;
+        }
+        double vb[2] = {0, 0};
+        size_t ne;
+        if (n_valid && mn_trainer_evaluate(t, vc.mels, vc.n, &vb[0], &vb[1], &ne, err)) {
+            fprintf(stderr, "melodynet train: validation: %s\n", err);
+            goto cleanup;
+        }
+        if (save_model(t, &ri, vb[0], vb[1], n_valid > 0)) goto cleanup;
+        fprintf(stderr, "melodynet train: %s has all %d epochs already; wrote %s from it%s\n",
+                resume, prog->epoch, out, prog->bad_epochs > 0 ? " (the weights of its last "
+                "epoch: the best epoch's are not kept in a checkpoint)" : "");
+        rc = 0;
         goto cleanup;
     }
-    if (ftell(csv) == 0)
-        fprintf(csv, "epoch,step,train_loss,valid_bits_pitch,valid_bits_duration,"
-                     "valid_bits_total,lr,tokens_per_s,elapsed_s\n");
     if (!n_valid)
         fprintf(stderr, "melodynet train: no --valid data: %s will hold the last epoch's model\n",
                 out);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
+    sa.sa_handler = on_signal;
     sa.sa_flags = SA_RESETHAND; /* a second Ctrl-C stops at once */
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 
     progress_bar pb = {isatty(2), 0, -1};
     double run_start = now_s(), elapsed0 = prog->elapsed_s, last_ckpt = run_start;
@@ -423,16 +503,19 @@ int mn_cmd_train(int argc, char **argv)
             double eta = (double)(end - prog->step) * tb / tok_s;
             progress_draw(&pb, prog->epoch + 1, (int)epochs, done, spe, eta, tok_s, ema);
             if (done % log_every == 0 && prog->step < end) {
-                csv_row(csv, (double)prog->step / (double)spe, prog, loss_sum / (double)loss_n,
+                csv_row(&csv, (double)prog->step / (double)spe, prog, loss_sum / (double)loss_n,
                         NULL, lr, tok_s);
                 loss_sum = 0, loss_n = 0;
             }
             if (tnow - last_ckpt > CKPT_EVERY_S) {
-                save_checkpoint(t, ckpt);
+                if (save_checkpoint(t, ckpt) || csv_write(&csv)) {
+                    rc = 1;
+                    break;
+                }
                 last_ckpt = tnow;
             }
         }
-        if (interrupted) break;
+        if (interrupted || rc) break;
         double tok_s = (double)(run_steps * tb) / (now_s() - run_start);
         prog->epoch++;
         double vb[2] = {0, 0};
@@ -451,8 +534,12 @@ int mn_cmd_train(int argc, char **argv)
             if (improved) prog->best_valid = total, prog->bad_epochs = 0;
             else prog->bad_epochs++;
         }
-        csv_row(csv, prog->epoch, prog, loss_n ? loss_sum / (double)loss_n : prog->last_loss,
+        csv_row(&csv, prog->epoch, prog, loss_n ? loss_sum / (double)loss_n : prog->last_loss,
                 n_valid ? vb : NULL, mn_trainer_lr(t), tok_s);
+        if (csv_write(&csv)) {
+            rc = 1;
+            break;
+        }
         if (mn_svg_learning_curve(csv_path, svg_path, err))
             fprintf(stderr, "melodynet train: learning curve: %s\n", err);
         if (improved && save_model(t, &ri, vb[0], vb[1], n_valid > 0)) {
@@ -472,9 +559,10 @@ int mn_cmd_train(int argc, char **argv)
     }
     if (interrupted) {
         if (pb.tty) fputc('\n', stderr);
-        if (save_checkpoint(t, ckpt) == 0)
-            fprintf(stderr, "melodynet train: interrupted at step %llu; checkpoint saved to %s "
-                    "(continue with --resume %s)\n", (unsigned long long)prog->step, ckpt, ckpt);
+        if (save_checkpoint(t, ckpt) == 0 && csv_write(&csv) == 0)
+            fprintf(stderr, "melodynet train: %s at step %llu; checkpoint saved to %s "
+                    "(continue with --resume %s)\n", interrupted == SIGTERM ? "terminated" :
+                    "interrupted", (unsigned long long)prog->step, ckpt, ckpt);
         rc = 1;
     } else if (rc == 0) {
         if (n_valid)
@@ -485,7 +573,7 @@ int mn_cmd_train(int argc, char **argv)
                    (unsigned long long)prog->step, prog->last_loss / M_LN2);
     }
 cleanup:
-    if (csv) fclose(csv);
+    mn_sbuf_free(&csv.b);
     free(ckpt), free(csv_path), free(svg_path);
     free(ri.train_data), free(ri.valid_data), free(ri.command);
     mn_trainer_free(t);

@@ -69,6 +69,34 @@ done
 if [ $? -eq 0 ] && [ "$(wc -l <"$tmp/o")" -eq 6 ] && grep -q "holds no notes" "$tmp/e"; then ok
 else bad "generate --seed-midi with no notes: $(cat "$tmp/e")"; fi
 /usr/bin/python3 -c 'import mido,sys; m=mido.MidiFile(sys.argv[1]); ts=[x for t in m.tracks for x in t if x.type=="time_signature"]; tp=[x for t in m.tracks for x in t if x.type=="set_tempo"]; sys.exit(not (ts[0].numerator==3 and tp[0].tempo==600000))' "$tmp/nn.mid" && ok || bad "the seed file's metre and tempo are not kept"
+# a long seed file primes with its last 256 events, as Pd's `read` does: 300 notes and the
+# same file without its first 44 notes (their time kept as leading silence) give the same melody
+"$cli" generate -m $model -n 300 --random-seed 5 --no-rests -o "$tmp/long.mid" >/dev/null 2>&1
+/usr/bin/python3 - "$tmp/long.mid" "$tmp/tail.mid" <<'PY'
+import sys, mido
+mf = mido.MidiFile(sys.argv[1])
+out = mido.MidiFile(type=mf.type, ticks_per_beat=mf.ticks_per_beat)
+for track in mf.tracks:
+    t, ons, keep, pending = 0, 0, mido.MidiTrack(), 0
+    for msg in track:
+        t += msg.time
+        if msg.type == "note_on" and msg.velocity > 0:
+            ons += 1
+        if msg.type in ("note_on", "note_off") and ons <= 44:
+            pending += msg.time
+            continue
+        keep.append(msg.copy(time=msg.time + pending))
+        pending = 0
+    out.tracks.append(keep)
+out.save(sys.argv[2])
+PY
+"$cli" generate -m $model -n 16 --random-seed 9 --seed-midi "$tmp/long.mid" >"$tmp/l1" 2>"$tmp/l1.err" || bad "generate --seed-midi long.mid"
+"$cli" generate -m $model -n 16 --random-seed 9 --seed-midi "$tmp/tail.mid" >"$tmp/l2" 2>"$tmp/l2.err" || bad "generate --seed-midi tail.mid"
+cmp -s "$tmp/l1" "$tmp/l2" && ok || bad "a 300-event seed file did not prime with its last 256 events"
+grep -q "holds 300 events; priming with its last 256" "$tmp/l1.err" && ok || bad "no note on the trimmed seed: $(cat "$tmp/l1.err")"
+[ -s "$tmp/l2.err" ] && bad "a 256-event seed file printed: $(cat "$tmp/l2.err")" || ok
+"$cli" generate --help | grep -q "its last 256 events" && ok || bad "generate --help does not give the seed rule"
+
 expect_error 1 "generate --seed-midi missing" "$cli" generate -m $model --seed-midi "$tmp/none.mid"
 
 # every hostile model file: one clear error line, exit 1, for info and generate
@@ -81,6 +109,12 @@ for f in tests/fixtures/hostile/*.mnet; do
     esac
 done
 expect_error 1 "info missing file" "$cli" info "$tmp/none.mnet"
+# text from a model file cannot drive the terminal: controls, C1 and bidi overrides escaped
+"$cli" info tests/fixtures/hostile/ok_escapes.mnet >"$tmp/esc" 2>&1
+if LC_ALL=C grep -q "$(printf '[\033\007\r]')" "$tmp/esc" || LC_ALL=C grep -q "$(printf '\302\233')" "$tmp/esc"; then
+    bad "info printed raw control characters"
+else ok; fi
+grep -qF 'name         \x1b]0;owned\x07\x1b[31mred\x1b[0m\u009b2J\r\u202e' "$tmp/esc" && ok || bad "info escapes: $(grep name "$tmp/esc")"
 
 # usage errors: exit 2 with one line
 expect_error 2 "unknown verb" "$cli" frobnicate
@@ -94,6 +128,11 @@ expect_error 2 "eval without files" "$cli" eval -m $model
 for v in info generate eval train roll report bench; do
     "$cli" $v --help >/dev/null 2>&1 && ok || bad "$v --help"
 done
+
+# a folder that links to itself twice is walked once: one file scored, in bounded time
+mkdir "$tmp/loop" && cp tests/fixtures/midi/jig_68.mid "$tmp/loop/" && ln -s . "$tmp/loop/l1" && ln -s . "$tmp/loop/l2"
+timeout 60 "$cli" eval -m $model "$tmp/loop" >"$tmp/lo" 2>&1
+grep -q "files     1 scored, 0 skipped" "$tmp/lo" && ok || bad "eval over a folder with link loops: $(head -3 "$tmp/lo")"
 
 # eval: JSON keys, baseline on the same events, skipped files listed with the reason
 "$cli" eval -m $model --json --baseline tests/fixtures/midi tests/fixtures/midi >"$tmp/ev" 2>/dev/null
@@ -113,6 +152,50 @@ PY
 if [ -f models/default.mnet ]; then
     "$cli" info >/dev/null 2>&1 && ok || bad "info on the bundled model"
     "$cli" generate -n 16 --random-seed 7 >"$tmp/g" 2>/dev/null && [ "$(wc -l <"$tmp/g")" -eq 16 ] && ok || bad "generate with the bundled model"
+fi
+
+# train: a tiny model on the three tunes of the fixtures
+mkdir "$tmp/tunes" && cp tests/fixtures/midi/reel_pickup.mid tests/fixtures/midi/jig_68.mid tests/fixtures/midi/waltz_change.mid "$tmp/tunes/"
+tiny="--layers 1 --hidden 8 --embed 4 --pos 8 --batch 2 --seq 8 --threads 1"
+# outputs are checked before any work: a folder as MODEL fails at once and leaves the log alone
+mkdir -p "$tmp/tr/m.mnet" && printf 'old log\n' >"$tmp/tr/m.mnet.csv"
+"$cli" train "$tmp/tunes" -o "$tmp/tr/m.mnet" $tiny --epochs 1 >"$tmp/o" 2>"$tmp/e"; st=$?
+[ $st -eq 1 ] && grep -q "m.mnet: cannot write: it is a folder" "$tmp/e" && ! grep -q "training data\|epoch" "$tmp/e" && ok \
+    || bad "train -o FOLDER: exit $st: $(cat "$tmp/e")"
+[ "$(cat "$tmp/tr/m.mnet.csv")" = "old log" ] && ok || bad "a failed train run changed the old log"
+expect_error 1 "train --checkpoint in a missing folder" "$cli" train "$tmp/tunes" -o "$tmp/tr/x.mnet" $tiny --checkpoint "$tmp/none/x.ckpt"
+# a finished run resumed writes its model when it is missing, and says it is complete
+"$cli" train "$tmp/tunes" -o "$tmp/tr/a.mnet" $tiny --epochs 1 >/dev/null 2>"$tmp/e" || bad "train: $(cat "$tmp/e")"
+[ "$(wc -l <"$tmp/tr/a.mnet.csv")" -ge 2 ] && head -1 "$tmp/tr/a.mnet.csv" | grep -q '^epoch,step' && ok || bad "train wrote no CSV log"
+rm -f "$tmp/tr/a.mnet"
+"$cli" train "$tmp/tunes" -o "$tmp/tr/a.mnet" $tiny --epochs 1 --resume "$tmp/tr/a.mnet.ckpt" >/dev/null 2>"$tmp/e"; st=$?
+[ $st -eq 0 ] && [ -s "$tmp/tr/a.mnet" ] && grep -q "has all 1 epochs already; wrote" "$tmp/e" && ok \
+    || bad "resuming a finished run: exit $st, model $(ls "$tmp/tr/a.mnet" 2>&1): $(cat "$tmp/e")"
+"$cli" info "$tmp/tr/a.mnet" >/dev/null 2>&1 && ok || bad "the model written on resume does not load"
+"$cli" train "$tmp/tunes" -o "$tmp/tr/a.mnet" $tiny --epochs 1 --resume "$tmp/tr/a.mnet.ckpt" >/dev/null 2>"$tmp/e" \
+    && grep -q "is its model" "$tmp/e" && ok || bad "resuming a finished run with its model: $(cat "$tmp/e")"
+# SIGTERM saves a checkpoint as Ctrl-C does, and the run resumes from it
+"$cli" train "$tmp/tunes" -o "$tmp/tr/t.mnet" $tiny --epochs 100000 --patience 0 >/dev/null 2>"$tmp/te" &
+pid=$!
+i=0
+while [ $i -lt 600 ] && ! grep -q "^epoch 2/" "$tmp/te"; do sleep 0.1; i=$((i + 1)); done
+kill -TERM $pid
+wait $pid; st=$?
+[ $st -eq 1 ] && grep -q "terminated at step [0-9]*; checkpoint saved to $tmp/tr/t.mnet.ckpt" "$tmp/te" && ok \
+    || bad "train after SIGTERM: exit $st: $(tail -2 "$tmp/te")"
+rows=$(wc -l <"$tmp/tr/t.mnet.csv")
+"$cli" train "$tmp/tunes" -o "$tmp/tr/t.mnet" $tiny --epochs 1 --resume "$tmp/tr/t.mnet.ckpt" >/dev/null 2>"$tmp/e" \
+    && grep -q "is its model" "$tmp/e" && [ "$(wc -l <"$tmp/tr/t.mnet.csv")" -eq "$rows" ] && ok \
+    || bad "resume after SIGTERM: $(cat "$tmp/e")"
+# a full disk is reported as such (needs root to mount a small tmpfs)
+if [ "$(id -u)" -eq 0 ] && mkdir "$tmp/full" && mount -t tmpfs -o size=64k tmpfs "$tmp/full" 2>/dev/null; then
+    dd if=/dev/zero of="$tmp/full/fill" bs=1k count=40 2>/dev/null
+    "$cli" train "$tmp/tunes" -o "$tmp/full/m.mnet" --layers 1 --hidden 64 --embed 16 --batch 2 --seq 8 --epochs 1 >/dev/null 2>"$tmp/e"; st=$?
+    [ $st -eq 1 ] && grep -q "write failed: No space left on device" "$tmp/e" && ok || bad "train on a full disk: exit $st: $(cat "$tmp/e")"
+    ls -A "$tmp/full" | grep -q '^\.mn-' && bad "a temporary file was left on the full disk" || ok
+    umount "$tmp/full"
+else
+    echo "note: not root or no tmpfs: the full-disk check of train is skipped"
 fi
 
 echo "cli tests: $pass passed, $fail failed"

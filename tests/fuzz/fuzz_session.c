@@ -119,6 +119,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     mn_model *m = NULL;
     mn_status st = mn_model_load_memory(img, len, "built.mnet", &m, err);
+    if (st == MN_ERR_FORMAT && strstr(err, "of the load check")) {
+        /* a well-formed file whose weights would not play music (logits beyond the limit,
+         * or pitch logits all equal) is refused by design; nothing else may fail */
+        free(img);
+        free(hd.p);
+        free(w);
+        return 0;
+    }
     FUZZ_CHECK(st == MN_OK, "a valid model did not load: %s", err);
     check_config(m);
     FUZZ_CHECK(memcmp(mn_model_params(m), w, n_params * 4) == 0, "weights changed on load");

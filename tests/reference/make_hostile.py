@@ -180,6 +180,63 @@ def main():
     variant("nan_weight", data_edit=poke("lstm.1.w_hh", float("nan"), 5))
     variant("inf_weight", data_edit=poke("head.pitch.b", float("-inf"), 128))
 
+    # --- a model that loads plays music (or is refused) ---------------------------------
+    def fnv1a64(b):
+        h = 0xcbf29ce484222325
+        for x in b:
+            h = ((h ^ x) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+        return h
+
+    # bytes after the last tensor (the data section must end with it)
+    files["trailing_bytes"] = base + b"\0" * 64
+
+    # a 4-byte gap between emb.pitch and the rest
+    h = copy.deepcopy(header)
+    gap_at = header["emb.pitch"]["data_offsets"][1]
+    for n in names:
+        if n != "emb.pitch":
+            h[n]["data_offsets"] = [o + 4 for o in h[n]["data_offsets"]]
+    files["data_gap"] = mnet_bytes(h, data[:gap_at] + b"\0" * 4 + data[gap_at:])
+
+    # the header length one byte short: the last padding space becomes data
+    files["header_len_short"] = struct.pack("<Q", struct.unpack("<Q", base[:8])[0] - 1) + base[8:]
+
+    # integers with a leading zero: one number has one spelling
+    variant("leading_zero_integer", meta_set("n_hidden", "04"))
+    variant("leading_zero_duration", meta_set("durations", "06,12,24"))
+
+    # a metadata value that is not UTF-8 (a raw 0xFF byte inside the JSON string)
+    js = dumps(header).replace(b'"hostile base"', b'"hostile \xff base"')
+    files["invalid_utf8"] = raw_file(js + b" " * ((-(8 + len(js))) % 64), data)
+
+    # weights that are finite but make the network overflow
+    files["huge_weights"] = mnet_bytes(header, struct.pack("<f", 3e38) * (len(data) // 4))
+
+    # a pitch head biased so far down that every pitch logit is the same number
+    def pitch_bias(h, d):
+        b, e = h["head.pitch.b"]["data_offsets"]
+        d[b:e] = struct.pack("<f", -1e30) * ((e - b) // 4)
+    variant("pitch_bias_minus_1e30", data_edit=pitch_bias)
+
+    # checksums: a valid one, one that does not match the data, one that is not 16 hex digits
+    def with_sum(value):
+        def f(h):
+            h["__metadata__"]["data_fnv1a64"] = value
+        return f
+    good_sum = "%016x" % fnv1a64(data)
+    variant("ok_checksum", with_sum(good_sum))
+
+    def flip_weight(h, d):
+        b = h["lstm.0.w_hh"]["data_offsets"][0]
+        d[b:b + 4] = struct.pack("<f", struct.unpack("<f", d[b:b + 4])[0] + 0.25)
+    variant("bad_checksum", with_sum(good_sum), flip_weight)
+    variant("checksum_not_hex", with_sum(good_sum.upper()))
+
+    # valid, with terminal escape sequences and controls in its metadata (for `info`)
+    def escapes(h):
+        h["__metadata__"]["name"] = "\u001b]0;owned\u0007\u001b[31mred\u001b[0m\u009b2J\r\u202e"
+    variant("ok_escapes", escapes)
+
     for name, b in files.items():
         with open(os.path.join(out_dir, name + ".mnet"), "wb") as f:
             f.write(b)

@@ -106,6 +106,21 @@ def main():
         "truncated_meta": hdr() + trk(note + b"\x00\xff\x51\x03\x07"),
         "format2": hdr(fmt=2) + trk(note + eot),
     }
+    # A C-major scale in running status, interrupted by a meta event after each note (the case
+    # of jazz-soft's test-running-status-metaevent.mid): the meta events leave the running
+    # status in force, as in mido and players
+    body = b"\x00\xff\x58\x04\x04\x02\x18\x08"  # 4/4
+    scale = [60, 62, 64, 65, 67, 69, 71, 72]
+    for i, pitch in enumerate(scale):
+        body += b"\x00" + (b"\x90" if i == 0 else b"") + bytes([pitch, 0x5a])
+        body += b"\x83\x60" + bytes([pitch, 0x00])  # a quarter later, velocity 0: note off
+        body += b"\x00\xff\x01\x01" + bytes([0x41 + i])  # text "A".."H"
+    with open(os.path.join(OUT, "running_status_meta.mid"), "wb") as f:
+        f.write(hdr(fmt=0) + trk(body + eot))
+    with open(os.path.join(OUT, "running_status_meta.txt"), "w") as f:
+        for i, pitch in enumerate(scale):
+            f.write("%d %d %d 90\n" % (pitch, i * TPQ, TPQ))
+
     for name, data in hostile.items():
         with open(os.path.join(OUT, "hostile_%s.mid" % name), "wb") as f:
             f.write(data)
