@@ -198,5 +198,30 @@ else
     echo "note: not root or no tmpfs: the full-disk check of train is skipped"
 fi
 
+# convert: bf16 and int8 copies load, say their type, keep the metadata, and score within a
+# small distance of the f32 model on the same MIDI files
+for dt in bf16 int8; do
+    if "$cli" convert $model -o "$tmp/$dt.mnet" --dtype $dt >"$tmp/cv" 2>&1; then ok
+    else bad "convert --dtype $dt failed: $(cat "$tmp/cv")"; continue; fi
+    "$cli" info "$tmp/$dt.mnet" >"$tmp/info" 2>&1
+    grep -q "^weights      $dt matrices" "$tmp/info" && ok || bad "info on a $dt model: $(grep weights "$tmp/info")"
+    grep -q "^weights_dtype $dt" "$tmp/info" && ok || bad "convert did not record weights_dtype $dt"
+    [ "$(stat -c %s "$tmp/$dt.mnet")" -lt "$(stat -c %s $model)" ] && ok || bad "$dt file not smaller"
+    "$cli" eval -m "$tmp/$dt.mnet" --json tests/fixtures/midi >"$tmp/e.$dt" 2>/dev/null || bad "eval on $dt failed"
+    "$cli" generate -m "$tmp/$dt.mnet" -n 16 --random-seed 3 >/dev/null 2>&1 && ok || bad "generate on $dt failed"
+done
+"$cli" eval -m $model --json tests/fixtures/midi >"$tmp/e.f32" 2>/dev/null
+for dt in bf16 int8; do
+    /usr/bin/python3 - "$tmp/e.f32" "$tmp/e.$dt" "$dt" <<'PY' && ok || bad "$dt scores too far from f32"
+import json, sys
+a, b = (json.loads(open(p).read()) for p in sys.argv[1:3])
+d = abs(a["bits_total"] - b["bits_total"])
+sys.exit(0 if d < (0.01 if sys.argv[3] == "bf16" else 0.05) else 1)
+PY
+done
+expect_error 2 "convert with a bad dtype" "$cli" convert $model -o "$tmp/x.mnet" --dtype f16
+expect_error 2 "convert without -o" "$cli" convert $model --dtype bf16
+expect_error 1 "convert into a folder" "$cli" convert $model -o "$tmp" --dtype bf16
+
 echo "cli tests: $pass passed, $fail failed"
 [ $fail -eq 0 ]
