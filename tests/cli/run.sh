@@ -193,6 +193,10 @@ if [ "$(id -u)" -eq 0 ] && mkdir "$tmp/full" && mount -t tmpfs -o size=64k tmpfs
     "$cli" train "$tmp/tunes" -o "$tmp/full/m.mnet" --layers 1 --hidden 64 --embed 16 --batch 2 --seq 8 --epochs 1 >/dev/null 2>"$tmp/e"; st=$?
     [ $st -eq 1 ] && grep -q "write failed: No space left on device" "$tmp/e" && ok || bad "train on a full disk: exit $st: $(cat "$tmp/e")"
     ls -A "$tmp/full" | grep -q '^\.mn-' && bad "a temporary file was left on the full disk" || ok
+    # a disk with no room even for the log: the CSV write error stops the run, with its cause
+    rm -f "$tmp/full"/*; dd if=/dev/zero of="$tmp/full/fill" bs=1k count=64 2>/dev/null
+    "$cli" train "$tmp/tunes" -o "$tmp/full/m.mnet" $tiny --epochs 1 >/dev/null 2>"$tmp/e"; st=$?
+    [ $st -eq 1 ] && grep -q "m.mnet.csv: write failed: No space left on device" "$tmp/e" && ok || bad "CSV log on a full disk: exit $st: $(cat "$tmp/e")"
     umount "$tmp/full"
 else
     echo "note: not root or no tmpfs: the full-disk check of train is skipped"
