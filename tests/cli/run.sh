@@ -99,6 +99,20 @@ grep -q "holds 300 events; priming with its last 256" "$tmp/l1.err" && ok || bad
 
 expect_error 1 "generate --seed-midi missing" "$cli" generate -m $model --seed-midi "$tmp/none.mid"
 
+# a model in use cannot be pulled away: truncating and rewriting its file while generate
+# plays it changes nothing (the mapped file of old ended in SIGBUS)
+cp models/default.mnet "$tmp/pull.mnet"
+"$cli" generate -m models/default.mnet -n 20000 --random-seed 3 >"$tmp/pull.want" 2>/dev/null
+"$cli" generate -m "$tmp/pull.mnet" -n 20000 --random-seed 3 >"$tmp/pull.got" 2>"$tmp/pull.err" &
+pid=$!
+i=0
+while [ $i -lt 600 ] && [ ! -s "$tmp/pull.got" ]; do sleep 0.05; i=$((i + 1)); done
+kill -0 $pid 2>/dev/null || echo "note: generate ended before its model file was changed"
+truncate -s 100 "$tmp/pull.mnet"
+head -c 300000 /dev/urandom >>"$tmp/pull.mnet"
+wait $pid; st=$?
+[ $st -eq 0 ] && cmp -s "$tmp/pull.want" "$tmp/pull.got" && ok || bad "generate with its model file truncated: exit $st, $(wc -l <"$tmp/pull.got") lines: $(cat "$tmp/pull.err")"
+
 # every hostile model file: one clear error line, exit 1, for info and generate
 for f in tests/fixtures/hostile/*.mnet; do
     case $(basename "$f") in
@@ -193,6 +207,10 @@ if [ "$(id -u)" -eq 0 ] && mkdir "$tmp/full" && mount -t tmpfs -o size=64k tmpfs
     "$cli" train "$tmp/tunes" -o "$tmp/full/m.mnet" --layers 1 --hidden 64 --embed 16 --batch 2 --seq 8 --epochs 1 >/dev/null 2>"$tmp/e"; st=$?
     [ $st -eq 1 ] && grep -q "write failed: No space left on device" "$tmp/e" && ok || bad "train on a full disk: exit $st: $(cat "$tmp/e")"
     ls -A "$tmp/full" | grep -q '^\.mn-' && bad "a temporary file was left on the full disk" || ok
+    # a disk with no room even for the log: the CSV write error stops the run, with its cause
+    rm -f "$tmp/full"/*; dd if=/dev/zero of="$tmp/full/fill" bs=1k count=64 2>/dev/null
+    "$cli" train "$tmp/tunes" -o "$tmp/full/m.mnet" $tiny --epochs 1 >/dev/null 2>"$tmp/e"; st=$?
+    [ $st -eq 1 ] && grep -q "m.mnet.csv: write failed: No space left on device" "$tmp/e" && ok || bad "CSV log on a full disk: exit $st: $(cat "$tmp/e")"
     umount "$tmp/full"
 else
     echo "note: not root or no tmpfs: the full-disk check of train is skipped"
