@@ -387,7 +387,7 @@ static void melodynet_tilde_prime(t_melodynet_tilde *x, const mn_event *ev, int 
     pthread_mutex_lock(&x->x_mutex);
     x->x_c_reset = 1;
     x->x_c_listen_n = 0;
-    memcpy(x->x_c_prime, ev, sizeof(mn_event) * (size_t)n);
+    if (n > 0) memcpy(x->x_c_prime, ev, sizeof(mn_event) * (size_t)n); /* reset: ev is NULL */
     x->x_c_prime_n = n;
     tilde_wake(x, 1);
     pthread_mutex_unlock(&x->x_mutex);
