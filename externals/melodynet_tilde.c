@@ -7,7 +7,12 @@
  * Parameter changes reach notes not yet played: the worker regenerates its look-ahead. Every
  * ring item carries an epoch; a change bumps the epoch, perform skips items of older epochs,
  * and the worker rebuilds the network state from the notes actually played (counted by perform
- * in the same atomic word as the epoch, so the count is exact) before generating again. */
+ * in the same atomic word as the epoch, so the count is exact) before generating again.
+ *
+ * Offline rendering: in `pd -batch` logical time runs as fast as the CPU allows, so a worker
+ * running beside it would fall behind. There (and only there) the scheduler thread waits for
+ * the worker after each request, and perform waits for it if the ring is ever empty at an
+ * onset: every note plays at the sample it would in real time (see tilde_offline). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +56,7 @@ typedef struct _melodynet_tilde {
     t_tildenote x_outq[TILDE_OUTQ];
     int x_outq_n;
     int x_clockmode, x_ext_seen, x_running, x_bang;
+    int x_offline;                /* Pd runs in batch mode: wait for the worker (tilde_offline) */
     double x_sr;
     double x_left;                /* samples until the next onset (internal clock) */
     double x_gate_left;           /* samples the gate stays on */
@@ -217,8 +223,8 @@ static void tilde_wake(t_melodynet_tilde *x, int command)
     pthread_cond_signal(&x->x_cond);
 }
 
-/* Waits (on Pd's thread, at DSP start only) until the look-ahead is full, so that playing
- * starts without underruns; gives up after a second. */
+/* Waits until the worker has done all it was asked and the look-ahead is full; gives up after
+ * a second. Pd's thread, at DSP start, and in batch mode after each request (tilde_offline). */
 static void tilde_wait_idle(t_melodynet_tilde *x)
 {
     struct timespec until;
@@ -228,6 +234,26 @@ static void tilde_wait_idle(t_melodynet_tilde *x)
     while (!x->x_idle && !x->x_quit)
         if (pthread_cond_timedwait(&x->x_idlecond, &x->x_mutex, &until) == ETIMEDOUT) break;
     pthread_mutex_unlock(&x->x_mutex);
+}
+
+/* Pd thread: a request was handed to the worker. In batch mode the request is carried out
+ * before logical time moves on, so a rendering is the same on every run and never outruns the
+ * worker. In real time this returns at once. */
+static void tilde_sync(t_melodynet_tilde *x)
+{
+    if (x->x_offline) tilde_wait_idle(x);
+}
+
+/* Whether Pd runs in batch mode (`pd -batch`: logical time as fast as the CPU allows). Pd 0.53
+ * keeps that flag to itself, but its batch loop (m_batchmain) is the one scheduler that runs
+ * ticks and messages without taking Pd's global lock; every real-time scheduler, and libpd's
+ * process and message calls, hold it around them. So a message handler (the dsp method) that
+ * finds the lock free runs in batch mode. */
+static int tilde_offline(void)
+{
+    if (sys_trylock() != 0) return 0;
+    sys_unlock();
+    return 1;
 }
 
 /*=== perform ================================================================================*/
@@ -256,7 +282,16 @@ static int tilde_pop(t_melodynet_tilde *x, mn_event *e)
 static void tilde_onset(t_melodynet_tilde *x, int internal)
 {
     mn_event e;
-    if (!tilde_pop(x, &e)) {
+    int got = tilde_pop(x, &e);
+    if (!got && x->x_offline) {
+        /* batch mode only (no real time to keep): wait for the worker to catch up */
+        pthread_mutex_lock(&x->x_mutex);
+        tilde_wake(x, 0);
+        pthread_mutex_unlock(&x->x_mutex);
+        tilde_wait_idle(x);
+        got = tilde_pop(x, &e);
+    }
+    if (!got) {
         if (!x->x_starved) x->x_underruns++;
         x->x_starved = 1;
         x->x_gate_left = 0;
@@ -312,6 +347,7 @@ static t_int *melodynet_tilde_perform(t_int *w)
 static void melodynet_tilde_dsp(t_melodynet_tilde *x, t_signal **sp)
 {
     x->x_sr = sp[0]->s_sr > 0 ? sp[0]->s_sr : 44100;
+    x->x_offline = tilde_offline();
     tilde_wait_idle(x);
     dsp_add(melodynet_tilde_perform, 5, x, sp[0]->s_vec, sp[1]->s_vec, sp[2]->s_vec,
             (t_int)sp[0]->s_n);
@@ -329,6 +365,7 @@ static void melodynet_tilde_deliver(t_melodynet_tilde *x)
     pthread_mutex_lock(&x->x_mutex);
     tilde_wake(x, 0);
     pthread_mutex_unlock(&x->x_mutex);
+    tilde_sync(x);
     for (int i = 0; i < n; i++) {
         const mn_event *e = &q[i].n_ev;
         mnpd_hist_push(&x->x_hist, e);
@@ -359,6 +396,7 @@ static int melodynet_tilde_use_model(t_melodynet_tilde *x, mn_model *model, cons
     x->x_c_session = s;
     tilde_wake(x, 1);
     pthread_mutex_unlock(&x->x_mutex);
+    tilde_sync(x);
     mnpd_model_release(x->x_model);
     x->x_model = model;
     snprintf(x->x_path, sizeof x->x_path, "%s", path);
@@ -391,6 +429,7 @@ static void melodynet_tilde_prime(t_melodynet_tilde *x, const mn_event *ev, int 
     x->x_c_prime_n = n;
     tilde_wake(x, 1);
     pthread_mutex_unlock(&x->x_mutex);
+    tilde_sync(x);
     mnpd_hist_clear(&x->x_hist);
     if (n > 0 && ev[n - 1].pitch >= 0 && ev[n - 1].pitch <= 127) x->x_last_pitch = ev[n - 1].pitch;
 }
@@ -429,6 +468,7 @@ static void melodynet_tilde_listen(t_melodynet_tilde *x, t_symbol *s, int argc, 
     if (x->x_c_listen_n < TILDE_LISTEN) x->x_c_listen[x->x_c_listen_n++] = e;
     tilde_wake(x, 1);
     pthread_mutex_unlock(&x->x_mutex);
+    tilde_sync(x);
 }
 
 static void melodynet_tilde_reset(t_melodynet_tilde *x)
@@ -447,6 +487,7 @@ static void melodynet_tilde_randomseed(t_melodynet_tilde *x, t_symbol *s, int ar
     x->x_c_seed = seed;
     tilde_wake(x, 1);
     pthread_mutex_unlock(&x->x_mutex);
+    tilde_sync(x);
 }
 
 static void melodynet_tilde_param(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
@@ -457,6 +498,7 @@ static void melodynet_tilde_param(t_melodynet_tilde *x, t_symbol *s, int argc, t
     pthread_mutex_lock(&x->x_mutex);
     tilde_wake(x, 1);
     pthread_mutex_unlock(&x->x_mutex);
+    tilde_sync(x);
 }
 
 static void melodynet_tilde_clock(t_melodynet_tilde *x, t_symbol *mode)
