@@ -4,10 +4,14 @@
  * the signal inlet) and drives a held pitch signal and a gate signal, sample-accurately. Each
  * played note also leaves the message outlet, from a clock on Pd's thread.
  *
- * Parameter changes reach notes not yet played: the worker regenerates its look-ahead. Every
- * ring item carries an epoch; a change bumps the epoch, perform skips items of older epochs,
- * and the worker rebuilds the network state from the notes actually played (counted by perform
- * in the same atomic word as the epoch, so the count is exact) before generating again.
+ * Sampler settings (temperature, scale, ...) are read by the worker before each note it
+ * generates: a change costs nothing but a copy and reaches the notes not yet generated. The
+ * look-ahead is kept short in time (about TILDE_AHEAD_MS of music plus Pd's audio buffer) so
+ * that such a change is heard soon. A change of the melody itself (a primer, reset, listen,
+ * randomseed, a new model) replaces the look-ahead: every ring item carries an epoch, the worker
+ * rebuilds the network state from the notes actually played (counted by perform in the same
+ * atomic word as the epoch, so the count is exact) and then bumps the epoch; perform skips items
+ * of older epochs.
  *
  * Offline rendering: in `pd -batch` logical time runs as fast as the CPU allows, so a worker
  * running beside it would fall behind. There (and only there) the scheduler thread waits for
@@ -20,9 +24,11 @@
 #include <time.h>
 
 #include "mnpd.h"
+#include "s_stuff.h" /* get_sys_schedadvance: Pd's audio buffer */
 
 #define TILDE_RING 64       /* ring slots (power of two) */
-#define TILDE_AHEAD 8       /* notes the worker keeps generated ahead of perform */
+#define TILDE_AHEAD 32      /* most notes the worker keeps generated ahead of perform */
+#define TILDE_AHEAD_MS 250  /* music kept generated ahead, in ms, beyond Pd's audio buffer */
 #define TILDE_PROD 256      /* produced notes the worker remembers, by sequence number */
 #define TILDE_CTX 64        /* recent events replayed into the network after a change */
 #define TILDE_OUTQ 64       /* played notes waiting for the message outlet */
@@ -61,6 +67,8 @@ typedef struct _melodynet_tilde {
     double x_left;                /* samples until the next onset (internal clock) */
     double x_gate_left;           /* samples the gate stays on */
     t_sample x_prev_in;           /* last clock input sample, for rising edges */
+    double x_since_edge;          /* samples since the last clock edge */
+    double x_edge_period;         /* samples between the last two clock edges (0: unknown) */
     float x_pitch;                /* the held pitch signal */
     int x_starved;                /* an onset is waiting for a note */
     long x_underruns;
@@ -76,9 +84,12 @@ typedef struct _melodynet_tilde {
     pthread_mutex_t x_mutex;
     pthread_cond_t x_cond;        /* wakes the worker */
     pthread_cond_t x_idlecond;    /* the worker went idle (look-ahead full) */
-    int x_quit, x_pending, x_idle;
+    int x_quit, x_pending, x_idle; /* x_pending: a melody command below is waiting */
+    mn_sampler x_c_sampler;       /* the settings for the next note generated */
+    double x_c_tick_ms;           /* ms per tick at the current bpm */
+    double x_c_note_ms;           /* ms per note of the external clock (0: internal clock) */
+    double x_c_ahead_ms;          /* music to keep generated ahead, ms */
     mn_session *x_c_session;      /* a new session to adopt (ownership passes) */
-    mn_sampler x_c_sampler;
     int x_c_reseed;
     uint64_t x_c_seed;
     int x_c_reset;                /* forget the melody (then x_c_prime events, if any) */
@@ -113,7 +124,13 @@ static void tilde_ctx_push(t_melodynet_tilde *x, const mn_event *e)
     }
 }
 
-/* Starts a new epoch and returns the exact number of notes perform has played. */
+/* Notes perform has played so far (it keeps counting until the epoch changes). */
+static uint32_t tilde_played(t_melodynet_tilde *x)
+{
+    return (uint32_t)atomic_load(&x->x_state);
+}
+
+/* Starts a new epoch and returns the exact number of notes perform played before it. */
 static uint32_t tilde_new_epoch(t_melodynet_tilde *x)
 {
     uint64_t s = atomic_load(&x->x_state), ns;
@@ -125,45 +142,66 @@ static uint32_t tilde_new_epoch(t_melodynet_tilde *x)
     return (uint32_t)s;
 }
 
-/* Applies the commands taken from the Pd thread and regenerates from what was played. */
-static void tilde_apply(t_melodynet_tilde *x, mn_session *session, const mn_sampler *sampler,
-                        int reseed, uint64_t seed, int reset, const mn_event *prime, int n_prime,
-                        const mn_event *listen, int n_listen)
+/* Moves the notes perform played, up to played, from w_prod into the context. */
+static void tilde_log_played(t_melodynet_tilde *x, uint32_t played, int feed)
 {
-    uint32_t played = tilde_new_epoch(x);
-    /* what perform played since the last change is part of the melody */
     if (played - x->w_logged > TILDE_PROD) x->w_logged = played - TILDE_PROD;
-    for (; x->w_logged != played; x->w_logged++)
-        tilde_ctx_push(x, &x->w_prod[x->w_logged % TILDE_PROD]);
-    x->w_seq = played;
+    for (; x->w_logged != played; x->w_logged++) {
+        const mn_event *e = &x->w_prod[x->w_logged % TILDE_PROD];
+        tilde_ctx_push(x, e);
+        if (feed) mn_session_feed(x->w_session, e);
+    }
+}
+
+/* Applies a melody command taken from the Pd thread: rebuilds the network state from the notes
+ * played and the command's events, then starts a new epoch. The replay runs before the epoch
+ * changes, so perform keeps playing the old look-ahead meanwhile; the notes it played during
+ * the replay are fed afterwards (or dropped with the melody they belong to, on reset). */
+static void tilde_apply(t_melodynet_tilde *x, mn_session *session, int reseed, uint64_t seed,
+                        int reset, const mn_event *prime, int n_prime, const mn_event *listen,
+                        int n_listen)
+{
+    tilde_log_played(x, tilde_played(x), 0);
     if (session) {
         if (x->w_session) *mn_session_rng(session) = *mn_session_rng(x->w_session);
         mn_session_free(x->w_session);
         x->w_session = session;
     }
-    if (!x->w_session) return;
-    if (reseed) mn_session_seed(x->w_session, seed);
-    if (reset) x->w_ctx_head = x->w_ctx_n = 0;
-    for (int i = 0; i < n_prime; i++) tilde_ctx_push(x, &prime[i]);
-    for (int i = 0; i < n_listen; i++) tilde_ctx_push(x, &listen[i]);
-    *mn_session_sampler(x->w_session) = *sampler;
-    mn_session_reset(x->w_session);
-    for (int i = 0; i < x->w_ctx_n; i++)
-        mn_session_feed(x->w_session, &x->w_ctx[(x->w_ctx_head + i) % TILDE_CTX]);
+    if (x->w_session) {
+        if (reseed) mn_session_seed(x->w_session, seed);
+        if (reset) x->w_ctx_head = x->w_ctx_n = 0;
+        for (int i = 0; i < n_prime; i++) tilde_ctx_push(x, &prime[i]);
+        for (int i = 0; i < n_listen; i++) tilde_ctx_push(x, &listen[i]);
+        mn_session_reset(x->w_session);
+        for (int i = 0; i < x->w_ctx_n; i++)
+            mn_session_feed(x->w_session, &x->w_ctx[(x->w_ctx_head + i) % TILDE_CTX]);
+    }
+    uint32_t played = tilde_new_epoch(x);
+    if (reset || !x->w_session) x->w_logged = played;
+    else tilde_log_played(x, played, 1);
+    x->w_seq = played;
 }
 
+/* Whether the look-ahead of the current epoch needs another note: fewer than TILDE_AHEAD and
+ * less music than x_c_ahead_ms (at least one note). Called with x_mutex held. */
 static int tilde_need_note(t_melodynet_tilde *x)
 {
     if (!x->w_session) return 0;
     unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_relaxed);
     unsigned rd = atomic_load_explicit(&x->x_rd, memory_order_acquire);
     unsigned from = (int)(rd - x->w_epoch_wr) > 0 ? rd : x->w_epoch_wr;
-    return wr - rd < TILDE_RING && wr - from < TILDE_AHEAD;
+    if (wr - rd >= TILDE_RING || wr - from >= TILDE_AHEAD) return 0;
+    double ms = 0;
+    for (unsigned i = from; i != wr; i++)
+        ms += x->x_c_note_ms > 0 ? x->x_c_note_ms
+                                 : x->x_ring[i % TILDE_RING].n_ev.dur_ticks * x->x_c_tick_ms;
+    return wr == from || ms < x->x_c_ahead_ms;
 }
 
-static void tilde_produce(t_melodynet_tilde *x)
+static void tilde_produce(t_melodynet_tilde *x, const mn_sampler *sampler)
 {
     mn_event e;
+    *mn_session_sampler(x->w_session) = *sampler;
     mn_session_sample(x->w_session, &e);
     x->w_prod[x->w_seq++ % TILDE_PROD] = e;
     unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_relaxed);
@@ -179,26 +217,29 @@ static void *tilde_worker(void *arg)
     mn_event pbuf[MNPD_PRIME_MAX + TILDE_LISTEN];
     pthread_mutex_lock(&x->x_mutex);
     while (!x->x_quit) {
-        if (x->x_pending) {
+        int need = tilde_need_note(x);
+        /* a melody command waits until the look-ahead is full (or there is no model yet):
+         * a stream of commands cannot starve the notes, and commands arriving meanwhile are
+         * applied together */
+        if (x->x_pending && !need) {
             mn_session *session = x->x_c_session;
-            mn_sampler sampler = x->x_c_sampler;
             int reseed = x->x_c_reseed, reset = x->x_c_reset;
             uint64_t seed = x->x_c_seed;
             int np = x->x_c_prime_n, nl = x->x_c_listen_n;
-            memcpy(pbuf, x->x_c_prime, sizeof(mn_event) * (size_t)np);
-            memcpy(pbuf + MNPD_PRIME_MAX, x->x_c_listen, sizeof(mn_event) * (size_t)nl);
+            if (np) memcpy(pbuf, x->x_c_prime, sizeof(mn_event) * (size_t)np);
+            if (nl) memcpy(pbuf + MNPD_PRIME_MAX, x->x_c_listen, sizeof(mn_event) * (size_t)nl);
             x->x_c_session = NULL;
             x->x_c_reseed = x->x_c_reset = x->x_c_prime_n = x->x_c_listen_n = 0;
             x->x_pending = 0;
             pthread_mutex_unlock(&x->x_mutex);
-            tilde_apply(x, session, &sampler, reseed, seed, reset, pbuf, np,
-                        pbuf + MNPD_PRIME_MAX, nl);
+            tilde_apply(x, session, reseed, seed, reset, pbuf, np, pbuf + MNPD_PRIME_MAX, nl);
             pthread_mutex_lock(&x->x_mutex);
             continue;
         }
-        if (tilde_need_note(x)) {
+        if (need) {
+            mn_sampler sampler = x->x_c_sampler; /* the latest settings */
             pthread_mutex_unlock(&x->x_mutex);
-            tilde_produce(x);
+            tilde_produce(x, &sampler);
             pthread_mutex_lock(&x->x_mutex);
             continue;
         }
@@ -212,13 +253,11 @@ static void *tilde_worker(void *arg)
     return NULL;
 }
 
-/* Pd thread: sends the current settings (and whatever the caller filled in under the lock). */
+/* Pd thread, x_mutex held: wakes the worker, with a melody command (filled in by the caller)
+ * when command is set. */
 static void tilde_wake(t_melodynet_tilde *x, int command)
 {
-    if (command) {
-        x->x_c_sampler = x->x_st.s_sampler;
-        x->x_pending = 1;
-    }
+    if (command) x->x_pending = 1;
     x->x_idle = 0;
     pthread_cond_signal(&x->x_cond);
 }
@@ -256,6 +295,16 @@ static int tilde_offline(void)
     return 1;
 }
 
+/* Pd thread, x_mutex held: the timing the worker sizes its look-ahead by. In real time the
+ * look-ahead also covers Pd's audio buffer (DSP runs that far ahead of the sound card); in batch
+ * mode there is none, so a rendering does not depend on the audio settings. */
+static void tilde_timing(t_melodynet_tilde *x, int external)
+{
+    x->x_c_tick_ms = 60000.0 / x->x_st.s_bpm / MN_TPQ;
+    x->x_c_note_ms = external && x->x_edge_period > 0 ? x->x_edge_period / x->x_sr * 1000 : 0;
+    x->x_c_ahead_ms = TILDE_AHEAD_MS + (x->x_offline ? 0 : *get_sys_schedadvance() / 1000.0);
+}
+
 /*=== perform ================================================================================*/
 
 /* Pops the next note of the current epoch. No lock, no allocation. */
@@ -277,6 +326,11 @@ static int tilde_pop(t_melodynet_tilde *x, mn_event *e)
         return 1;
     }
     return 0;
+}
+
+static int tilde_external(const t_melodynet_tilde *x)
+{
+    return x->x_clockmode == CLOCK_EXTERNAL || (x->x_clockmode == CLOCK_AUTO && x->x_ext_seen);
 }
 
 static void tilde_onset(t_melodynet_tilde *x, int internal)
@@ -322,9 +376,13 @@ static t_int *melodynet_tilde_perform(t_int *w)
         t_sample s = in[i]; /* read first: the outputs may share the input's buffer */
         int edge = x->x_prev_in <= 0 && s > 0;
         x->x_prev_in = s;
-        if (edge && x->x_clockmode == CLOCK_AUTO) x->x_ext_seen = 1;
-        int external = x->x_clockmode == CLOCK_EXTERNAL
-                       || (x->x_clockmode == CLOCK_AUTO && x->x_ext_seen);
+        x->x_since_edge += 1;
+        if (edge) {
+            x->x_edge_period = x->x_since_edge;
+            x->x_since_edge = 0;
+            if (x->x_clockmode == CLOCK_AUTO) x->x_ext_seen = 1;
+        }
+        int external = tilde_external(x);
         if (x->x_running) {
             if (x->x_bang) {
                 x->x_bang = 0;
@@ -348,6 +406,10 @@ static void melodynet_tilde_dsp(t_melodynet_tilde *x, t_signal **sp)
 {
     x->x_sr = sp[0]->s_sr > 0 ? sp[0]->s_sr : 44100;
     x->x_offline = tilde_offline();
+    pthread_mutex_lock(&x->x_mutex);
+    tilde_timing(x, tilde_external(x));
+    tilde_wake(x, 0);
+    pthread_mutex_unlock(&x->x_mutex);
     tilde_wait_idle(x);
     dsp_add(melodynet_tilde_perform, 5, x, sp[0]->s_vec, sp[1]->s_vec, sp[2]->s_vec,
             (t_int)sp[0]->s_n);
@@ -363,6 +425,7 @@ static void melodynet_tilde_deliver(t_melodynet_tilde *x)
     memcpy(q, x->x_outq, sizeof(t_tildenote) * (size_t)n);
     x->x_outq_n = 0;
     pthread_mutex_lock(&x->x_mutex);
+    tilde_timing(x, tilde_external(x));
     tilde_wake(x, 0);
     pthread_mutex_unlock(&x->x_mutex);
     tilde_sync(x);
@@ -493,12 +556,16 @@ static void melodynet_tilde_randomseed(t_melodynet_tilde *x, t_symbol *s, int ar
 static void melodynet_tilde_param(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (mnpd_settings_message(x, cls, &x->x_st, 1, s, argc, argv) <= 0) return;
-    /* tempo and legato are read by perform; everything else changes what is generated */
-    if (!strcmp(s->s_name, "bpm") || !strcmp(s->s_name, "legato")) return;
+    /* Tempo and legato are read by perform. The sampler settings reach the next note the
+     * worker generates: no replay, so a stream of changes (an LFO on temperature) costs a copy
+     * each. A tempo change resizes the look-ahead, which is measured in time. */
+    int bpm = !strcmp(s->s_name, "bpm");
     pthread_mutex_lock(&x->x_mutex);
-    tilde_wake(x, 1);
+    x->x_c_sampler = x->x_st.s_sampler;
+    tilde_timing(x, tilde_external(x));
+    if (bpm) tilde_wake(x, 0);
     pthread_mutex_unlock(&x->x_mutex);
-    tilde_sync(x);
+    if (bpm) tilde_sync(x);
 }
 
 static void melodynet_tilde_clock(t_melodynet_tilde *x, t_symbol *mode)
@@ -602,6 +669,7 @@ static void *melodynet_tilde_new(t_symbol *s, int argc, t_atom *argv)
     pthread_cond_init(&x->x_cond, NULL);
     pthread_cond_init(&x->x_idlecond, NULL);
     x->x_c_sampler = x->x_st.s_sampler;
+    tilde_timing(x, 0);
     int rc = pthread_create(&x->x_thread, NULL, tilde_worker, x);
     x->x_thread_ok = rc == 0;
     if (rc) pd_error(x, "%s: cannot start the worker thread (%s)", cls, strerror(rc));
