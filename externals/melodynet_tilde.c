@@ -1,8 +1,8 @@
 /* melodynet_tilde.c - [melodynet~]: the melody generator timed by the audio clock. A worker
  * thread runs the network and keeps a look-ahead of notes in a lock-free single-producer /
- * single-consumer ring; perform pops a note at each onset (internal tempo, or a rising edge on
- * the signal inlet) and drives a held pitch signal and a gate signal, sample-accurately. Each
- * played note also leaves the message outlet, from a clock on Pd's thread.
+ * single-consumer ring; perform pops a note at each onset (internal tempo, or an edge at the
+ * clock inlet, the 2nd) and drives a held pitch signal and a gate signal, sample-accurately.
+ * Each played note also leaves the message outlet, from a clock on Pd's thread.
  *
  * Sampler settings (temperature, scale, ...) are read by the worker before each note it
  * generates: a change costs nothing but a copy and reaches the notes not yet generated. The
@@ -24,7 +24,8 @@
 #include <time.h>
 
 #include "mnpd.h"
-#include "s_stuff.h" /* get_sys_schedadvance: Pd's audio buffer */
+#include "g_canvas.h" /* linetraverser: is the clock inlet connected? */
+#include "s_stuff.h"  /* get_sys_schedadvance: Pd's audio buffer */
 
 #define TILDE_RING 64       /* ring slots (power of two) */
 #define TILDE_AHEAD 32      /* most notes the worker keeps generated ahead of perform */
@@ -46,7 +47,6 @@ typedef struct {
 
 typedef struct _melodynet_tilde {
     t_object x_obj;
-    t_float x_f;                  /* scalar of the clock inlet when no signal is connected */
     t_canvas *x_canvas;
     t_outlet *x_out_pitch, *x_out_gate, *x_out_note, *x_out_info;
 
@@ -61,12 +61,13 @@ typedef struct _melodynet_tilde {
     t_clock *x_outclock;          /* delivers played notes and asks the worker to refill */
     t_tildenote x_outq[TILDE_OUTQ];
     int x_outq_n;
-    int x_clockmode, x_ext_seen, x_running, x_bang;
+    int x_clockmode, x_running, x_bang;
+    int x_clock_wired;            /* a connection reaches the clock inlet (clock auto) */
     int x_offline;                /* Pd runs in batch mode: wait for the worker (tilde_offline) */
     double x_sr;
     double x_left;                /* samples until the next onset (internal clock) */
     double x_gate_left;           /* samples the gate stays on */
-    t_sample x_prev_in;           /* last clock input sample, for rising edges */
+    t_sample x_prev_in;           /* last clock input sample, for edges */
     double x_since_edge;          /* samples since the last clock edge */
     double x_edge_period;         /* samples between the last two clock edges (0: unknown) */
     float x_pitch;                /* the held pitch signal */
@@ -330,7 +331,7 @@ static int tilde_pop(t_melodynet_tilde *x, mn_event *e)
 
 static int tilde_external(const t_melodynet_tilde *x)
 {
-    return x->x_clockmode == CLOCK_EXTERNAL || (x->x_clockmode == CLOCK_AUTO && x->x_ext_seen);
+    return x->x_clockmode == CLOCK_EXTERNAL || (x->x_clockmode == CLOCK_AUTO && x->x_clock_wired);
 }
 
 static void tilde_onset(t_melodynet_tilde *x, int internal)
@@ -374,13 +375,16 @@ static t_int *melodynet_tilde_perform(t_int *w)
     int n = (int)(w[5]);
     for (int i = 0; i < n; i++) {
         t_sample s = in[i]; /* read first: the outputs may share the input's buffer */
-        int edge = x->x_prev_in <= 0 && s > 0;
+        /* a clock edge: a rise through 0 (from <= 0 to > 0: pulses, squares, [phasor~]'s
+         * start) or a fall by more than 0.5 that stays above 0 ([phasor~]'s wrap from near 1
+         * to near 0; a pulse falling to 0 or below is not an edge, its next rise is) */
+        t_sample prev = x->x_prev_in;
+        int edge = s > 0 && (prev <= 0 || prev - s > (t_sample)0.5);
         x->x_prev_in = s;
         x->x_since_edge += 1;
         if (edge) {
             x->x_edge_period = x->x_since_edge;
             x->x_since_edge = 0;
-            if (x->x_clockmode == CLOCK_AUTO) x->x_ext_seen = 1;
         }
         int external = tilde_external(x);
         if (x->x_running) {
@@ -402,8 +406,19 @@ static t_int *melodynet_tilde_perform(t_int *w)
     return w + 6;
 }
 
+/* Whether a cord reaches the clock inlet (the 2nd). */
+static int tilde_clock_wired(t_melodynet_tilde *x)
+{
+    t_linetraverser t;
+    linetraverser_start(&t, x->x_canvas);
+    while (linetraverser_next(&t))
+        if (t.tr_ob2 == &x->x_obj && t.tr_inno == 1) return 1;
+    return 0;
+}
+
 static void melodynet_tilde_dsp(t_melodynet_tilde *x, t_signal **sp)
 {
+    x->x_clock_wired = tilde_clock_wired(x);
     x->x_sr = sp[0]->s_sr > 0 ? sp[0]->s_sr : 44100;
     x->x_offline = tilde_offline();
     pthread_mutex_lock(&x->x_mutex);
@@ -577,7 +592,6 @@ static void melodynet_tilde_clock(t_melodynet_tilde *x, t_symbol *mode)
         pd_error(x, "%s: clock expects internal, external or auto, got '%s'", cls, mode->s_name);
         return;
     }
-    x->x_ext_seen = 0;
     x->x_left = 0;
 }
 
@@ -648,6 +662,9 @@ static void *melodynet_tilde_new(t_symbol *s, int argc, t_atom *argv)
     (void)s;
     t_melodynet_tilde *x = (t_melodynet_tilde *)pd_new(melodynet_tilde_class);
     x->x_canvas = canvas_getcurrent();
+    /* the left inlet takes messages (a float or list primes the melody, as for [melodynet]);
+     * the clock signal has the 2nd inlet */
+    signalinlet_new(&x->x_obj, 0);
     x->x_out_pitch = outlet_new(&x->x_obj, &s_signal);
     x->x_out_gate = outlet_new(&x->x_obj, &s_signal);
     x->x_out_note = outlet_new(&x->x_obj, &s_list);
@@ -729,7 +746,6 @@ void melodynet_tilde_setup(void)
                                       (t_method)melodynet_tilde_free,
                                       sizeof(t_melodynet_tilde), 0, A_GIMME, 0);
     t_class *c = melodynet_tilde_class;
-    CLASS_MAINSIGNALIN(c, t_melodynet_tilde, x_f);
     class_addmethod(c, (t_method)melodynet_tilde_dsp, gensym("dsp"), A_CANT, 0);
     class_addbang(c, melodynet_tilde_bang);
     class_addlist(c, melodynet_tilde_list);
