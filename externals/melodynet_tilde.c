@@ -88,7 +88,8 @@ typedef struct _melodynet_tilde {
     int x_quit, x_pending, x_idle; /* x_pending: a melody command below is waiting */
     mn_sampler x_c_sampler;       /* the settings for the next note generated */
     double x_c_tick_ms;           /* ms per tick at the current bpm */
-    double x_c_note_ms;           /* ms per note of the external clock (0: internal clock) */
+    double x_c_note_ms;           /* ms per note of the external clock (0: internal clock,
+                                   * -1: external, rate not known yet) */
     double x_c_ahead_ms;          /* music to keep generated ahead, ms */
     mn_session *x_c_session;      /* a new session to adopt (ownership passes) */
     int x_c_reseed;
@@ -192,11 +193,21 @@ static int tilde_need_note(t_melodynet_tilde *x)
     unsigned rd = atomic_load_explicit(&x->x_rd, memory_order_acquire);
     unsigned from = (int)(rd - x->w_epoch_wr) > 0 ? rd : x->w_epoch_wr;
     if (wr - rd >= TILDE_RING || wr - from >= TILDE_AHEAD) return 0;
+    if (x->x_c_note_ms < 0) return 1; /* an external clock of unknown rate: keep the most */
     double ms = 0;
     for (unsigned i = from; i != wr; i++)
         ms += x->x_c_note_ms > 0 ? x->x_c_note_ms
                                  : x->x_ring[i % TILDE_RING].n_ev.dur_ticks * x->x_c_tick_ms;
     return wr == from || ms < x->x_c_ahead_ms;
+}
+
+/* Whether the ring can take a full look-ahead of a new epoch beside what it holds (the items of
+ * older epochs leave only when perform passes them). */
+static int tilde_has_room(t_melodynet_tilde *x)
+{
+    unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_relaxed);
+    unsigned rd = atomic_load_explicit(&x->x_rd, memory_order_acquire);
+    return wr - rd + TILDE_AHEAD <= TILDE_RING;
 }
 
 static void tilde_produce(t_melodynet_tilde *x, const mn_sampler *sampler)
@@ -219,10 +230,10 @@ static void *tilde_worker(void *arg)
     pthread_mutex_lock(&x->x_mutex);
     while (!x->x_quit) {
         int need = tilde_need_note(x);
-        /* a melody command waits until the look-ahead is full (or there is no model yet):
-         * a stream of commands cannot starve the notes, and commands arriving meanwhile are
-         * applied together */
-        if (x->x_pending && !need) {
+        /* a melody command waits until the look-ahead is full (or there is no model yet) and
+         * the ring has room for a new one beside it: a stream of commands cannot starve the
+         * notes, and commands arriving meanwhile are applied together */
+        if (x->x_pending && !need && tilde_has_room(x)) {
             mn_session *session = x->x_c_session;
             int reseed = x->x_c_reseed, reset = x->x_c_reset;
             uint64_t seed = x->x_c_seed;
@@ -302,7 +313,7 @@ static int tilde_offline(void)
 static void tilde_timing(t_melodynet_tilde *x, int external)
 {
     x->x_c_tick_ms = 60000.0 / x->x_st.s_bpm / MN_TPQ;
-    x->x_c_note_ms = external && x->x_edge_period > 0 ? x->x_edge_period / x->x_sr * 1000 : 0;
+    x->x_c_note_ms = !external ? 0 : x->x_edge_period > 0 ? x->x_edge_period / x->x_sr * 1000 : -1;
     x->x_c_ahead_ms = TILDE_AHEAD_MS + (x->x_offline ? 0 : *get_sys_schedadvance() / 1000.0);
 }
 
@@ -347,7 +358,10 @@ static void tilde_onset(t_melodynet_tilde *x, int internal)
         got = tilde_pop(x, &e);
     }
     if (!got) {
-        if (!x->x_starved) x->x_underruns++;
+        if (!x->x_starved) {
+            x->x_underruns++;
+            clock_delay(x->x_outclock, 0); /* make sure the worker is awake */
+        }
         x->x_starved = 1;
         x->x_gate_left = 0;
         if (internal) x->x_left = 0; /* retry at the next sample */
