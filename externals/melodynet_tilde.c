@@ -27,7 +27,7 @@
 #include "g_canvas.h" /* linetraverser: is the clock inlet connected? */
 #include "s_stuff.h"  /* get_sys_schedadvance: Pd's audio buffer */
 
-#define TILDE_RING 64       /* ring slots (power of two) */
+#define TILDE_RING 128      /* ring slots (power of two): room for a few look-aheads */
 #define TILDE_AHEAD 32      /* most notes the worker keeps generated ahead of perform */
 #define TILDE_AHEAD_MS 250  /* music kept generated ahead, in ms, beyond Pd's audio buffer */
 #define TILDE_PROD 256      /* produced notes the worker remembers, by sequence number */
@@ -59,6 +59,7 @@ typedef struct _melodynet_tilde {
     int x_last_pitch;
     t_mnpd_job *x_load, *x_read;
     t_clock *x_outclock;          /* delivers played notes and asks the worker to refill */
+    t_clock *x_syncclock;         /* batch mode: waits for the worker (tilde_sync) */
     t_tildenote x_outq[TILDE_OUTQ];
     int x_outq_n;
     int x_clockmode, x_running, x_bang;
@@ -107,6 +108,7 @@ typedef struct _melodynet_tilde {
     uint32_t w_seq;               /* sequence number of the next produced note */
     uint32_t w_logged;            /* produced notes below this are in the context */
     mn_event w_prod[TILDE_PROD];
+    mn_rng w_rng[TILDE_PROD];     /* the random state before each produced note */
     mn_event w_ctx[TILDE_CTX];
     int w_ctx_head, w_ctx_n;
     struct _melodynet_tilde *x_next; /* live instances, for the exit hook */
@@ -170,7 +172,6 @@ static void tilde_apply(t_melodynet_tilde *x, mn_session *session, int reseed, u
         x->w_session = session;
     }
     if (x->w_session) {
-        if (reseed) mn_session_seed(x->w_session, seed);
         if (reset) x->w_ctx_head = x->w_ctx_n = 0;
         for (int i = 0; i < n_prime; i++) tilde_ctx_push(x, &prime[i]);
         for (int i = 0; i < n_listen; i++) tilde_ctx_push(x, &listen[i]);
@@ -179,6 +180,13 @@ static void tilde_apply(t_melodynet_tilde *x, mn_session *session, int reseed, u
             mn_session_feed(x->w_session, &x->w_ctx[(x->w_ctx_head + i) % TILDE_CTX]);
     }
     uint32_t played = tilde_new_epoch(x);
+    if (x->w_session) {
+        /* the random stream goes back to where the first note not played drew from: the notes
+         * thrown away leave no trace, so what follows a command does not depend on how far
+         * ahead the worker was */
+        if (played != x->w_seq) *mn_session_rng(x->w_session) = x->w_rng[played % TILDE_PROD];
+        if (reseed) mn_session_seed(x->w_session, seed);
+    }
     if (reset || !x->w_session) x->w_logged = played;
     else tilde_log_played(x, played, 1);
     x->w_seq = played;
@@ -214,6 +222,7 @@ static void tilde_produce(t_melodynet_tilde *x, const mn_sampler *sampler)
 {
     mn_event e;
     *mn_session_sampler(x->w_session) = *sampler;
+    x->w_rng[x->w_seq % TILDE_PROD] = *mn_session_rng(x->w_session);
     mn_session_sample(x->w_session, &e);
     x->w_prod[x->w_seq++ % TILDE_PROD] = e;
     unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_relaxed);
@@ -287,12 +296,14 @@ static void tilde_wait_idle(t_melodynet_tilde *x)
     pthread_mutex_unlock(&x->x_mutex);
 }
 
-/* Pd thread: a request was handed to the worker. In batch mode the request is carried out
- * before logical time moves on, so a rendering is the same on every run and never outruns the
- * worker. In real time this returns at once. */
+/* Pd thread: a request was handed to the worker. In batch mode it is carried out before logical
+ * time moves on (the sync clock runs after the messages of this instant, before the next DSP
+ * tick, so the commands of one instant are applied together as a busy worker would in real
+ * time): a rendering is the same on every run and never outruns the worker. In real time this
+ * does nothing. */
 static void tilde_sync(t_melodynet_tilde *x)
 {
-    if (x->x_offline) tilde_wait_idle(x);
+    if (x->x_offline) clock_delay(x->x_syncclock, 0);
 }
 
 /* Whether Pd runs in batch mode (`pd -batch`: logical time as fast as the CPU allows). Pd 0.53
@@ -318,6 +329,18 @@ static void tilde_timing(t_melodynet_tilde *x, int external)
 }
 
 /*=== perform ================================================================================*/
+
+/* Passes the items of older epochs at the head of the ring, so that their slots are free for the
+ * worker before the next onset. No lock, no allocation. */
+static void tilde_skip_stale(t_melodynet_tilde *x)
+{
+    unsigned rd = atomic_load_explicit(&x->x_rd, memory_order_relaxed);
+    unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_acquire);
+    /* read after wr: every item below wr carries this epoch or an older one */
+    uint32_t epoch = (uint32_t)(atomic_load(&x->x_state) >> 32);
+    while (rd != wr && x->x_ring[rd % TILDE_RING].n_epoch != epoch) rd++;
+    atomic_store_explicit(&x->x_rd, rd, memory_order_release);
+}
 
 /* Pops the next note of the current epoch. No lock, no allocation. */
 static int tilde_pop(t_melodynet_tilde *x, mn_event *e)
@@ -387,6 +410,7 @@ static t_int *melodynet_tilde_perform(t_int *w)
     t_sample *out_pitch = (t_sample *)(w[3]);
     t_sample *out_gate = (t_sample *)(w[4]);
     int n = (int)(w[5]);
+    tilde_skip_stale(x);
     for (int i = 0; i < n; i++) {
         t_sample s = in[i]; /* read first: the outputs may share the input's buffer */
         /* a clock edge: a rise through 0 (from <= 0 to > 0: pulses, squares, [phasor~]'s
@@ -691,6 +715,7 @@ static void *melodynet_tilde_new(t_symbol *s, int argc, t_atom *argv)
     x->x_sr = 44100;
     mnpd_hist_init(&x->x_hist);
     x->x_outclock = clock_new(x, (t_method)melodynet_tilde_deliver);
+    x->x_syncclock = clock_new(x, (t_method)tilde_wait_idle);
     x->x_load = mnpd_job_new(x, melodynet_tilde_load_done);
     x->x_read = mnpd_job_new(x, melodynet_tilde_read_done);
     atomic_init(&x->x_wr, 0);
@@ -742,6 +767,7 @@ static void melodynet_tilde_free(t_melodynet_tilde *x)
     mn_session_free(x->x_c_session);
     mn_session_free(x->w_session);
     clock_free(x->x_outclock);
+    clock_free(x->x_syncclock);
     mnpd_job_free(x->x_load);
     mnpd_job_free(x->x_read);
     mnpd_model_release(x->x_model);
