@@ -10,13 +10,14 @@
  * that such a change is heard soon. A change of the melody itself (a primer, reset, listen,
  * randomseed, a new model) replaces the look-ahead: every ring item carries an epoch, the worker
  * rebuilds the network state from the notes actually played (counted by perform in the same
- * atomic word as the epoch, so the count is exact) and then bumps the epoch; perform skips items
- * of older epochs.
+ * atomic word as the epoch, so the count is exact) and the random state of the first note not
+ * played, and then bumps the epoch; perform skips items of older epochs.
  *
  * Offline rendering: in `pd -batch` logical time runs as fast as the CPU allows, so a worker
  * running beside it would fall behind. There (and only there) the scheduler thread waits for
- * the worker after each request, and perform waits for it if the ring is ever empty at an
- * onset: every note plays at the sample it would in real time (see tilde_offline). */
+ * the worker before the DSP tick that follows a request (tilde_sync), and perform waits for it
+ * if the ring is ever empty at an onset: every note plays at the sample it would in real time
+ * (see tilde_offline). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
