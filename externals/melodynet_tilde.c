@@ -373,8 +373,9 @@ static void tilde_onset(t_melodynet_tilde *x, int internal)
 {
     mn_event e;
     int got = tilde_pop(x, &e);
-    if (!got && x->x_offline) {
-        /* batch mode only (no real time to keep): wait for the worker to catch up */
+    if (!got && x->x_offline && !x->x_starved) {
+        /* batch mode only (no real time to keep): wait for the worker to catch up. Once per
+         * empty spell: a worker that went idle without a note has none to give (no model) */
         pthread_mutex_lock(&x->x_mutex);
         tilde_wake(x, 0);
         pthread_mutex_unlock(&x->x_mutex);
