@@ -339,8 +339,11 @@ static void tilde_skip_stale(t_melodynet_tilde *x)
     unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_acquire);
     /* read after wr: every item below wr carries this epoch or an older one */
     uint32_t epoch = (uint32_t)(atomic_load(&x->x_state) >> 32);
+    unsigned from = rd;
     while (rd != wr && x->x_ring[rd % TILDE_RING].n_epoch != epoch) rd++;
+    if (rd == from) return;
     atomic_store_explicit(&x->x_rd, rd, memory_order_release);
+    clock_delay(x->x_outclock, 0); /* wakes the worker: a command may wait for the room */
 }
 
 /* Pops the next note of the current epoch. No lock, no allocation. */
