@@ -17,7 +17,8 @@
  * running beside it would fall behind. There (and only there) the scheduler thread waits for
  * the worker before the DSP tick that follows a request (tilde_sync), and perform waits for it
  * if the ring is ever empty at an onset: every note plays at the sample it would in real time
- * (see tilde_offline). */
+ * (see tilde_offline). Perform also waits when logical time has run well ahead of the wall
+ * clock (`pd fast-forward` in real-time Pd, see tilde_ahead_of_wall). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,8 @@
 #define TILDE_RING 128      /* ring slots (power of two): room for a few look-aheads */
 #define TILDE_AHEAD 32      /* most notes the worker keeps generated ahead of perform */
 #define TILDE_AHEAD_MS 250  /* music kept generated ahead, in ms, beyond Pd's audio buffer */
+#define TILDE_LEAD_MS 100   /* logical time this far ahead of the wall clock, beyond Pd's audio
+                             * buffer, is not real time (`pd fast-forward`) */
 #define TILDE_PROD 256      /* produced notes the worker remembers, by sequence number */
 #define TILDE_CTX 64        /* recent events replayed into the network after a change */
 #define TILDE_OUTQ 64       /* played notes waiting for the message outlet */
@@ -66,6 +69,9 @@ typedef struct _melodynet_tilde {
     int x_clockmode, x_running, x_bang;
     int x_clock_wired;            /* a connection reaches the clock inlet (clock auto) */
     int x_offline;                /* Pd runs in batch mode: wait for the worker (tilde_offline) */
+    double x_ref_logical;         /* logical time at DSP start (clock_getlogicaltime) */
+    double x_ref_wall;            /* wall time then, s (sys_getrealtime) */
+    double x_lead_max_ms;         /* lead of logical time over wall time that real time allows */
     double x_sr;
     double x_left;                /* samples until the next onset (internal clock) */
     double x_gate_left;           /* samples the gate stays on */
@@ -372,13 +378,21 @@ static int tilde_external(const t_melodynet_tilde *x)
     return x->x_clockmode == CLOCK_EXTERNAL || (x->x_clockmode == CLOCK_AUTO && x->x_clock_wired);
 }
 
+/* Whether logical time has run ahead of the wall clock since DSP start by more than real time
+ * allows (Pd's audio buffer and a margin): `pd fast-forward`, where no real time is kept. */
+static int tilde_ahead_of_wall(t_melodynet_tilde *x)
+{
+    double wall_ms = 1000 * (sys_getrealtime() - x->x_ref_wall);
+    return clock_gettimesince(x->x_ref_logical) - wall_ms > x->x_lead_max_ms;
+}
+
 static void tilde_onset(t_melodynet_tilde *x, int internal)
 {
     mn_event e;
     int got = tilde_pop(x, &e);
-    if (!got && x->x_offline && !x->x_starved) {
-        /* batch mode only (no real time to keep): wait for the worker to catch up. Once per
-         * empty spell: a worker that went idle without a note has none to give (no model) */
+    if (!got && !x->x_starved && (x->x_offline || tilde_ahead_of_wall(x))) {
+        /* batch mode or fast-forward only (no real time to keep): wait for the worker to catch
+         * up. Once per empty spell: a worker that went idle without a note has none to give */
         pthread_mutex_lock(&x->x_mutex);
         tilde_wake(x, 0);
         pthread_mutex_unlock(&x->x_mutex);
@@ -464,6 +478,9 @@ static void melodynet_tilde_dsp(t_melodynet_tilde *x, t_signal **sp)
     x->x_clock_wired = tilde_clock_wired(x);
     x->x_sr = sp[0]->s_sr > 0 ? sp[0]->s_sr : 44100;
     x->x_offline = tilde_offline();
+    x->x_ref_logical = clock_getlogicaltime();
+    x->x_ref_wall = sys_getrealtime();
+    x->x_lead_max_ms = TILDE_LEAD_MS + *get_sys_schedadvance() / 1000.0;
     pthread_mutex_lock(&x->x_mutex);
     tilde_timing(x, tilde_external(x));
     tilde_wake(x, 0);

@@ -5,7 +5,9 @@
 #    for SECONDS (default 10): the notes played, the changes sent and the underruns (notes not
 #    ready in time);
 #  - tests/pd/rt_phasor.pd: a [phasor~ 200] clock from DSP start and two melody commands 1 ms
-#    apart, 2 s: 400 notes when none is missed, and the underruns.
+#    apart, 2 s: 400 notes when none is missed, and the underruns;
+#  - tests/pd/rt_fastforward.pd: "pd fast-forward 30000", 30 s of logical time at once: the notes
+#    (as many as the same patch gives in -batch) and the underruns.
 # Exits 1 when there was an underrun or a run did not finish. Timing depends on the machine, so
 # this is a measurement, not part of `make check`. Run from the repo root.
 set -u
@@ -24,4 +26,5 @@ runrt() { # runrt PATCH SECONDS [args]: console output of a real-time run in $ou
 }
 runrt tests/pd/rt_modulation.pd "$secs" -send "rt-start $secs"
 runrt tests/pd/rt_phasor.pd 2
+runrt tests/pd/rt_fastforward.pd 1
 exit $fail
