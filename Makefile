@@ -134,9 +134,10 @@ check: deps
 	@$(MAKE) --no-print-directory all unit
 	@tools/run-checks.sh $(BUILD) $(CLI) $(TEST_BINS)
 
-# unit and CLI tests under AddressSanitizer and UndefinedBehaviorSanitizer
+# unit, CLI and Pd patch tests under AddressSanitizer and UndefinedBehaviorSanitizer
 check-asan: deps
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined cli-tests
+	@tests/pd/sanitize.sh
 
 cli-tests: $(CLI) $(TEST_BINS)
 	@tools/run-checks.sh $(BUILD) $(CLI) $(TEST_BINS) --no-pd

@@ -6,6 +6,7 @@
  * MN_MAX_HEADER_BYTES bounds its size); a file with more than MN_MAX_META entries, a
  * non-string value, or a key or value holding a NUL byte is refused. */
 #include "model.h"
+#include "matvec.h"
 #include "sbuf.h"
 #include "session.h"
 
@@ -33,6 +34,9 @@ struct mn_model {
     size_t n_params;
     void *own_block;       /* raw allocation behind params: the file image read at load when
                             * its tensors can be used in place, else a copy of them */
+    mn_step_mats mats;     /* the matrices a step reads, in their stored type */
+    mn_wtype wtype;        /* F32, or the reduced type the file stores its matrices in */
+    void *q_block;         /* the bf16/int8 matrices and their scales (NULL for f32 files) */
     char *path;
     size_t file_size;
     size_t n_meta;
@@ -103,6 +107,27 @@ static int tensor_desc(const mn_model_config *cfg, int i, char name[48], int sha
     *ndim = nd;
     *n_floats = (size_t)s0 * (size_t)(nd == 2 ? s1 : 1);
     return count;
+}
+
+/* Whether canonical tensor i is a weight matrix a step streams (the LSTM matrices and both
+ * heads' weights): these may be stored as bf16 or int8; embeddings and biases stay f32. */
+static int is_step_matrix(const mn_model_config *cfg, int i)
+{
+    int has_pos = cfg->n_pos > 0, L = cfg->n_layers;
+    if (i < 2 + has_pos) return 0;
+    if (i < 2 + has_pos + 4 * L) return (i - 2 - has_pos) % 4 < 2;
+    int k = i - 2 - has_pos - 4 * L;
+    return k == 0 || k == 2;
+}
+
+static const char *wtype_dtype(mn_wtype t)
+{
+    return t == MN_WEIGHTS_BF16 ? "BF16" : t == MN_WEIGHTS_I8 ? "I8" : "F32";
+}
+
+static size_t wtype_bytes(mn_wtype t)
+{
+    return t == MN_WEIGHTS_BF16 ? 2 : t == MN_WEIGHTS_I8 ? 1 : 4;
 }
 
 size_t mn_model_param_count(const mn_model_config *cfg)
@@ -204,6 +229,7 @@ static void model_destroy(mn_model *m)
 {
     if (!m) return;
     mn_free(m->own_block);
+    mn_free(m->q_block);
     mn_free(m->path);
     for (size_t i = 0; i < m->n_meta; i++) {
         mn_free(m->meta[i][0]);
@@ -340,7 +366,7 @@ static mn_status read_metadata(mn_model *m, const mn_json *md, const char *name,
 
 static mn_status read_tensor_entry(const mn_json *t, const char *name, const char *tname,
                                    const int shape[2], int ndim, size_t n_floats, uint64_t data_len,
-                                   tensor_loc *loc, char *err)
+                                   int may_reduce, tensor_loc *loc, mn_wtype *wt, char *err)
 {
     if (t->type != MN_JSON_OBJECT)
         return mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s is a %s, expected an object", name,
@@ -349,12 +375,16 @@ static mn_status read_tensor_entry(const mn_json *t, const char *name, const cha
                   *off = mn_json_get(t, "data_offsets");
     if (!dt || dt->type != MN_JSON_STRING)
         return mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s has no dtype string", name, tname);
+    const char *allowed = may_reduce ? "F32, BF16 or I8" : "F32";
     if (strlen(dt->str) != dt->str_len) /* "F32\u0000x" would print as F32 */
         return mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s has a dtype holding a NUL byte, "
-                       "expected F32", name, tname);
-    if (strcmp(dt->str, "F32") != 0)
-        return mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s has dtype %.16s, expected F32", name,
-                       tname, dt->str);
+                       "expected %s", name, tname, allowed);
+    if (strcmp(dt->str, "F32") == 0) *wt = MN_WEIGHTS_F32;
+    else if (may_reduce && strcmp(dt->str, "BF16") == 0) *wt = MN_WEIGHTS_BF16;
+    else if (may_reduce && strcmp(dt->str, "I8") == 0) *wt = MN_WEIGHTS_I8;
+    else
+        return mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s has dtype %.16s, expected %s", name,
+                       tname, dt->str, allowed);
     if (!sh || sh->type != MN_JSON_ARRAY)
         return mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s has no shape array", name, tname);
     if (sh->n != (size_t)ndim)
@@ -384,10 +414,10 @@ static mn_status read_tensor_entry(const mn_json *t, const char *name, const cha
         return mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s data ends at byte %llu, past the end "
                        "of the data section (%llu bytes)", name, tname, (unsigned long long)e,
                        (unsigned long long)data_len);
-    if (e - b != (uint64_t)n_floats * 4)
+    uint64_t need = (uint64_t)n_floats * wtype_bytes(*wt);
+    if (e - b != need)
         return mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s holds %llu bytes, its shape needs %llu",
-                       name, tname, (unsigned long long)(e - b),
-                       (unsigned long long)n_floats * 4);
+                       name, tname, (unsigned long long)(e - b), (unsigned long long)need);
     loc->begin = b;
     loc->end = e;
     loc->seen = 1;
@@ -497,8 +527,11 @@ static mn_status load_image(const uint8_t *base, size_t len, const char *name, i
     int shape[2], ndim;
     size_t nf;
     int count = tensor_desc(cfg, -1, tname, shape, &ndim, &nf);
-    tensor_loc loc[MAX_TENSORS];
+    tensor_loc loc[MAX_TENSORS], sloc[MAX_TENSORS]; /* tensors, and the scales of I8 ones */
+    mn_wtype wt[MAX_TENSORS];
     memset(loc, 0, sizeof loc);
+    memset(sloc, 0, sizeof sloc);
+    memset(wt, 0, sizeof wt);
     int n_meta_keys = 0;
     for (const mn_json *e = root->child; e; e = e->next) {
         if (strcmp(e->key, "__metadata__") == 0) {
@@ -508,37 +541,77 @@ static mn_status load_image(const uint8_t *base, size_t len, const char *name, i
             }
             continue;
         }
-        int idx = -1;
+        int idx = -1, is_scale = 0;
+        size_t kl = strlen(e->key);
         for (int i = 0; i < count && idx < 0; i++) {
             tensor_desc(cfg, i, tname, shape, &ndim, &nf);
-            if (strlen(e->key) == e->key_len && strcmp(tname, e->key) == 0) idx = i;
+            size_t tl = strlen(tname);
+            if (kl == e->key_len && strcmp(tname, e->key) == 0) idx = i;
+            else if (kl == e->key_len && kl == tl + 6 && is_step_matrix(cfg, i) &&
+                     strncmp(e->key, tname, tl) == 0 && strcmp(e->key + tl, ".scale") == 0)
+                idx = i, is_scale = 1;
         }
         if (idx < 0) {
             st = mn_errf(err, MN_ERR_FORMAT, "%s: unknown tensor %.48s", name, e->key);
             goto fail;
         }
-        if (loc[idx].seen) {
-            st = mn_errf(err, MN_ERR_FORMAT, "%s: duplicate tensor %s", name, tname);
+        if ((is_scale ? sloc : loc)[idx].seen) {
+            st = mn_errf(err, MN_ERR_FORMAT, "%s: duplicate tensor %s%s", name, tname,
+                         is_scale ? ".scale" : "");
             goto fail;
         }
-        st = read_tensor_entry(e, name, tname, shape, ndim, nf, data_len, &loc[idx], err);
+        if (is_scale) {
+            char sname[56];
+            mn_wtype sw;
+            int sshape[2] = {shape[0], 0};
+            snprintf(sname, sizeof sname, "%s.scale", tname);
+            st = read_tensor_entry(e, name, sname, sshape, 1, (size_t)shape[0], data_len, 0,
+                                   &sloc[idx], &sw, err);
+        } else {
+            st = read_tensor_entry(e, name, tname, shape, ndim, nf, data_len,
+                                   is_step_matrix(cfg, idx), &loc[idx], &wt[idx], err);
+        }
         if (st != MN_OK) goto fail;
     }
     for (int i = 0; i < count; i++) {
+        tensor_desc(cfg, i, tname, shape, &ndim, &nf);
         if (!loc[i].seen) {
-            tensor_desc(cfg, i, tname, shape, &ndim, &nf);
             st = mn_errf(err, MN_ERR_FORMAT, "%s: missing tensor %s", name, tname);
             goto fail;
         }
+        if (wt[i] == MN_WEIGHTS_I8 && !sloc[i].seen) {
+            st = mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s is I8 and has no %s.scale", name,
+                         tname, tname);
+            goto fail;
+        }
+        if (wt[i] != MN_WEIGHTS_I8 && sloc[i].seen) {
+            st = mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s.scale belongs to an I8 tensor, %s "
+                         "is %s", name, tname, tname, wtype_dtype(wt[i]));
+            goto fail;
+        }
+        if (wt[i] != MN_WEIGHTS_F32) m->wtype = wt[i];
     }
-    /* overlap: compare every pair (at most 39 tensors); empty ranges cannot occur as every
-     * dimension is at least 1 */
+    /* every range in the data section: the tensors, then the scales */
+    int n_ranges = 0, ridx[2 * MAX_TENSORS];
+    tensor_loc ranges[2 * MAX_TENSORS];
+    for (int i = 0; i < count; i++) ranges[n_ranges] = loc[i], ridx[n_ranges++] = i;
     for (int i = 0; i < count; i++)
-        for (int j = i + 1; j < count; j++)
-            if (loc[i].begin < loc[j].end && loc[j].begin < loc[i].end) {
-                char a[48], b[48];
-                tensor_desc(cfg, i, a, shape, &ndim, &nf);
-                tensor_desc(cfg, j, b, shape, &ndim, &nf);
+        if (sloc[i].seen) ranges[n_ranges] = sloc[i], ridx[n_ranges++] = -1 - i;
+#define RANGE_NAME(k, buf)                                                                      \
+    do {                                                                                         \
+        int ti_ = ridx[k] >= 0 ? ridx[k] : -1 - ridx[k];                                         \
+        char tn_[48];                                                                            \
+        tensor_desc(cfg, ti_, tn_, shape, &ndim, &nf);                                           \
+        snprintf(buf, sizeof buf, "%s%s", tn_, ridx[k] >= 0 ? "" : ".scale");                    \
+    } while (0)
+    /* overlap: compare every pair (at most 2 x 39 ranges); empty ranges cannot occur as every
+     * dimension is at least 1 */
+    for (int i = 0; i < n_ranges; i++)
+        for (int j = i + 1; j < n_ranges; j++)
+            if (ranges[i].begin < ranges[j].end && ranges[j].begin < ranges[i].end) {
+                char a[56], b[56];
+                RANGE_NAME(i, a);
+                RANGE_NAME(j, b);
                 st = mn_errf(err, MN_ERR_FORMAT, "%s: tensors %s and %s overlap", name, a, b);
                 goto fail;
             }
@@ -547,26 +620,28 @@ static mn_status load_image(const uint8_t *base, size_t len, const char *name, i
      * ends, the first at 0, the last at the end of the file (the safetensors rule), so no
      * byte of the file goes unchecked and a header length off by one cannot pass */
     {
-        int order[MAX_TENSORS];
-        for (int i = 0; i < count; i++) order[i] = i;
-        for (int i = 1; i < count; i++)
-            for (int j = i; j > 0 && loc[order[j]].begin < loc[order[j - 1]].begin; j--) {
+        int order[2 * MAX_TENSORS];
+        for (int i = 0; i < n_ranges; i++) order[i] = i;
+        for (int i = 1; i < n_ranges; i++)
+            for (int j = i; j > 0 && ranges[order[j]].begin < ranges[order[j - 1]].begin; j--) {
                 int tmp = order[j];
                 order[j] = order[j - 1];
                 order[j - 1] = tmp;
             }
         uint64_t at = 0;
-        for (int i = 0; i < count; i++) {
-            if (loc[order[i]].begin != at) {
-                tensor_desc(cfg, order[i], tname, shape, &ndim, &nf);
+        for (int i = 0; i < n_ranges; i++) {
+            if (ranges[order[i]].begin != at) {
+                char a[56];
+                RANGE_NAME(order[i], a);
                 st = mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s starts at byte %llu of the data "
                              "section, expected %llu (tensors must follow each other with no "
-                             "gap)", name, tname, (unsigned long long)loc[order[i]].begin,
+                             "gap)", name, a, (unsigned long long)ranges[order[i]].begin,
                              (unsigned long long)at);
                 goto fail;
             }
-            at = loc[order[i]].end;
+            at = ranges[order[i]].end;
         }
+#undef RANGE_NAME
         if (at != data_len) {
             st = mn_errf(err, MN_ERR_FORMAT, "%s: %llu bytes after the last tensor (the tensors "
                          "end at byte %llu of a %llu-byte data section)", name,
@@ -604,7 +679,7 @@ static mn_status load_image(const uint8_t *base, size_t len, const char *name, i
     }
 
     m->n_params = mn_model_param_count(cfg);
-    int in_place = may_point && host_is_le() &&
+    int in_place = may_point && host_is_le() && m->wtype == MN_WEIGHTS_F32 &&
                    ((uintptr_t)base + data_at + loc[0].begin) % 64 == 0;
     for (int i = 1; i < count && in_place; i++)
         if (loc[i].begin != loc[i - 1].end) in_place = 0;
@@ -628,10 +703,73 @@ static mn_status load_image(const uint8_t *base, size_t len, const char *name, i
         size_t off = 0;
         for (int i = 0; i < count; i++) {
             tensor_desc(cfg, i, tname, shape, &ndim, &nf);
-            copy_le_floats(dst + off, base + data_at + loc[i].begin, nf);
+            if (wt[i] == MN_WEIGHTS_F32) copy_le_floats(dst + off, base + data_at + loc[i].begin, nf);
             off += nf;
         }
         m->params = dst;
+    }
+    /* reduced-precision matrices: the stored values for the step (q_block, 64-byte aligned
+     * each), and their exact float values in params for everything else (trainer, scoring) */
+    size_t q_bytes = 0;
+    for (int i = 0; i < count; i++) {
+        if (wt[i] == MN_WEIGHTS_F32) continue;
+        tensor_desc(cfg, i, tname, shape, &ndim, &nf);
+        q_bytes += ((nf * wtype_bytes(wt[i]) + 63) & ~(size_t)63) +
+                   (wt[i] == MN_WEIGHTS_I8 ? (((size_t)shape[0] * 4 + 63) & ~(size_t)63) : 0);
+    }
+    if (q_bytes) {
+        m->q_block = mn_malloc(q_bytes + 64);
+        if (!m->q_block) {
+            st = mn_errf(err, MN_ERR_NOMEM, "%s: out of memory for %zu bytes of weights", name,
+                         q_bytes);
+            goto fail;
+        }
+    }
+    uint8_t *q = (uint8_t *)(((uintptr_t)m->q_block + 63) & ~(uintptr_t)63);
+    const void *qdata[MAX_TENSORS] = {0};
+    const float *qscale[MAX_TENSORS] = {0};
+    {
+        float *params = (float *)(uintptr_t)m->params;
+        size_t off = 0;
+        for (int i = 0; i < count; i++) {
+            tensor_desc(cfg, i, tname, shape, &ndim, &nf);
+            const uint8_t *src = base + data_at + loc[i].begin;
+            if (wt[i] == MN_WEIGHTS_BF16) {
+                uint16_t *d16 = (uint16_t *)(void *)q;
+                for (size_t k = 0; k < nf; k++) {
+                    d16[k] = (uint16_t)(src[2 * k] | src[2 * k + 1] << 8);
+                    uint32_t u = (uint32_t)d16[k] << 16;
+                    memcpy(params + off + k, &u, 4);
+                }
+                qdata[i] = d16;
+                q += (nf * 2 + 63) & ~(size_t)63;
+            } else if (wt[i] == MN_WEIGHTS_I8) {
+                float *sc = (float *)(void *)q;
+                copy_le_floats(sc, base + data_at + sloc[i].begin, (size_t)shape[0]);
+                q += ((size_t)shape[0] * 4 + 63) & ~(size_t)63;
+                for (int r = 0; r < shape[0]; r++)
+                    if (!(isfinite(sc[r]) && sc[r] > 0.0f)) {
+                        st = mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s.scale has %g at row %d, "
+                                     "expected a finite positive scale", name, tname,
+                                     (double)sc[r], r);
+                        goto fail;
+                    }
+                memcpy(q, src, nf);
+                const int8_t *i8 = (const int8_t *)(void *)q;
+                for (size_t k = 0; k < nf; k++) {
+                    if (i8[k] == -128) {
+                        st = mn_errf(err, MN_ERR_FORMAT, "%s: tensor %s holds -128 at index %zu "
+                                     "(I8 weights are -127..127)", name, tname, k);
+                        goto fail;
+                    }
+                    params[off + k] = sc[k / (size_t)shape[1]] * (float)i8[k];
+                }
+                qdata[i] = i8;
+                qscale[i] = sc;
+                q += (nf + 63) & ~(size_t)63;
+            }
+            off += nf;
+        }
     }
     /* weights must be finite: a NaN would silently poison every later step */
     size_t off = 0;
@@ -648,6 +786,28 @@ static mn_status load_image(const uint8_t *base, size_t len, const char *name, i
         off += nf;
     }
     mn_weights_point(cfg, m->params, &m->w);
+    {
+        size_t off = 0;
+        int has_pos = cfg->n_pos > 0;
+        for (int i = 0; i < count; i++) {
+            tensor_desc(cfg, i, tname, shape, &ndim, &nf);
+            if (is_step_matrix(cfg, i)) {
+                mn_mat mt = {wt[i], wt[i] == MN_WEIGHTS_F32 ? (const void *)(m->params + off)
+                                                            : qdata[i],
+                             qscale[i], shape[1]};
+                int k = i - 2 - has_pos;
+                if (k < 4 * cfg->n_layers) {
+                    if (k % 4 == 0) m->mats.lstm[k / 4].w_ih = mt;
+                    else m->mats.lstm[k / 4].w_hh = mt;
+                } else if (k == 4 * cfg->n_layers) {
+                    m->mats.head_pitch_w = mt;
+                } else {
+                    m->mats.head_dur_w = mt;
+                }
+            }
+            off += nf;
+        }
+    }
     if ((st = probe(m, name, err)) != MN_OK) goto fail;
     mn_json_free(doc);
     *out = m;
@@ -767,6 +927,8 @@ void mn_model_free(mn_model *m)
 const mn_model_config *mn_model_cfg(const mn_model *m) { return &m->cfg; }
 const mn_weights *mn_model_weights(const mn_model *m) { return &m->w; }
 const float *mn_model_params(const mn_model *m) { return m->params; }
+const mn_step_mats *mn_model_step_mats(const mn_model *m) { return &m->mats; }
+mn_wtype mn_model_wtype(const mn_model *m) { return m->wtype; }
 size_t mn_model_n_params(const mn_model *m) { return m->n_params; }
 const char *mn_model_path(const mn_model *m) { return m->path; }
 size_t mn_model_file_size(const mn_model *m) { return m->file_size; }
@@ -817,8 +979,28 @@ static int is_arch_key(const char *k)
     return 0;
 }
 
+/* Appends n floats to dst as little-endian bytes; returns the end. */
+static uint8_t *put_le_floats(uint8_t *dst, const float *src, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        uint32_t u;
+        memcpy(&u, src + k, 4);
+        dst[0] = (uint8_t)u, dst[1] = (uint8_t)(u >> 8), dst[2] = (uint8_t)(u >> 16);
+        dst[3] = (uint8_t)(u >> 24);
+        dst += 4;
+    }
+    return dst;
+}
+
 mn_status mn_model_save(const char *path, const mn_model_config *cfg, const float *params,
                         const char *const (*meta)[2], size_t n_meta, char *err)
+{
+    return mn_model_save_as(path, cfg, params, MN_WEIGHTS_F32, meta, n_meta, err);
+}
+
+mn_status mn_model_save_as(const char *path, const mn_model_config *cfg, const float *params,
+                           mn_wtype wtype, const char *const (*meta)[2], size_t n_meta,
+                           char *err)
 {
     if (!path || !cfg || !params)
         return mn_errf(err, MN_ERR_ARG, "%s: model save needs a path, config and parameters",
@@ -864,18 +1046,64 @@ mn_status mn_model_save(const char *path, const mn_model_config *cfg, const floa
            cfg->n_layers, cfg->n_hidden, cfg->n_embed, cfg->n_pos, MN_TPQ);
     for (int i = 0; i < cfg->dur.n; i++) mn_sbuf_printf(&b, i ? ",%d" : "%d", cfg->dur.ticks[i]);
     mn_sbuf_puts(&b, "\"");
-    /* the checksum of the data section exactly as written: little-endian floats */
-    uint64_t sum = MN_FNV1A64_INIT;
-    if (host_is_le()) {
-        sum = mn_fnv1a64(sum, params, n_params * 4);
-    } else {
-        for (size_t k = 0; k < n_params; k++) {
-            uint32_t u;
-            memcpy(&u, params + k, 4);
-            uint8_t le[4] = {(uint8_t)u, (uint8_t)(u >> 8), (uint8_t)(u >> 16), (uint8_t)(u >> 24)};
-            sum = mn_fnv1a64(sum, le, 4);
+    /* the data section exactly as written: each tensor in canonical order, little-endian, the
+     * step matrices in wtype (an I8 matrix followed by its scales), then its checksum */
+    size_t data_len = 0;
+    for (int i = 0; i < count; i++) {
+        tensor_desc(cfg, i, tname, shape, &ndim, &nf);
+        mn_wtype t = is_step_matrix(cfg, i) ? wtype : MN_WEIGHTS_F32;
+        data_len += nf * wtype_bytes(t) + (t == MN_WEIGHTS_I8 ? (size_t)shape[0] * 4 : 0);
+    }
+    uint8_t *data = mn_malloc(data_len ? data_len : 1);
+    if (!data) return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory for %zu bytes", path, data_len);
+    signed char *qrow = NULL;
+    if (wtype == MN_WEIGHTS_I8) {
+        int widest = 1;
+        for (int i = 0; i < count; i++) {
+            tensor_desc(cfg, i, tname, shape, &ndim, &nf);
+            if (ndim == 2 && shape[1] > widest) widest = shape[1];
+        }
+        if (!(qrow = mn_malloc((size_t)widest))) {
+            mn_free(data);
+            return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", path);
         }
     }
+    size_t t_begin[MAX_TENSORS], t_end[MAX_TENSORS], s_begin[MAX_TENSORS];
+    {
+        uint8_t *p = data;
+        size_t off = 0;
+        for (int i = 0; i < count; i++) {
+            tensor_desc(cfg, i, tname, shape, &ndim, &nf);
+            mn_wtype t = is_step_matrix(cfg, i) ? wtype : MN_WEIGHTS_F32;
+            const float *src = params + off;
+            t_begin[i] = (size_t)(p - data);
+            if (t == MN_WEIGHTS_F32) {
+                p = put_le_floats(p, src, nf);
+            } else if (t == MN_WEIGHTS_BF16) {
+                for (size_t k = 0; k < nf; k++) {
+                    unsigned short h = mn_bf16_from_f32(src[k]);
+                    *p++ = (uint8_t)h;
+                    *p++ = (uint8_t)(h >> 8);
+                }
+            } else {
+                float scales[4 * MN_MAX_HIDDEN];
+                for (int r = 0; r < shape[0]; r++) {
+                    scales[r] = mn_i8_quantize_row(src + (size_t)r * shape[1], shape[1], qrow);
+                    memcpy(p, qrow, (size_t)shape[1]);
+                    p += shape[1];
+                }
+                t_end[i] = (size_t)(p - data);
+                s_begin[i] = t_end[i];
+                p = put_le_floats(p, scales, (size_t)shape[0]);
+                off += nf;
+                continue;
+            }
+            t_end[i] = (size_t)(p - data);
+            off += nf;
+        }
+    }
+    mn_free(qrow);
+    uint64_t sum = mn_fnv1a64(MN_FNV1A64_INIT, data, data_len);
     mn_sbuf_printf(&b, ",\"" MN_MODEL_CHECKSUM_KEY "\":\"%016llx\"", (unsigned long long)sum);
     for (size_t i = 0; i < n_meta; i++) {
         if (is_arch_key(meta[i][0])) continue;
@@ -885,24 +1113,29 @@ mn_status mn_model_save(const char *path, const mn_model_config *cfg, const floa
         sb_json_str(&b, meta[i][1]);
     }
     mn_sbuf_puts(&b, "}");
-    size_t off = 0;
     for (int i = 0; i < count; i++) {
         tensor_desc(cfg, i, tname, shape, &ndim, &nf);
-        mn_sbuf_printf(&b, ",\"%s\":{\"dtype\":\"F32\",\"shape\":", tname);
+        mn_wtype t = is_step_matrix(cfg, i) ? wtype : MN_WEIGHTS_F32;
+        mn_sbuf_printf(&b, ",\"%s\":{\"dtype\":\"%s\",\"shape\":", tname, wtype_dtype(t));
         if (ndim == 2) mn_sbuf_printf(&b, "[%d,%d]", shape[0], shape[1]);
         else mn_sbuf_printf(&b, "[%d]", shape[0]);
-        mn_sbuf_printf(&b, ",\"data_offsets\":[%zu,%zu]}", off * 4, (off + nf) * 4);
-        off += nf;
+        mn_sbuf_printf(&b, ",\"data_offsets\":[%zu,%zu]}", t_begin[i], t_end[i]);
+        if (t == MN_WEIGHTS_I8)
+            mn_sbuf_printf(&b, ",\"%s.scale\":{\"dtype\":\"F32\",\"shape\":[%d],"
+                           "\"data_offsets\":[%zu,%zu]}", tname, shape[0], s_begin[i],
+                           s_begin[i] + (size_t)shape[0] * 4);
     }
     mn_sbuf_puts(&b, "}");
     /* spaces after the JSON put the data section on a 64-byte boundary */
     while (!b.failed && (8 + b.n) % SAVE_ALIGN) mn_sbuf_put(&b, " ", 1);
     if (b.failed) {
         mn_free(b.buf);
+        mn_free(data);
         return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory for the header", path);
     }
     if (b.n > MN_MAX_HEADER_BYTES) {
         mn_free(b.buf);
+        mn_free(data);
         return mn_errf(err, MN_ERR_LIMIT, "%s: header of %zu bytes exceeds the limit of %u",
                        path, b.n, MN_MAX_HEADER_BYTES);
     }
@@ -911,22 +1144,15 @@ mn_status mn_model_save(const char *path, const mn_model_config *cfg, const floa
     FILE *f = mn_atomic_open(path, &tmp, err);
     if (!f) {
         mn_free(b.buf);
+        mn_free(data);
         return MN_ERR_IO;
     }
     uint8_t hl[8];
     for (int i = 0; i < 8; i++) hl[i] = (uint8_t)((uint64_t)b.n >> (8 * i));
-    int ok = fwrite(hl, 1, 8, f) == 8 && fwrite(b.buf, 1, b.n, f) == b.n;
-    if (host_is_le()) {
-        ok = ok && fwrite(params, 4, n_params, f) == n_params;
-    } else {
-        for (size_t k = 0; k < n_params && ok; k++) {
-            uint32_t u;
-            memcpy(&u, params + k, 4);
-            uint8_t le[4] = {(uint8_t)u, (uint8_t)(u >> 8), (uint8_t)(u >> 16), (uint8_t)(u >> 24)};
-            ok = fwrite(le, 1, 4, f) == 4;
-        }
-    }
+    int ok = fwrite(hl, 1, 8, f) == 8 && fwrite(b.buf, 1, b.n, f) == b.n &&
+             fwrite(data, 1, data_len, f) == data_len;
     st = mn_atomic_close(f, tmp, path, ok, err);
     mn_free(b.buf);
+    mn_free(data);
     return st;
 }

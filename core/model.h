@@ -9,6 +9,7 @@
 
 #include "base.h"
 #include "event.h"
+#include "matvec.h"
 
 #define MN_MODEL_FORMAT "melodynet"
 #define MN_MODEL_VERSION 1
@@ -52,6 +53,17 @@ typedef struct {
     const float *head_dur_b;   /* [n_dur]          "head.dur.b" */
 } mn_weights;
 
+/* The matrices one step streams, in the type the file stores them in (f32, bf16 or int8 with a
+ * scale per row); for f32 files they point into the canonical block. */
+typedef struct {
+    struct {
+        mn_mat w_ih;         /* [4H, in_l] */
+        mn_mat w_hh;         /* [4H, H] */
+    } lstm[MN_MAX_LAYERS];
+    mn_mat head_pitch_w;     /* [MN_N_PITCH, H] */
+    mn_mat head_dur_w;       /* [n_dur, H + E] */
+} mn_step_mats;
+
 /* Input width of layer 0: 2E, or 3E with position. */
 int mn_model_input_size(const mn_model_config *cfg);
 
@@ -93,7 +105,10 @@ void mn_model_free(mn_model *m);
 
 const mn_model_config *mn_model_cfg(const mn_model *m);
 const mn_weights *mn_model_weights(const mn_model *m);
-const float *mn_model_params(const mn_model *m); /* the flat block, canonical order */
+const float *mn_model_params(const mn_model *m); /* the flat block, canonical order (bf16 and
+                                                  * int8 matrices as their exact float values) */
+const mn_step_mats *mn_model_step_mats(const mn_model *m);
+mn_wtype mn_model_wtype(const mn_model *m);     /* F32, or the reduced type of its matrices */
 size_t mn_model_n_params(const mn_model *m);
 const char *mn_model_path(const mn_model *m);    /* as given to load */
 size_t mn_model_file_size(const mn_model *m);
@@ -109,5 +124,12 @@ void mn_model_meta_at(const mn_model *m, size_t i, const char **key, const char 
  * function). */
 mn_status mn_model_save(const char *path, const mn_model_config *cfg, const float *params,
                         const char *const (*meta)[2], size_t n_meta, char *err);
+
+/* Same, with the step matrices (LSTM and head weights) stored as wtype: BF16 (rounded to
+ * nearest even) or I8 (a scale per row, max|w|/127, in a "<name>.scale" F32 tensor after
+ * the matrix); embeddings and biases stay F32. */
+mn_status mn_model_save_as(const char *path, const mn_model_config *cfg, const float *params,
+                           mn_wtype wtype, const char *const (*meta)[2], size_t n_meta,
+                           char *err);
 
 #endif

@@ -16,6 +16,7 @@ struct mn_session {
     mn_model *model;             /* one reference held */
     const mn_model_config *cfg;
     const mn_weights *w;
+    const mn_step_mats *mats;    /* the matrices in their stored type (f32, bf16, int8) */
     int L, H, E, in0, n_dur;
 
     mn_sampler sampler;
@@ -52,6 +53,7 @@ mn_status mn_session_new(mn_model *model, uint64_t seed, mn_session **out, char 
     if (!s) return mn_errf(err, MN_ERR_NOMEM, "session: out of memory");
     s->cfg = mn_model_cfg(model);
     s->w = mn_model_weights(model);
+    s->mats = mn_model_step_mats(model);
     s->L = s->cfg->n_layers;
     s->H = s->cfg->n_hidden;
     s->E = s->cfg->n_embed;
@@ -157,17 +159,15 @@ static void lstm_step(mn_session *s, int pos_ticks)
     }
     int old = s->cur, nw = !s->cur;
     const float *in = s->x;
-    int in_n = s->in0;
     for (int l = 0; l < s->L; l++) {
         const float *h_old = s->h[old] + (size_t)l * H, *c_old = s->c[old] + (size_t)l * H;
         float *h_new = s->h[nw] + (size_t)l * H, *c_new = s->c[nw] + (size_t)l * H;
         float *g = s->gates;
         /* one pass over the rows of W_ih and W_hh together */
-        mn_matvec2(H4, w->lstm[l].w_ih, in_n, in, w->lstm[l].w_hh, H, h_old,
-                   s->bias + (size_t)l * H4, g);
+        mn_matvec_mat(H4, &s->mats->lstm[l].w_ih, in, &s->mats->lstm[l].w_hh, h_old,
+                      s->bias + (size_t)l * H4, g);
         mn_lstm_cell(H, g, c_old, c_new, h_new, NULL, NULL);
         in = h_new;
-        in_n = H;
     }
     s->pending = 1;
     s->pending_pos = pos_ticks;
@@ -191,8 +191,8 @@ const float *mn_session_pitch_logits(mn_session *s, int pos_ticks, int bar_ticks
     int pos = wrap_pos(pos_ticks, bar);
     ensure_step(s, pos);
     if (!s->heads_done) {
-        mn_matvec(MN_N_PITCH, s->w->head_pitch_w, s->H, top_hidden(s), s->w->head_pitch_b,
-                  s->pitch_logits);
+        mn_matvec_mat(MN_N_PITCH, &s->mats->head_pitch_w, top_hidden(s), NULL, NULL,
+                      s->w->head_pitch_b, s->pitch_logits);
         s->heads_done = 1;
     }
     return s->pitch_logits;
@@ -205,7 +205,8 @@ const float *mn_session_dur_logits(mn_session *s, int pitch)
     int H = s->H, E = s->E;
     memcpy(s->dur_in, top_hidden(s), (size_t)H * sizeof(float));
     memcpy(s->dur_in + H, s->w->emb_pitch + (size_t)pitch * E, (size_t)E * sizeof(float));
-    mn_matvec(s->n_dur, s->w->head_dur_w, H + E, s->dur_in, s->w->head_dur_b, s->dur_logits);
+    mn_matvec_mat(s->n_dur, &s->mats->head_dur_w, s->dur_in, NULL, NULL, s->w->head_dur_b,
+                  s->dur_logits);
     return s->dur_logits;
 }
 

@@ -1,13 +1,24 @@
 /* melodynet_tilde.c - [melodynet~]: the melody generator timed by the audio clock. A worker
  * thread runs the network and keeps a look-ahead of notes in a lock-free single-producer /
- * single-consumer ring; perform pops a note at each onset (internal tempo, or a rising edge on
- * the signal inlet) and drives a held pitch signal and a gate signal, sample-accurately. Each
- * played note also leaves the message outlet, from a clock on Pd's thread.
+ * single-consumer ring; perform pops a note at each onset (internal tempo, or an edge at the
+ * clock inlet, the 2nd) and drives a held pitch signal and a gate signal, sample-accurately.
+ * Each played note also leaves the message outlet, from a clock on Pd's thread.
  *
- * Parameter changes reach notes not yet played: the worker regenerates its look-ahead. Every
- * ring item carries an epoch; a change bumps the epoch, perform skips items of older epochs,
- * and the worker rebuilds the network state from the notes actually played (counted by perform
- * in the same atomic word as the epoch, so the count is exact) before generating again. */
+ * Sampler settings (temperature, scale, ...) are read by the worker before each note it
+ * generates: a change costs nothing but a copy and reaches the notes not yet generated. The
+ * look-ahead is kept short in time (about TILDE_AHEAD_MS of music plus Pd's audio buffer) so
+ * that such a change is heard soon. A change of the melody itself (a primer, reset, listen,
+ * randomseed, a new model) replaces the look-ahead: every ring item carries an epoch, the worker
+ * rebuilds the network state from the notes actually played (counted by perform in the same
+ * atomic word as the epoch, so the count is exact) and the random state of the first note not
+ * played, and then bumps the epoch; perform skips items of older epochs.
+ *
+ * Offline rendering: in `pd -batch` logical time runs as fast as the CPU allows, so a worker
+ * running beside it would fall behind. There (and only there) the scheduler thread waits for
+ * the worker before the DSP tick that follows a request (tilde_sync), and perform waits for it
+ * if the ring is ever empty at an onset: every note plays at the sample it would in real time
+ * (see tilde_offline). Perform also waits when logical time has run well ahead of the wall
+ * clock (`pd fast-forward` in real-time Pd, see tilde_ahead_of_wall). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +26,14 @@
 #include <time.h>
 
 #include "mnpd.h"
+#include "g_canvas.h" /* linetraverser: is the clock inlet connected? */
+#include "s_stuff.h"  /* get_sys_schedadvance: Pd's audio buffer */
 
-#define TILDE_RING 64       /* ring slots (power of two) */
-#define TILDE_AHEAD 8       /* notes the worker keeps generated ahead of perform */
+#define TILDE_RING 128      /* ring slots (power of two): room for a few look-aheads */
+#define TILDE_AHEAD 32      /* most notes the worker keeps generated ahead of perform */
+#define TILDE_AHEAD_MS 250  /* music kept generated ahead, in ms, beyond Pd's audio buffer */
+#define TILDE_LEAD_MS 100   /* logical time this far ahead of the wall clock, beyond Pd's audio
+                             * buffer, is not real time (`pd fast-forward`) */
 #define TILDE_PROD 256      /* produced notes the worker remembers, by sequence number */
 #define TILDE_CTX 64        /* recent events replayed into the network after a change */
 #define TILDE_OUTQ 64       /* played notes waiting for the message outlet */
@@ -35,7 +51,6 @@ typedef struct {
 
 typedef struct _melodynet_tilde {
     t_object x_obj;
-    t_float x_f;                  /* scalar of the clock inlet when no signal is connected */
     t_canvas *x_canvas;
     t_outlet *x_out_pitch, *x_out_gate, *x_out_note, *x_out_info;
 
@@ -48,13 +63,21 @@ typedef struct _melodynet_tilde {
     int x_last_pitch;
     t_mnpd_job *x_load, *x_read;
     t_clock *x_outclock;          /* delivers played notes and asks the worker to refill */
+    t_clock *x_syncclock;         /* batch mode: waits for the worker (tilde_sync) */
     t_tildenote x_outq[TILDE_OUTQ];
     int x_outq_n;
-    int x_clockmode, x_ext_seen, x_running, x_bang;
+    int x_clockmode, x_running, x_bang;
+    int x_clock_wired;            /* a connection reaches the clock inlet (clock auto) */
+    int x_offline;                /* Pd runs in batch mode: wait for the worker (tilde_offline) */
+    double x_ref_logical;         /* logical time at DSP start (clock_getlogicaltime) */
+    double x_ref_wall;            /* wall time then, s (sys_getrealtime) */
+    double x_lead_max_ms;         /* lead of logical time over wall time that real time allows */
     double x_sr;
     double x_left;                /* samples until the next onset (internal clock) */
     double x_gate_left;           /* samples the gate stays on */
-    t_sample x_prev_in;           /* last clock input sample, for rising edges */
+    t_sample x_prev_in;           /* last clock input sample, for edges */
+    double x_since_edge;          /* samples since the last clock edge */
+    double x_edge_period;         /* samples between the last two clock edges (0: unknown) */
     float x_pitch;                /* the held pitch signal */
     int x_starved;                /* an onset is waiting for a note */
     long x_underruns;
@@ -70,9 +93,13 @@ typedef struct _melodynet_tilde {
     pthread_mutex_t x_mutex;
     pthread_cond_t x_cond;        /* wakes the worker */
     pthread_cond_t x_idlecond;    /* the worker went idle (look-ahead full) */
-    int x_quit, x_pending, x_idle;
+    int x_quit, x_pending, x_idle; /* x_pending: a melody command below is waiting */
+    mn_sampler x_c_sampler;       /* the settings for the next note generated */
+    double x_c_tick_ms;           /* ms per tick at the current bpm */
+    double x_c_note_ms;           /* ms per note of the external clock (0: internal clock,
+                                   * -1: external, rate not known yet) */
+    double x_c_ahead_ms;          /* music to keep generated ahead, ms */
     mn_session *x_c_session;      /* a new session to adopt (ownership passes) */
-    mn_sampler x_c_sampler;
     int x_c_reseed;
     uint64_t x_c_seed;
     int x_c_reset;                /* forget the melody (then x_c_prime events, if any) */
@@ -88,6 +115,7 @@ typedef struct _melodynet_tilde {
     uint32_t w_seq;               /* sequence number of the next produced note */
     uint32_t w_logged;            /* produced notes below this are in the context */
     mn_event w_prod[TILDE_PROD];
+    mn_rng w_rng[TILDE_PROD];     /* the random state before each produced note */
     mn_event w_ctx[TILDE_CTX];
     int w_ctx_head, w_ctx_n;
     struct _melodynet_tilde *x_next; /* live instances, for the exit hook */
@@ -107,7 +135,13 @@ static void tilde_ctx_push(t_melodynet_tilde *x, const mn_event *e)
     }
 }
 
-/* Starts a new epoch and returns the exact number of notes perform has played. */
+/* Notes perform has played so far (it keeps counting until the epoch changes). */
+static uint32_t tilde_played(t_melodynet_tilde *x)
+{
+    return (uint32_t)atomic_load(&x->x_state);
+}
+
+/* Starts a new epoch and returns the exact number of notes perform played before it. */
 static uint32_t tilde_new_epoch(t_melodynet_tilde *x)
 {
     uint64_t s = atomic_load(&x->x_state), ns;
@@ -119,45 +153,83 @@ static uint32_t tilde_new_epoch(t_melodynet_tilde *x)
     return (uint32_t)s;
 }
 
-/* Applies the commands taken from the Pd thread and regenerates from what was played. */
-static void tilde_apply(t_melodynet_tilde *x, mn_session *session, const mn_sampler *sampler,
-                        int reseed, uint64_t seed, int reset, const mn_event *prime, int n_prime,
-                        const mn_event *listen, int n_listen)
+/* Moves the notes perform played, up to played, from w_prod into the context. */
+static void tilde_log_played(t_melodynet_tilde *x, uint32_t played, int feed)
 {
-    uint32_t played = tilde_new_epoch(x);
-    /* what perform played since the last change is part of the melody */
     if (played - x->w_logged > TILDE_PROD) x->w_logged = played - TILDE_PROD;
-    for (; x->w_logged != played; x->w_logged++)
-        tilde_ctx_push(x, &x->w_prod[x->w_logged % TILDE_PROD]);
-    x->w_seq = played;
+    for (; x->w_logged != played; x->w_logged++) {
+        const mn_event *e = &x->w_prod[x->w_logged % TILDE_PROD];
+        tilde_ctx_push(x, e);
+        if (feed) mn_session_feed(x->w_session, e);
+    }
+}
+
+/* Applies a melody command taken from the Pd thread: rebuilds the network state from the notes
+ * played and the command's events, then starts a new epoch. The replay runs before the epoch
+ * changes, so perform keeps playing the old look-ahead meanwhile; the notes it played during
+ * the replay are fed afterwards (or dropped with the melody they belong to, on reset). */
+static void tilde_apply(t_melodynet_tilde *x, mn_session *session, int reseed, uint64_t seed,
+                        int reset, const mn_event *prime, int n_prime, const mn_event *listen,
+                        int n_listen)
+{
+    tilde_log_played(x, tilde_played(x), 0);
     if (session) {
         if (x->w_session) *mn_session_rng(session) = *mn_session_rng(x->w_session);
         mn_session_free(x->w_session);
         x->w_session = session;
     }
-    if (!x->w_session) return;
-    if (reseed) mn_session_seed(x->w_session, seed);
-    if (reset) x->w_ctx_head = x->w_ctx_n = 0;
-    for (int i = 0; i < n_prime; i++) tilde_ctx_push(x, &prime[i]);
-    for (int i = 0; i < n_listen; i++) tilde_ctx_push(x, &listen[i]);
-    *mn_session_sampler(x->w_session) = *sampler;
-    mn_session_reset(x->w_session);
-    for (int i = 0; i < x->w_ctx_n; i++)
-        mn_session_feed(x->w_session, &x->w_ctx[(x->w_ctx_head + i) % TILDE_CTX]);
+    if (x->w_session) {
+        if (reset) x->w_ctx_head = x->w_ctx_n = 0;
+        for (int i = 0; i < n_prime; i++) tilde_ctx_push(x, &prime[i]);
+        for (int i = 0; i < n_listen; i++) tilde_ctx_push(x, &listen[i]);
+        mn_session_reset(x->w_session);
+        for (int i = 0; i < x->w_ctx_n; i++)
+            mn_session_feed(x->w_session, &x->w_ctx[(x->w_ctx_head + i) % TILDE_CTX]);
+    }
+    uint32_t played = tilde_new_epoch(x);
+    if (x->w_session) {
+        /* the random stream goes back to where the first note not played drew from: the notes
+         * thrown away leave no trace, so what follows a command does not depend on how far
+         * ahead the worker was */
+        if (played != x->w_seq) *mn_session_rng(x->w_session) = x->w_rng[played % TILDE_PROD];
+        if (reseed) mn_session_seed(x->w_session, seed);
+    }
+    if (reset || !x->w_session) x->w_logged = played;
+    else tilde_log_played(x, played, 1);
+    x->w_seq = played;
 }
 
+/* Whether the look-ahead of the current epoch needs another note: fewer than TILDE_AHEAD and
+ * less music than x_c_ahead_ms (at least one note). Called with x_mutex held. */
 static int tilde_need_note(t_melodynet_tilde *x)
 {
     if (!x->w_session) return 0;
     unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_relaxed);
     unsigned rd = atomic_load_explicit(&x->x_rd, memory_order_acquire);
     unsigned from = (int)(rd - x->w_epoch_wr) > 0 ? rd : x->w_epoch_wr;
-    return wr - rd < TILDE_RING && wr - from < TILDE_AHEAD;
+    if (wr - rd >= TILDE_RING || wr - from >= TILDE_AHEAD) return 0;
+    if (x->x_c_note_ms < 0) return 1; /* an external clock of unknown rate: keep the most */
+    double ms = 0;
+    for (unsigned i = from; i != wr; i++)
+        ms += x->x_c_note_ms > 0 ? x->x_c_note_ms
+                                 : x->x_ring[i % TILDE_RING].n_ev.dur_ticks * x->x_c_tick_ms;
+    return wr == from || ms < x->x_c_ahead_ms;
 }
 
-static void tilde_produce(t_melodynet_tilde *x)
+/* Whether the ring can take a full look-ahead of a new epoch beside what it holds (the items of
+ * older epochs leave only when perform passes them). */
+static int tilde_has_room(t_melodynet_tilde *x)
+{
+    unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_relaxed);
+    unsigned rd = atomic_load_explicit(&x->x_rd, memory_order_acquire);
+    return wr - rd + TILDE_AHEAD <= TILDE_RING;
+}
+
+static void tilde_produce(t_melodynet_tilde *x, const mn_sampler *sampler)
 {
     mn_event e;
+    *mn_session_sampler(x->w_session) = *sampler;
+    x->w_rng[x->w_seq % TILDE_PROD] = *mn_session_rng(x->w_session);
     mn_session_sample(x->w_session, &e);
     x->w_prod[x->w_seq++ % TILDE_PROD] = e;
     unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_relaxed);
@@ -173,26 +245,29 @@ static void *tilde_worker(void *arg)
     mn_event pbuf[MNPD_PRIME_MAX + TILDE_LISTEN];
     pthread_mutex_lock(&x->x_mutex);
     while (!x->x_quit) {
-        if (x->x_pending) {
+        int need = tilde_need_note(x);
+        /* a melody command waits until the look-ahead is full (or there is no model yet) and
+         * the ring has room for a new one beside it: a stream of commands cannot starve the
+         * notes, and commands arriving meanwhile are applied together */
+        if (x->x_pending && !need && tilde_has_room(x)) {
             mn_session *session = x->x_c_session;
-            mn_sampler sampler = x->x_c_sampler;
             int reseed = x->x_c_reseed, reset = x->x_c_reset;
             uint64_t seed = x->x_c_seed;
             int np = x->x_c_prime_n, nl = x->x_c_listen_n;
-            memcpy(pbuf, x->x_c_prime, sizeof(mn_event) * (size_t)np);
-            memcpy(pbuf + MNPD_PRIME_MAX, x->x_c_listen, sizeof(mn_event) * (size_t)nl);
+            if (np) memcpy(pbuf, x->x_c_prime, sizeof(mn_event) * (size_t)np);
+            if (nl) memcpy(pbuf + MNPD_PRIME_MAX, x->x_c_listen, sizeof(mn_event) * (size_t)nl);
             x->x_c_session = NULL;
             x->x_c_reseed = x->x_c_reset = x->x_c_prime_n = x->x_c_listen_n = 0;
             x->x_pending = 0;
             pthread_mutex_unlock(&x->x_mutex);
-            tilde_apply(x, session, &sampler, reseed, seed, reset, pbuf, np,
-                        pbuf + MNPD_PRIME_MAX, nl);
+            tilde_apply(x, session, reseed, seed, reset, pbuf, np, pbuf + MNPD_PRIME_MAX, nl);
             pthread_mutex_lock(&x->x_mutex);
             continue;
         }
-        if (tilde_need_note(x)) {
+        if (need) {
+            mn_sampler sampler = x->x_c_sampler; /* the latest settings */
             pthread_mutex_unlock(&x->x_mutex);
-            tilde_produce(x);
+            tilde_produce(x, &sampler);
             pthread_mutex_lock(&x->x_mutex);
             continue;
         }
@@ -206,19 +281,17 @@ static void *tilde_worker(void *arg)
     return NULL;
 }
 
-/* Pd thread: sends the current settings (and whatever the caller filled in under the lock). */
+/* Pd thread, x_mutex held: wakes the worker, with a melody command (filled in by the caller)
+ * when command is set. */
 static void tilde_wake(t_melodynet_tilde *x, int command)
 {
-    if (command) {
-        x->x_c_sampler = x->x_st.s_sampler;
-        x->x_pending = 1;
-    }
+    if (command) x->x_pending = 1;
     x->x_idle = 0;
     pthread_cond_signal(&x->x_cond);
 }
 
-/* Waits (on Pd's thread, at DSP start only) until the look-ahead is full, so that playing
- * starts without underruns; gives up after a second. */
+/* Waits until the worker has done all it was asked and the look-ahead is full; gives up after
+ * a second. Pd's thread, at DSP start, and in batch mode after each request (tilde_offline). */
 static void tilde_wait_idle(t_melodynet_tilde *x)
 {
     struct timespec until;
@@ -230,7 +303,54 @@ static void tilde_wait_idle(t_melodynet_tilde *x)
     pthread_mutex_unlock(&x->x_mutex);
 }
 
+/* Pd thread: a request was handed to the worker. In batch mode it is carried out before logical
+ * time moves on (the sync clock runs after the messages of this instant, before the next DSP
+ * tick, so the commands of one instant are applied together as a busy worker would in real
+ * time): a rendering is the same on every run and never outruns the worker. In real time this
+ * does nothing. */
+static void tilde_sync(t_melodynet_tilde *x)
+{
+    if (x->x_offline) clock_delay(x->x_syncclock, 0);
+}
+
+/* Whether Pd runs in batch mode (`pd -batch`: logical time as fast as the CPU allows). Pd 0.53
+ * keeps that flag to itself, but its batch loop (m_batchmain) is the one scheduler that runs
+ * ticks and messages without taking Pd's global lock; every real-time scheduler, and libpd's
+ * process and message calls, hold it around them. So a message handler (the dsp method) that
+ * finds the lock free runs in batch mode. */
+static int tilde_offline(void)
+{
+    if (sys_trylock() != 0) return 0;
+    sys_unlock();
+    return 1;
+}
+
+/* Pd thread, x_mutex held: the timing the worker sizes its look-ahead by. In real time the
+ * look-ahead also covers Pd's audio buffer (DSP runs that far ahead of the sound card); in batch
+ * mode there is none, so a rendering does not depend on the audio settings. */
+static void tilde_timing(t_melodynet_tilde *x, int external)
+{
+    x->x_c_tick_ms = 60000.0 / x->x_st.s_bpm / MN_TPQ;
+    x->x_c_note_ms = !external ? 0 : x->x_edge_period > 0 ? x->x_edge_period / x->x_sr * 1000 : -1;
+    x->x_c_ahead_ms = TILDE_AHEAD_MS + (x->x_offline ? 0 : *get_sys_schedadvance() / 1000.0);
+}
+
 /*=== perform ================================================================================*/
+
+/* Passes the items of older epochs at the head of the ring, so that their slots are free for the
+ * worker before the next onset. No lock, no allocation. */
+static void tilde_skip_stale(t_melodynet_tilde *x)
+{
+    unsigned rd = atomic_load_explicit(&x->x_rd, memory_order_relaxed);
+    unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_acquire);
+    /* read after wr: every item below wr carries this epoch or an older one */
+    uint32_t epoch = (uint32_t)(atomic_load(&x->x_state) >> 32);
+    unsigned from = rd;
+    while (rd != wr && x->x_ring[rd % TILDE_RING].n_epoch != epoch) rd++;
+    if (rd == from) return;
+    atomic_store_explicit(&x->x_rd, rd, memory_order_release);
+    clock_delay(x->x_outclock, 0); /* wakes the worker: a command may wait for the room */
+}
 
 /* Pops the next note of the current epoch. No lock, no allocation. */
 static int tilde_pop(t_melodynet_tilde *x, mn_event *e)
@@ -253,11 +373,37 @@ static int tilde_pop(t_melodynet_tilde *x, mn_event *e)
     return 0;
 }
 
+static int tilde_external(const t_melodynet_tilde *x)
+{
+    return x->x_clockmode == CLOCK_EXTERNAL || (x->x_clockmode == CLOCK_AUTO && x->x_clock_wired);
+}
+
+/* Whether logical time has run ahead of the wall clock since DSP start by more than real time
+ * allows (Pd's audio buffer and a margin): `pd fast-forward`, where no real time is kept. */
+static int tilde_ahead_of_wall(t_melodynet_tilde *x)
+{
+    double wall_ms = 1000 * (sys_getrealtime() - x->x_ref_wall);
+    return clock_gettimesince(x->x_ref_logical) - wall_ms > x->x_lead_max_ms;
+}
+
 static void tilde_onset(t_melodynet_tilde *x, int internal)
 {
     mn_event e;
-    if (!tilde_pop(x, &e)) {
-        if (!x->x_starved) x->x_underruns++;
+    int got = tilde_pop(x, &e);
+    if (!got && !x->x_starved && (x->x_offline || tilde_ahead_of_wall(x))) {
+        /* batch mode or fast-forward only (no real time to keep): wait for the worker to catch
+         * up. Once per empty spell: a worker that went idle without a note has none to give */
+        pthread_mutex_lock(&x->x_mutex);
+        tilde_wake(x, 0);
+        pthread_mutex_unlock(&x->x_mutex);
+        tilde_wait_idle(x);
+        got = tilde_pop(x, &e);
+    }
+    if (!got) {
+        if (!x->x_starved) {
+            x->x_underruns++;
+            clock_delay(x->x_outclock, 0); /* make sure the worker is awake */
+        }
         x->x_starved = 1;
         x->x_gate_left = 0;
         if (internal) x->x_left = 0; /* retry at the next sample */
@@ -283,13 +429,21 @@ static t_int *melodynet_tilde_perform(t_int *w)
     t_sample *out_pitch = (t_sample *)(w[3]);
     t_sample *out_gate = (t_sample *)(w[4]);
     int n = (int)(w[5]);
+    tilde_skip_stale(x);
     for (int i = 0; i < n; i++) {
         t_sample s = in[i]; /* read first: the outputs may share the input's buffer */
-        int edge = x->x_prev_in <= 0 && s > 0;
+        /* a clock edge: a rise through 0 (from <= 0 to > 0: pulses, squares, [phasor~]'s
+         * start) or a fall by more than 0.5 that stays above 0 ([phasor~]'s wrap from near 1
+         * to near 0; a pulse falling to 0 or below is not an edge, its next rise is) */
+        t_sample prev = x->x_prev_in;
+        int edge = s > 0 && (prev <= 0 || prev - s > (t_sample)0.5);
         x->x_prev_in = s;
-        if (edge && x->x_clockmode == CLOCK_AUTO) x->x_ext_seen = 1;
-        int external = x->x_clockmode == CLOCK_EXTERNAL
-                       || (x->x_clockmode == CLOCK_AUTO && x->x_ext_seen);
+        x->x_since_edge += 1;
+        if (edge) {
+            x->x_edge_period = x->x_since_edge;
+            x->x_since_edge = 0;
+        }
+        int external = tilde_external(x);
         if (x->x_running) {
             if (x->x_bang) {
                 x->x_bang = 0;
@@ -309,9 +463,28 @@ static t_int *melodynet_tilde_perform(t_int *w)
     return w + 6;
 }
 
+/* Whether a cord reaches the clock inlet (the 2nd). */
+static int tilde_clock_wired(t_melodynet_tilde *x)
+{
+    t_linetraverser t;
+    linetraverser_start(&t, x->x_canvas);
+    while (linetraverser_next(&t))
+        if (t.tr_ob2 == &x->x_obj && t.tr_inno == 1) return 1;
+    return 0;
+}
+
 static void melodynet_tilde_dsp(t_melodynet_tilde *x, t_signal **sp)
 {
+    x->x_clock_wired = tilde_clock_wired(x);
     x->x_sr = sp[0]->s_sr > 0 ? sp[0]->s_sr : 44100;
+    x->x_offline = tilde_offline();
+    x->x_ref_logical = clock_getlogicaltime();
+    x->x_ref_wall = sys_getrealtime();
+    x->x_lead_max_ms = TILDE_LEAD_MS + *get_sys_schedadvance() / 1000.0;
+    pthread_mutex_lock(&x->x_mutex);
+    tilde_timing(x, tilde_external(x));
+    tilde_wake(x, 0);
+    pthread_mutex_unlock(&x->x_mutex);
     tilde_wait_idle(x);
     dsp_add(melodynet_tilde_perform, 5, x, sp[0]->s_vec, sp[1]->s_vec, sp[2]->s_vec,
             (t_int)sp[0]->s_n);
@@ -327,8 +500,10 @@ static void melodynet_tilde_deliver(t_melodynet_tilde *x)
     memcpy(q, x->x_outq, sizeof(t_tildenote) * (size_t)n);
     x->x_outq_n = 0;
     pthread_mutex_lock(&x->x_mutex);
+    tilde_timing(x, tilde_external(x));
     tilde_wake(x, 0);
     pthread_mutex_unlock(&x->x_mutex);
+    tilde_sync(x);
     for (int i = 0; i < n; i++) {
         const mn_event *e = &q[i].n_ev;
         mnpd_hist_push(&x->x_hist, e);
@@ -359,6 +534,7 @@ static int melodynet_tilde_use_model(t_melodynet_tilde *x, mn_model *model, cons
     x->x_c_session = s;
     tilde_wake(x, 1);
     pthread_mutex_unlock(&x->x_mutex);
+    tilde_sync(x);
     mnpd_model_release(x->x_model);
     x->x_model = model;
     snprintf(x->x_path, sizeof x->x_path, "%s", path);
@@ -387,10 +563,11 @@ static void melodynet_tilde_prime(t_melodynet_tilde *x, const mn_event *ev, int 
     pthread_mutex_lock(&x->x_mutex);
     x->x_c_reset = 1;
     x->x_c_listen_n = 0;
-    if (n > 0) memcpy(x->x_c_prime, ev, sizeof(mn_event) * (size_t)n); /* reset: ev NULL */
+    if (n > 0) memcpy(x->x_c_prime, ev, sizeof(mn_event) * (size_t)n); /* reset: ev is NULL */
     x->x_c_prime_n = n;
     tilde_wake(x, 1);
     pthread_mutex_unlock(&x->x_mutex);
+    tilde_sync(x);
     mnpd_hist_clear(&x->x_hist);
     if (n > 0 && ev[n - 1].pitch >= 0 && ev[n - 1].pitch <= 127) x->x_last_pitch = ev[n - 1].pitch;
 }
@@ -431,6 +608,7 @@ static void melodynet_tilde_listen(t_melodynet_tilde *x, t_symbol *s, int argc, 
     if (x->x_c_listen_n < TILDE_LISTEN) x->x_c_listen[x->x_c_listen_n++] = e;
     tilde_wake(x, 1);
     pthread_mutex_unlock(&x->x_mutex);
+    tilde_sync(x);
 }
 
 static void melodynet_tilde_reset(t_melodynet_tilde *x)
@@ -449,16 +627,22 @@ static void melodynet_tilde_seed(t_melodynet_tilde *x, t_symbol *s, int argc, t_
     x->x_c_seed = seed;
     tilde_wake(x, 1);
     pthread_mutex_unlock(&x->x_mutex);
+    tilde_sync(x);
 }
 
 static void melodynet_tilde_param(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (mnpd_settings_message(x, cls, x->x_out_info, &x->x_st, s, argc, argv) <= 0) return;
-    /* tempo and legato are read by perform; everything else changes what is generated */
-    if (!strcmp(s->s_name, "bpm") || !strcmp(s->s_name, "legato")) return;
+    /* Tempo and legato are read by perform. The sampler settings reach the next note the
+     * worker generates: no replay, so a stream of changes (an LFO on temperature) costs a copy
+     * each. A tempo change resizes the look-ahead, which is measured in time. */
+    int bpm = !strcmp(s->s_name, "bpm");
     pthread_mutex_lock(&x->x_mutex);
-    tilde_wake(x, 1);
+    x->x_c_sampler = x->x_st.s_sampler;
+    tilde_timing(x, tilde_external(x));
+    if (bpm) tilde_wake(x, 0);
     pthread_mutex_unlock(&x->x_mutex);
+    if (bpm) tilde_sync(x);
 }
 
 static void melodynet_tilde_clock(t_melodynet_tilde *x, t_symbol *mode)
@@ -471,7 +655,6 @@ static void melodynet_tilde_clock(t_melodynet_tilde *x, t_symbol *mode)
                     mode->s_name);
         return;
     }
-    x->x_ext_seen = 0;
     x->x_left = 0;
 }
 
@@ -541,6 +724,9 @@ static void *melodynet_tilde_new(t_symbol *s, int argc, t_atom *argv)
     (void)s;
     t_melodynet_tilde *x = (t_melodynet_tilde *)pd_new(melodynet_tilde_class);
     x->x_canvas = canvas_getcurrent();
+    /* the left inlet takes messages (a float or list primes the melody, as for [melodynet]);
+     * the clock signal has the 2nd inlet */
+    signalinlet_new(&x->x_obj, 0);
     x->x_out_pitch = outlet_new(&x->x_obj, &s_signal);
     x->x_out_gate = outlet_new(&x->x_obj, &s_signal);
     x->x_out_note = outlet_new(&x->x_obj, &s_list);
@@ -553,6 +739,7 @@ static void *melodynet_tilde_new(t_symbol *s, int argc, t_atom *argv)
     x->x_sr = 44100;
     mnpd_hist_init(&x->x_hist);
     x->x_outclock = clock_new(x, (t_method)melodynet_tilde_deliver);
+    x->x_syncclock = clock_new(x, (t_method)tilde_wait_idle);
     x->x_load = mnpd_job_new(x, melodynet_tilde_load_done);
     x->x_read = mnpd_job_new(x, melodynet_tilde_read_done);
     atomic_init(&x->x_wr, 0);
@@ -562,6 +749,7 @@ static void *melodynet_tilde_new(t_symbol *s, int argc, t_atom *argv)
     pthread_cond_init(&x->x_cond, NULL);
     pthread_cond_init(&x->x_idlecond, NULL);
     x->x_c_sampler = x->x_st.s_sampler;
+    tilde_timing(x, 0);
     int rc = pthread_create(&x->x_thread, NULL, tilde_worker, x);
     x->x_thread_ok = rc == 0;
     if (rc) pd_error(x, "%s: cannot start the worker thread (%s)", cls, strerror(rc));
@@ -603,6 +791,7 @@ static void melodynet_tilde_free(t_melodynet_tilde *x)
     mn_session_free(x->x_c_session);
     mn_session_free(x->w_session);
     clock_free(x->x_outclock);
+    clock_free(x->x_syncclock);
     mnpd_job_free(x->x_load);
     mnpd_job_free(x->x_read);
     mnpd_model_release(x->x_model);
@@ -620,7 +809,6 @@ void melodynet_tilde_setup(void)
                                       (t_method)melodynet_tilde_free,
                                       sizeof(t_melodynet_tilde), 0, A_GIMME, 0);
     t_class *c = melodynet_tilde_class;
-    CLASS_MAINSIGNALIN(c, t_melodynet_tilde, x_f);
     class_addmethod(c, (t_method)melodynet_tilde_dsp, gensym("dsp"), A_CANT, 0);
     class_addbang(c, melodynet_tilde_bang);
     class_addlist(c, melodynet_tilde_list);

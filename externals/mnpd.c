@@ -895,6 +895,9 @@ void mnpd_info(const t_mnpd_info *ic, const mn_model *m, const char *path,
         mnpd_info_count(ic, "durations", c->dur.n);
         mnpd_info_count(ic, "params", (long long)mn_model_n_params(m));
         mnpd_info_count(ic, "bytes", (long long)mn_model_file_size(m));
+        mn_wtype wt = mn_model_wtype(m);
+        mnpd_info_symbol(ic, "weights", wt == MN_WEIGHTS_BF16 ? "bf16"
+                                        : wt == MN_WEIGHTS_I8 ? "int8" : "f32");
         for (size_t i = 0; i < mn_model_meta_count(m); i++) {
             const char *k = NULL, *v = NULL;
             mn_model_meta_at(m, i, &k, &v);

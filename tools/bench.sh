@@ -77,6 +77,20 @@ for sh in $shapes; do
     echo "| ${L} x ${H}$([ "$m" = "$model" ] && echo ' (bundled)') | $mb | $med | $(jget p99_us <"$tmp/hot") | $(jget p99_over_median <"$tmp/hot") | $bound | $(ratio "$med" "$bound") | $cmed | $dbound | $(ratio "$cmed" "$dbound") | $tcol |" >>"$out"
 done
 
+# reduced-precision weights of the bundled model against the fp32 bound of the same run
+{
+echo
+echo "### Reduced-precision weights (bundled model, \`melodynet convert --dtype\`)"
+echo
+echo "| weights | bytes a step | hot median µs | p99 µs | fp32 cache bound µs | step/fp32 bound (bf16 ≤ 0.6, int8 ≤ 0.35) |"
+echo "|---|---|---|---|---|---|"
+} >>"$out"
+for dt in f32 bf16 int8; do
+    if [ $dt = f32 ]; then m=$model; else m="$tmp/$dt.mnet"; $cli convert "$model" -o "$m" --dtype $dt >/dev/null; fi
+    $cli bench -m "$m" --steps $steps --json >"$tmp/q"
+    echo "| $dt | $(jget stored_bytes <"$tmp/q") | $(jget median_us <"$tmp/q") | $(jget p99_us <"$tmp/q") | $(jget bound_us <"$tmp/q") | $(jget median_over_bound <"$tmp/q") |" >>"$out"
+done
+
 if [ $torch -eq 1 ]; then
     {
     echo

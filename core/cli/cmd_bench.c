@@ -13,6 +13,7 @@
 #include <cblas.h>
 
 #include "cli.h"
+#include "matvec.h"
 #include "model.h"
 #include "session.h"
 
@@ -40,6 +41,31 @@ static size_t step_bytes(const mn_model_config *c)
     return n * sizeof(float);
 }
 
+
+/* Bytes of weights one step reads as the model stores them (bf16 and int8 matrices are
+ * smaller), counted like step_bytes. */
+static size_t stored_bytes(const mn_model *m)
+{
+    const mn_model_config *c = mn_model_cfg(m);
+    const mn_step_mats *mt = mn_model_step_mats(m);
+    size_t H = (size_t)c->n_hidden, E = (size_t)c->n_embed;
+    size_t n = 0;
+    const mn_mat *all[2 * MN_MAX_LAYERS + 2];
+    size_t rows[2 * MN_MAX_LAYERS + 2], k = 0;
+    for (int l = 0; l < c->n_layers; l++) {
+        all[k] = &mt->lstm[l].w_ih, rows[k++] = 4 * H;
+        all[k] = &mt->lstm[l].w_hh, rows[k++] = 4 * H;
+    }
+    all[k] = &mt->head_pitch_w, rows[k++] = MN_N_PITCH;
+    all[k] = &mt->head_dur_w, rows[k++] = (size_t)c->dur.n;
+    for (size_t i = 0; i < k; i++) {
+        size_t es = all[i]->type == MN_WEIGHTS_BF16 ? 2 : all[i]->type == MN_WEIGHTS_I8 ? 1 : 4;
+        n += rows[i] * (size_t)all[i]->cols * es + (all[i]->scale ? rows[i] * 4 : 0);
+    }
+    /* biases and the embedding rows a step reads stay f32 */
+    n += 4 * (2 * (size_t)c->n_layers * 4 * H + MN_N_PITCH + (size_t)c->dur.n + 3 * E);
+    return n;
+}
 
 int mn_cmd_bench(int argc, char **argv)
 {
@@ -151,12 +177,15 @@ int mn_cmd_bench(int argc, char **argv)
     (void)sink;
     free(evict);
     if (json) {
+        mn_wtype wt = mn_model_wtype(m);
         printf("{\"model\":\"%s\",\"layers\":%d,\"hidden\":%d,\"params\":%zu,\"cold\":%s,"
-               "\"steps\":%ld,\"median_us\":%.3f,\"p99_us\":%.3f,"
-               "\"step_bytes\":%zu,\"bound_us\":%.3f,\"bandwidth_gb_s\":%.2f,"
-               "\"median_over_bound\":%.3f,\"p99_over_median\":%.3f",
+               "\"weights\":\"%s\",\"kernel\":\"%s\",\"steps\":%ld,\"median_us\":%.3f,"
+               "\"p99_us\":%.3f,\"step_bytes\":%zu,\"stored_bytes\":%zu,\"bound_us\":%.3f,"
+               "\"bandwidth_gb_s\":%.2f,\"median_over_bound\":%.3f,\"p99_over_median\":%.3f",
                model_path, c->n_layers, c->n_hidden, mn_model_n_params(m), cold ? "true" : "false",
-               steps, median, p99, bytes, bound, gbs, median / bound, p99 / median);
+               wt == MN_WEIGHTS_BF16 ? "bf16" : wt == MN_WEIGHTS_I8 ? "int8" : "f32",
+               mn_matvec_name(mn_matvec_current()), steps, median, p99, bytes, stored_bytes(m),
+               bound, gbs, median / bound, p99 / median);
         if (cold)
             printf(",\"dram_gb_s\":%.2f,\"dram_bound_us\":%.3f,\"median_over_dram_bound\":%.3f",
                    dram_gbs, dram_bound, median / dram_bound);
@@ -166,8 +195,11 @@ int mn_cmd_bench(int argc, char **argv)
                mn_model_n_params(m));
         printf("step%s      median %.2f us, p99 %.2f us over %ld steps (p99/median %.2f)\n",
                cold ? " (cold)" : "      ", median, p99, steps, p99 / median);
-        printf("memory bound   %.2f us to read %zu bytes at %.1f GB/s (from cache)\n", bound,
-               bytes, gbs);
+        printf("memory bound   %.2f us to read %zu bytes of f32 at %.1f GB/s (from cache)\n",
+               bound, bytes, gbs);
+        if (mn_model_wtype(m) != MN_WEIGHTS_F32)
+            printf("stored         %zu bytes a step (%s matrices)\n", stored_bytes(m),
+                   mn_model_wtype(m) == MN_WEIGHTS_BF16 ? "bf16" : "int8");
         if (cold)
             printf("DRAM bound     %.2f us to read them at %.1f GB/s\n", dram_bound, dram_gbs);
         printf("ratio          median / %s bound = %.2f\n", cold ? "DRAM" : "cache",

@@ -102,9 +102,11 @@ int mn_cmd_info(int argc, char **argv)
         printf("{\"path\":");
         mn_json_fput_str(stdout, path);
         printf(",\"file_bytes\":%zu,\"params\":%zu,\"n_layers\":%d,\"n_hidden\":%d,\"n_embed\":%d,"
-               "\"n_pos\":%d,\"ticks_per_quarter\":%d,\"durations\":[",
+               "\"n_pos\":%d,\"ticks_per_quarter\":%d,\"weights\":\"%s\",\"durations\":[",
                mn_model_file_size(m), mn_model_n_params(m), c->n_layers, c->n_hidden, c->n_embed,
-               c->n_pos, MN_TPQ);
+               c->n_pos, MN_TPQ,
+               mn_model_wtype(m) == MN_WEIGHTS_BF16 ? "bf16"
+               : mn_model_wtype(m) == MN_WEIGHTS_I8 ? "int8" : "f32");
         for (int i = 0; i < c->dur.n; i++) printf("%s%d", i ? "," : "", c->dur.ticks[i]);
         printf("],\"metadata\":{");
         for (size_t i = 0; i < mn_model_meta_count(m); i++) {
@@ -125,6 +127,11 @@ int mn_cmd_info(int argc, char **argv)
                c->n_hidden, c->n_embed, c->n_pos ? ", metric position" : "");
         printf("parameters   %zu (%.2f MiB of f32)\n", mn_model_n_params(m),
                mn_model_n_params(m) * 4.0 / (1 << 20));
+        mn_wtype wt = mn_model_wtype(m);
+        printf("weights      %s\n", wt == MN_WEIGHTS_BF16 ? "bf16 matrices (embeddings and biases f32)"
+                                   : wt == MN_WEIGHTS_I8 ? "int8 matrices with a scale per row "
+                                                           "(embeddings and biases f32)"
+                                                         : "f32");
         if (c->n_pos) printf("positions    %d (ticks since the bar line)\n", c->n_pos);
         printf("durations    %d tokens, in beats:", c->dur.n);
         for (int i = 0; i < c->dur.n; i++) printf(" %g", (double)c->dur.ticks[i] / MN_TPQ);

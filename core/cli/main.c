@@ -25,6 +25,7 @@ static const verb verbs[] = {
     {"train", mn_cmd_train, "train a model on MIDI files"},
     {"roll", mn_cmd_roll, "draw a MIDI file as a piano roll (SVG)"},
     {"report", mn_cmd_report, "creativity versus imitation figures of generated melodies"},
+    {"convert", mn_cmd_convert, "rewrite a model with bf16 or int8 weight matrices"},
     {"bench", mn_cmd_bench, "step latency of a model (median, p99) against the memory bound"},
 };
 

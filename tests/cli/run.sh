@@ -99,6 +99,20 @@ grep -q "holds 300 events; priming with its last 256" "$tmp/l1.err" && ok || bad
 
 expect_error 1 "generate --seed-midi missing" "$cli" generate -m $model --seed-midi "$tmp/none.mid"
 
+# a model in use cannot be pulled away: truncating and rewriting its file while generate
+# plays it changes nothing (the mapped file of old ended in SIGBUS)
+cp models/default.mnet "$tmp/pull.mnet"
+"$cli" generate -m models/default.mnet -n 20000 --random-seed 3 >"$tmp/pull.want" 2>/dev/null
+"$cli" generate -m "$tmp/pull.mnet" -n 20000 --random-seed 3 >"$tmp/pull.got" 2>"$tmp/pull.err" &
+pid=$!
+i=0
+while [ $i -lt 600 ] && [ ! -s "$tmp/pull.got" ]; do sleep 0.05; i=$((i + 1)); done
+kill -0 $pid 2>/dev/null || echo "note: generate ended before its model file was changed"
+truncate -s 100 "$tmp/pull.mnet"
+head -c 300000 /dev/urandom >>"$tmp/pull.mnet"
+wait $pid; st=$?
+[ $st -eq 0 ] && cmp -s "$tmp/pull.want" "$tmp/pull.got" && ok || bad "generate with its model file truncated: exit $st, $(wc -l <"$tmp/pull.got") lines: $(cat "$tmp/pull.err")"
+
 # every hostile model file: one clear error line, exit 1, for info and generate
 for f in tests/fixtures/hostile/*.mnet; do
     case $(basename "$f") in
@@ -193,10 +207,39 @@ if [ "$(id -u)" -eq 0 ] && mkdir "$tmp/full" && mount -t tmpfs -o size=64k tmpfs
     "$cli" train "$tmp/tunes" -o "$tmp/full/m.mnet" --layers 1 --hidden 64 --embed 16 --batch 2 --seq 8 --epochs 1 >/dev/null 2>"$tmp/e"; st=$?
     [ $st -eq 1 ] && grep -q "write failed: No space left on device" "$tmp/e" && ok || bad "train on a full disk: exit $st: $(cat "$tmp/e")"
     ls -A "$tmp/full" | grep -q '^\.mn-' && bad "a temporary file was left on the full disk" || ok
+    # a disk with no room even for the log: the CSV write error stops the run, with its cause
+    rm -f "$tmp/full"/*; dd if=/dev/zero of="$tmp/full/fill" bs=1k count=64 2>/dev/null
+    "$cli" train "$tmp/tunes" -o "$tmp/full/m.mnet" $tiny --epochs 1 >/dev/null 2>"$tmp/e"; st=$?
+    [ $st -eq 1 ] && grep -q "m.mnet.csv: write failed: No space left on device" "$tmp/e" && ok || bad "CSV log on a full disk: exit $st: $(cat "$tmp/e")"
     umount "$tmp/full"
 else
     echo "note: not root or no tmpfs: the full-disk check of train is skipped"
 fi
+
+# convert: bf16 and int8 copies load, say their type, keep the metadata, and score within a
+# small distance of the f32 model on the same MIDI files
+for dt in bf16 int8; do
+    if "$cli" convert $model -o "$tmp/$dt.mnet" --dtype $dt >"$tmp/cv" 2>&1; then ok
+    else bad "convert --dtype $dt failed: $(cat "$tmp/cv")"; continue; fi
+    "$cli" info "$tmp/$dt.mnet" >"$tmp/info" 2>&1
+    grep -q "^weights      $dt matrices" "$tmp/info" && ok || bad "info on a $dt model: $(grep weights "$tmp/info")"
+    grep -q "^weights_dtype $dt" "$tmp/info" && ok || bad "convert did not record weights_dtype $dt"
+    [ "$(stat -c %s "$tmp/$dt.mnet")" -lt "$(stat -c %s $model)" ] && ok || bad "$dt file not smaller"
+    "$cli" eval -m "$tmp/$dt.mnet" --json tests/fixtures/midi >"$tmp/e.$dt" 2>/dev/null || bad "eval on $dt failed"
+    "$cli" generate -m "$tmp/$dt.mnet" -n 16 --random-seed 3 >/dev/null 2>&1 && ok || bad "generate on $dt failed"
+done
+"$cli" eval -m $model --json tests/fixtures/midi >"$tmp/e.f32" 2>/dev/null
+for dt in bf16 int8; do
+    /usr/bin/python3 - "$tmp/e.f32" "$tmp/e.$dt" "$dt" <<'PY' && ok || bad "$dt scores too far from f32"
+import json, sys
+a, b = (json.loads(open(p).read()) for p in sys.argv[1:3])
+d = abs(a["bits_total"] - b["bits_total"])
+sys.exit(0 if d < (0.01 if sys.argv[3] == "bf16" else 0.05) else 1)
+PY
+done
+expect_error 2 "convert with a bad dtype" "$cli" convert $model -o "$tmp/x.mnet" --dtype f16
+expect_error 2 "convert without -o" "$cli" convert $model --dtype bf16
+expect_error 1 "convert into a folder" "$cli" convert $model -o "$tmp" --dtype bf16
 
 echo "cli tests: $pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -2,8 +2,8 @@
 """check_help.py [ROOT] - checks the help and example patches as a Pd user sees them, without Pd.
 
 For each help patch help-patches/CLASS-help.pd, the methods CLASS accepts are read from its
-setup function in externals/*.c (class_addmethod, class_addbang, class_addlist, class_addfloat,
-CLASS_MAINSIGNALIN, arrays of names passed to gensym). Each one must be described in the help's
+setup and new functions in externals/*.c (class_addmethod, class_addbang, class_addlist,
+class_addfloat, CLASS_MAINSIGNALIN or a signal inlet, arrays of names passed to gensym). Each one must be described in the help's
 [pd reference] (a comment that starts with the method's name) and have a live example: a message
 box (or a toggle, bang or number box, or a signal object for "signal") connected to a [CLASS]
 box somewhere in the help. The help must link every example patch (a message box naming
@@ -204,6 +204,12 @@ def methods_of(root_dir):
         if not cm:
             continue
         bodies = [body]
+        # the new function adds the inlets beyond the first
+        nm = re.search(r'class_new\s*\(\s*gensym\s*\(\s*"[^"]+"\s*\)\s*,([^,]*),', body)
+        if nm:
+            ids = re.findall(r'\w+', nm.group(1))
+            if ids and ids[-1] in funcs:
+                bodies.append(funcs[ids[-1]])
         # helpers called with the class (e.g. methods both classes share)
         for call in re.findall(r'\b(\w+)\s*\(\s*c\s*[,)]', body):
             if call in funcs and call != name:
@@ -222,7 +228,7 @@ def methods_of(root_dir):
                              ('class_addanything', 'anything'), ('CLASS_MAINSIGNALIN', 'signal')):
                 if re.search(r'\b%s\s*\(' % fn, b):
                     ms.add(meth)
-            if re.search(r'inlet_new\s*\([^;]*&s_signal', b):
+            if re.search(r'\bsignalinlet_new\s*\(|\binlet_new\s*\([^;]*&s_signal', b):
                 ms.add('signal')
         out[cm.group(1)] = ms
     return out
