@@ -134,6 +134,9 @@ check: deps
 	@$(MAKE) --no-print-directory all unit
 	@tools/run-checks.sh $(BUILD) $(CLI) $(TEST_BINS)
 
+# the two externals only (tests/pd/sanitize.sh builds them instrumented with this)
+externals: $(addsuffix .$(extension),$(classes))
+
 # unit, CLI and Pd patch tests under AddressSanitizer and UndefinedBehaviorSanitizer
 check-asan: deps
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined cli-tests
@@ -178,7 +181,7 @@ clean-tools:
 	rm -rf build bin
 	rm -f melodynet.pd_linux melodynet~.pd_linux  # the binaries' names before 0.2
 
-.PHONY: install-examples clean-tools cli deps check check-asan cli-tests unit demo bench fuzz \
+.PHONY: externals install-examples clean-tools cli deps check check-asan cli-tests unit demo bench fuzz \
         golden model screenshots
 
 endif # pd-lib-builder present
