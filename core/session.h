@@ -9,6 +9,7 @@
 #include "base.h"
 #include "event.h"
 #include "model.h"
+#include "motif.h"
 #include "sampler.h"
 
 typedef struct mn_session mn_session;
@@ -28,6 +29,17 @@ void mn_session_seed(mn_session *s, uint64_t seed); /* reseeds the PRNG only */
 void mn_session_reset(mn_session *s);
 void mn_session_set_clock(mn_session *s, int pos_ticks, int bar_ticks);
 void mn_session_clock(const mn_session *s, int *pos_ticks, int *bar_ticks);
+
+/* For a melody started from nothing: sets the clock to a bar length and first-note position
+ * drawn (with the session's PRNG) from the model's "start_metre" metadata, the places the
+ * tunes it was fitted on begin at, so unprimed melodies start with a pickup and in a metre as
+ * often as those tunes. Returns 0 and leaves the clock when the model has no such table. */
+int mn_session_draw_start(mn_session *s);
+
+/* The motif-memory parameters in use: the model's "motif_params" metadata, or the built-in
+ * table (motif.h). A model whose motif_params or start_metre cannot be read is refused by
+ * mn_session_new. */
+const mn_motif_params *mn_session_motif_params(const mn_session *s);
 
 /* Conditions the model on an event without sampling (priming, listening). The event's
  * pos_ticks/bar_ticks are used as given when bar_ticks > 0, else taken from the clock; the

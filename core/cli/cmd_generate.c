@@ -32,6 +32,8 @@ static void help(FILE *f)
         "  --no-rests            never generate a rest\n"
         "  --motif F             how much the melody repeats its own motifs: 0 = never,\n"
         "                        1 = as much as real folk tunes (default 1)\n"
+        "  --downbeat            unprimed: start on the first beat of a 4/4 bar (default: a bar\n"
+        "                        length and first-note position drawn from the model's tunes)\n"
         "  --velocity V | LO:HI  note velocity, fixed or drawn from a range (default 90)\n"
         "  --random-seed S       seed of the sampler (default: from the clock, printed)\n"
         "  --bpm B               tempo of the written MIDI file (default 120, or the seed file's)\n"
@@ -99,7 +101,7 @@ int mn_cmd_generate(int argc, char **argv)
     long n = 32, top_k = 0, lo = 0, hi = 127, vlo = 90, vhi = 90;
     double temp = 1.0, top_p = 1.0, bpm = 0, motif = 1.0;
     const char *scale = NULL;
-    int root = 0, json = 0, no_rests = 0, have_seed = 0;
+    int root = 0, json = 0, no_rests = 0, have_seed = 0, downbeat = 0;
     unsigned long long rseed = 0;
     mn_midi_options mopt;
     mn_midi_options_default(&mopt);
@@ -169,6 +171,8 @@ int mn_cmd_generate(int argc, char **argv)
         } else if (!strcmp(a, "--motif")) {
             NEED_ARG;
             if (mn_cli_float("generate", a, v, 0, 1, &motif)) return 2;
+        } else if (!strcmp(a, "--downbeat")) {
+            downbeat = 1;
         } else if (!strcmp(a, "--no-rests")) {
             no_rests = 1;
         } else if (!strcmp(a, "--velocity")) {
@@ -287,6 +291,8 @@ int mn_cmd_generate(int argc, char **argv)
     for (size_t i = 0; i < file_seed.n; i++) mn_session_feed(s, &file_seed.ev[i]);
     if (seed_midi && !file_seed.n && file_seed.ts_den > 0) /* no notes: still its metre */
         mn_session_set_clock(s, 0, file_seed.ts_num * 4 * MN_TPQ / file_seed.ts_den);
+    else if (!seed.n && !file_seed.n && !downbeat) /* unprimed: begin as the model's tunes do */
+        mn_session_draw_start(s);
 
     mn_melody out;
     mn_melody_init(&out);
@@ -294,6 +300,12 @@ int mn_cmd_generate(int argc, char **argv)
     if (seed_midi) {
         out.ts_num = file_seed.ts_num;
         out.ts_den = file_seed.ts_den;
+    }
+    int bar;
+    mn_session_clock(s, NULL, &bar);
+    if (!seed_midi || !file_seed.n) { /* the metre the melody is generated in */
+        out.ts_num = bar % MN_TPQ == 0 ? bar / MN_TPQ : bar / (MN_TPQ / 2);
+        out.ts_den = bar % MN_TPQ == 0 ? 4 : 8;
     }
     snprintf(out.name, sizeof out.name, "melodynet");
     int rc = 0;
@@ -311,9 +323,9 @@ int mn_cmd_generate(int argc, char **argv)
             printf("%s{\"pitch\":", i ? "," : "");
             if (e.pitch == MN_REST) printf("null");
             else printf("%d", e.pitch);
-            printf(",\"rest\":%s,\"duration_beats\":%.6g,\"velocity\":%d,\"position_beats\":%.6g}",
-                   e.pitch == MN_REST ? "true" : "false", beats, e.velocity,
-                   (double)e.pos_ticks / MN_TPQ);
+            printf(",\"rest\":%s,\"duration_beats\":%.6g,\"velocity\":%d,\"position_beats\":%.6g,"
+                   "\"bar_beats\":%.6g}", e.pitch == MN_REST ? "true" : "false", beats, e.velocity,
+                   (double)e.pos_ticks / MN_TPQ, (double)e.bar_ticks / MN_TPQ);
         } else if (e.pitch == MN_REST) {
             printf("rest %.6g 0\n", beats);
         } else {

@@ -214,6 +214,7 @@ int mn_cmd_report(int argc, char **argv)
         mn_session_set_clock(s, 0, MN_DEFAULT_BAR_TICKS);
         mn_session_seed(s, seed + (unsigned long long)i);
         *mn_session_sampler(s) = cfg;
+        if (p == 0) mn_session_draw_start(s);
         for (size_t j = 0; j < p; j++) mn_session_feed(s, &tune->ev[j]);
         for (size_t j = p; j < tune->n && j < p + (size_t)length; j++)
             if (mn_melody_push(&ref[i], &tune->ev[j], err)) goto nomem;
@@ -254,8 +255,10 @@ int mn_cmd_report(int argc, char **argv)
             printf("each primed with the first %ld events of a random valid tune (not counted);"
                    "\nvalid = the real next %ld events of the same tunes\n\n", prime, length);
         else
-            printf("unprimed, from the start of a 4/4 bar; valid = the first %ld events of random "
-                   "valid tunes\n\n", length);
+            printf("unprimed, %s; valid = the first %ld events of random valid tunes\n\n",
+                   mn_model_meta(model, "start_metre")
+                       ? "each starting at a bar length and position drawn from start_metre"
+                       : "from the start of a 4/4 bar", length);
         mn_report_write_text(stdout, &r, "valid", "generated");
     }
     fflush(stdout);

@@ -25,6 +25,7 @@ static const verb verbs[] = {
     {"train", mn_cmd_train, "train a model on MIDI files"},
     {"roll", mn_cmd_roll, "draw a MIDI file as a piano roll (SVG)"},
     {"report", mn_cmd_report, "creativity versus imitation figures of generated melodies"},
+    {"fit-motif", mn_cmd_fitmotif, "fit a model's motif memory on held-out tunes (into a copy)"},
     {"bench", mn_cmd_bench, "step latency of a model (median, p99) against the memory bound"},
 };
 
