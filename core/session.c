@@ -5,6 +5,7 @@
  * before a commit recomputes from the committed state, so every event costs exactly one LSTM
  * step and the state never drifts. */
 #include "session.h"
+#include "copyidx.h"
 #include "motif.h"
 #include "vmath.h"
 
@@ -28,6 +29,10 @@ struct mn_session {
     mn_rng rng;
     mn_motif motif;              /* the melody so far, for repeating its motifs */
     mn_motif_params mp;          /* how its proposals are mixed in (the model's, or built in) */
+    int iv[MN_COPY_DEPTH];       /* the melody's latest intervals (rests skipped), oldest first */
+    int n_iv, last_note;         /* intervals held; pitch of the last note (-1: none yet) */
+    double guard_bits;           /* copy guard: sum of -log2 (share of the odds it left) */
+    size_t guard_events;         /* events sampled under the guard */
     int n_start;                 /* first-note places of the model's data (start_metre) */
     int start_bar[MN_SESSION_MAX_STARTS], start_pos[MN_SESSION_MAX_STARTS];
     double start_w[MN_SESSION_MAX_STARTS];
@@ -186,6 +191,8 @@ void mn_session_reset(mn_session *s)
     s->prev_pitch = MN_PITCH_BOS;
     s->prev_dur = s->n_dur; /* BOS row of emb.dur */
     mn_motif_reset(&s->motif);
+    s->n_iv = 0;
+    s->last_note = -1;
     s->pending = 0;
     s->heads_done = 0;
     s->pos = 0;
@@ -318,6 +325,16 @@ static void commit_at(mn_session *s, const mn_event *e, int pos, int bar)
     s->prev_pitch = pitch_token(e->pitch);
     s->prev_dur = mn_durtable_index(&s->cfg->dur, e->dur_ticks);
     mn_motif_push(&s->motif, s->prev_pitch, s->prev_dur);
+    if (s->prev_pitch < 128) {
+        if (s->last_note >= 0) {
+            if (s->n_iv == MN_COPY_DEPTH) {
+                memmove(s->iv, s->iv + 1, (MN_COPY_DEPTH - 1) * sizeof *s->iv);
+                s->n_iv--;
+            }
+            s->iv[s->n_iv++] = s->prev_pitch - s->last_note;
+        }
+        s->last_note = s->prev_pitch;
+    }
     mn_event placed = *e;
     placed.pos_ticks = pos;
     placed.bar_ticks = bar;
@@ -389,8 +406,48 @@ static void mix_logits(const float *logits, int n, double lam, int hit, float *o
     }
 }
 
-void mn_session_sample(mn_session *s, mn_event *out)
+/* The copy guard: flags in forbid[MN_N_PITCH] the pitches that would make the latest K + 1
+ * intervals a run found in one training tune. Returns 0 when nothing is forbidden. */
+static int guard_mask(const mn_session *s, const mn_copyidx *ix, int K, unsigned char *forbid)
 {
+    memset(forbid, 0, MN_N_PITCH);
+    if (s->last_note < 0 || s->n_iv < K) return 0; /* no run of K + 1 can form yet */
+    unsigned char next[255];
+    if (!mn_copyidx_next(ix, s->iv + s->n_iv - K, K, next)) return 0;
+    int any = 0;
+    for (int p = 0; p < 128; p++) {
+        int d = p - s->last_note;
+        if (next[d + 127]) forbid[p] = 1, any = 1;
+    }
+    return any;
+}
+
+/* -log2 of the share of the odds (temperature 1, the settings' range, scale and rests) the
+ * guard leaves; 0 when it forbids nothing the settings allow. */
+static double guard_cost(const mn_session *s, const float *logits, const unsigned char *forbid)
+{
+    double mx = -INFINITY;
+    for (int k = 0; k < MN_N_PITCH; k++)
+        if (logits[k] > mx) mx = logits[k];
+    double all = 0, left = 0;
+    for (int k = 0; k < MN_N_PITCH; k++) {
+        if (!mn_sampler_allows(&s->sampler, k)) continue;
+        double p = exp((double)logits[k] - mx);
+        all += p;
+        if (!forbid[k]) left += p;
+    }
+    return all > 0 && left > 0 ? log2(all / left) : 0;
+}
+
+void mn_session_guard_cost(const mn_session *s, double *bits, size_t *events)
+{
+    if (bits) *bits = s->guard_bits;
+    if (events) *events = s->guard_events;
+}
+
+mn_status mn_session_sample(mn_session *s, mn_event *out)
+{
+    mn_status status = MN_OK;
     int pos = s->pos, bar = s->bar;
     const float *pl = mn_session_pitch_logits(s, pos, bar);
     int pp = 0, pd = 0;
@@ -407,7 +464,26 @@ void mn_session_sample(mn_session *s, mn_event *out)
         cap_logit(s->mix, MN_N_PITCH, s->motif.last_note, cap, (double)s->sampler.temperature);
         use = s->mix;
     }
-    int pitch = mn_sampler_pitch(&s->sampler, &s->rng, use, s->scratch);
+    int pitch;
+    if (s->sampler.max_copy > 0) {
+        unsigned char forbid[MN_N_PITCH];
+        const mn_copyidx *ix = mn_model_copyidx(s->model, NULL);
+        if (!ix) {
+            pitch = MN_REST; /* the guard cannot run: silence rather than an unchecked note */
+            status = MN_ERR_ARG;
+        } else {
+            if (guard_mask(s, ix, s->sampler.max_copy, forbid))
+                s->guard_bits += guard_cost(s, use, forbid);
+            s->guard_events++;
+            pitch = mn_sampler_pitch_masked(&s->sampler, &s->rng, use, forbid, s->scratch);
+            if (pitch < 0) {
+                pitch = MN_REST; /* nothing legal: a rest keeps the guard */
+                status = MN_ERR_LIMIT;
+            }
+        }
+    } else {
+        pitch = mn_sampler_pitch(&s->sampler, &s->rng, use, s->scratch);
+    }
     if (pitch < 0 || pitch > MN_REST) pitch = MN_REST;
     const float *dl = mn_session_dur_logits(s, pitch);
     if (lam > 0 && pitch == pp) {
@@ -427,6 +503,7 @@ void mn_session_sample(mn_session *s, mn_event *out)
     e.bar_ticks = bar;
     commit_at(s, &e, pos, bar);
     if (out) *out = e;
+    return status;
 }
 
 void mn_session_score(mn_session *s, const mn_event *e, double *bits_pitch, double *bits_dur,

@@ -48,8 +48,19 @@ const mn_motif_params *mn_session_motif_params(const mn_session *s);
 void mn_session_feed(mn_session *s, const mn_event *e);
 
 /* Samples the next event at the clock's position under the sampler settings, conditions the
- * model on it and returns it (dur_ticks is the table value, velocity from the sampler). */
-void mn_session_sample(mn_session *s, mn_event *out);
+ * model on it and returns it (dur_ticks is the table value, velocity from the sampler).
+ * With the copy guard on (sampler max_copy = K > 0) no pitch is chosen that would make the
+ * melody's latest K + 1 intervals (primer included, rests skipped) a run found verbatim in one
+ * tune of the model's copy index (mn_model_copyidx), whatever the other settings. When the
+ * range, scale and rest settings leave nothing the guard allows, the event is a rest and the
+ * call returns MN_ERR_LIMIT; when the model has no copy index, a rest and MN_ERR_ARG. Else
+ * MN_OK. */
+mn_status mn_session_sample(mn_session *s, mn_event *out);
+
+/* What the copy guard has cost since the session was made: the sum over sampled events of
+ * -log2 of the share of the odds (temperature 1, within range, scale and rests) it left, and
+ * the number of events sampled under it. */
+void mn_session_guard_cost(const mn_session *s, double *bits, size_t *events);
 
 /* Scores an event as the next one (its position as in mn_session_feed), then feeds it.
  * Writes -log2 p(pitch), -log2 p(duration token | pitch) and the most likely pitch class

@@ -532,6 +532,13 @@ int mnpd_settings_message(void *x, const char *cls, t_mnpd_settings *st, int wit
             return -1;
         }
         sp->motif = (float)f;
+    } else if (!strcmp(sel, "novelty")) {
+        if (mnpd_argcount(x, cls, s, argc, 1, 1, "K (longest run copied from a training tune, "
+                          "0 = off)")
+            || mnpd_arg_int(x, cls, s, "an integer 0..62", argc, argv, 0, 0, MN_SAMPLER_MAX_COPY,
+                            &a))
+            return -1;
+        sp->max_copy = a;
     } else if (with_legato && !strcmp(sel, "legato")) {
         if (mnpd_argcount(x, cls, s, argc, 1, 1, "f (0 < f <= 1)")
             || mnpd_arg_float(x, cls, s, "a number in (0, 1]", argc, argv, 0, &f))

@@ -34,11 +34,14 @@ static void help(FILE *f)
         "                        1 = as much as real folk tunes (default 1)\n"
         "  --downbeat            unprimed: start on the first beat of a 4/4 bar (default: a bar\n"
         "                        length and first-note position drawn from the model's tunes)\n"
+        "  --max-copy K          copy guard: never extend a run of intervals found verbatim in\n"
+        "                        one training tune beyond K (1..%d; needs the model's copy\n"
+        "                        index, see copy-index); holds under every other setting\n"
         "  --velocity V | LO:HI  note velocity, fixed or drawn from a range (default 90)\n"
         "  --random-seed S       seed of the sampler (default: from the clock, printed)\n"
         "  --bpm B               tempo of the written MIDI file (default 120, or the seed file's)\n"
         "  -o FILE.mid           also write the generated events as a MIDI file\n"
-        "  --json                print one JSON object instead of lines\n");
+        "  --json                print one JSON object instead of lines\n", MN_SAMPLER_MAX_COPY);
 }
 
 static int parse_root(const char *s, int *root)
@@ -98,7 +101,7 @@ static int parse_seed_notes(const char *s, mn_melody *out)
 int mn_cmd_generate(int argc, char **argv)
 {
     const char *model_path = NULL, *seed_notes = NULL, *seed_midi = NULL, *out_path = NULL;
-    long n = 32, top_k = 0, lo = 0, hi = 127, vlo = 90, vhi = 90;
+    long n = 32, top_k = 0, lo = 0, hi = 127, vlo = 90, vhi = 90, max_copy = 0;
     double temp = 1.0, top_p = 1.0, bpm = 0, motif = 1.0;
     const char *scale = NULL;
     int root = 0, json = 0, no_rests = 0, have_seed = 0, downbeat = 0;
@@ -171,6 +174,9 @@ int mn_cmd_generate(int argc, char **argv)
         } else if (!strcmp(a, "--motif")) {
             NEED_ARG;
             if (mn_cli_float("generate", a, v, 0, 1, &motif)) return 2;
+        } else if (!strcmp(a, "--max-copy")) {
+            NEED_ARG;
+            if (mn_cli_int("generate", a, v, 1, MN_SAMPLER_MAX_COPY, &max_copy)) return 2;
         } else if (!strcmp(a, "--downbeat")) {
             downbeat = 1;
         } else if (!strcmp(a, "--no-rests")) {
@@ -221,6 +227,7 @@ int mn_cmd_generate(int argc, char **argv)
     cfg.velocity_lo = (int)vlo;
     cfg.velocity_hi = (int)vhi;
     cfg.motif = (float)motif;
+    cfg.max_copy = (int)max_copy;
     if (scale && strcasecmp(scale, "off") && strcasecmp(scale, "none")) {
         if (mn_scale_mask(scale, root, &cfg.scale_mask, err)) {
             fprintf(stderr, "melodynet generate: %s\n", err);
@@ -262,6 +269,14 @@ int mn_cmd_generate(int argc, char **argv)
     mn_model *model;
     if (mn_model_load(model_path, &model, err)) {
         fprintf(stderr, "melodynet generate: %s\n", err);
+        mn_melody_free(&seed);
+        mn_melody_free(&file_seed);
+        return 1;
+    }
+    const char *why;
+    if (max_copy && !mn_model_copyidx(model, &why)) {
+        fprintf(stderr, "melodynet generate: --max-copy needs a copy index: %s\n", why);
+        mn_model_free(model);
         mn_melody_free(&seed);
         mn_melody_free(&file_seed);
         return 1;
@@ -312,7 +327,10 @@ int mn_cmd_generate(int argc, char **argv)
     if (json) printf("{\"random_seed\":%llu,\"events\":[", rseed);
     for (long i = 0; i < n; i++) {
         mn_event e;
-        mn_session_sample(s, &e);
+        if (mn_session_sample(s, &e) == MN_ERR_LIMIT)
+            fprintf(stderr, "melodynet generate: event %ld: no pitch the range, scale and rest "
+                            "settings allow passes --max-copy %ld; a rest instead\n", i + 1,
+                    max_copy);
         if (mn_melody_push(&out, &e, err)) {
             fprintf(stderr, "melodynet generate: %s\n", err);
             rc = 1;

@@ -44,6 +44,8 @@ static void help(FILE *f)
         "  --top-k K             sample among the K most likely pitches (0 = all)\n"
         "  --top-p P             nucleus sampling mass (1 = off)\n"
         "  --motif F             motif memory, 0..1 (default 1; 0 = the network alone)\n"
+        "  --max-copy K          generate under the copy guard (see generate) and report its\n"
+        "                        cost: -log2 of the share of the odds it left, per event\n"
         "  --json                print one JSON object instead of the table\n"
         "  --svg DIR             also draw the first few generated melodies as piano rolls\n"
         "  --save DIR            also write every generated melody as DIR/gen_NNNN.mid (and the\n"
@@ -91,7 +93,7 @@ int mn_cmd_report(int argc, char **argv)
     static const char *train_args[MAX_ARGS], *valid_args[MAX_ARGS];
     size_t n_train_args = 0, n_valid_args = 0;
     const char *model_path = NULL, *svg_dir = NULL, *save_dir = NULL;
-    long n = 100, length = 64, prime = 4, top_k = 0;
+    long n = 100, length = 64, prime = 4, top_k = 0, max_copy = 0;
     double temp = 1.0, top_p = 1.0, motif = 1.0;
     unsigned long long seed = 1;
     int json = 0;
@@ -103,6 +105,7 @@ int mn_cmd_report(int argc, char **argv)
                           !strcmp(a, "--seed") || !strcmp(a, "-t") ||
                           !strcmp(a, "--temperature") || !strcmp(a, "--top-k") ||
                           !strcmp(a, "--top-p") || !strcmp(a, "--svg") || !strcmp(a, "--motif") ||
+                          !strcmp(a, "--max-copy") ||
                           !strcmp(a, "--save");
         if (takes_value && !v) {
             fprintf(stderr, "melodynet report: %s needs a value\n", a);
@@ -139,6 +142,8 @@ int mn_cmd_report(int argc, char **argv)
             if (mn_cli_int("report", a, argv[++i], 0, MN_N_PITCH, &top_k)) return 2;
         } else if (!strcmp(a, "--top-p")) {
             if (mn_cli_float("report", a, argv[++i], 1e-6, 1, &top_p)) return 2;
+        } else if (!strcmp(a, "--max-copy")) {
+            if (mn_cli_int("report", a, argv[++i], 1, MN_SAMPLER_MAX_COPY, &max_copy)) return 2;
         } else if (!strcmp(a, "--motif")) {
             if (mn_cli_float("report", a, argv[++i], 0, 1, &motif)) return 2;
         } else if (!strcmp(a, "--json")) {
@@ -171,6 +176,7 @@ int mn_cmd_report(int argc, char **argv)
     cfg.top_k = (int)top_k;
     cfg.top_p = (float)top_p;
     cfg.motif = (float)motif;
+    cfg.max_copy = (int)max_copy;
     if (mn_sampler_validate(&cfg, err)) {
         fprintf(stderr, "melodynet report: %s\n", err);
         return 2;
@@ -183,6 +189,7 @@ int mn_cmd_report(int argc, char **argv)
     mn_melody *gen = calloc((size_t)n, sizeof *gen), *ref = calloc((size_t)n, sizeof *ref);
     size_t *picked = calloc((size_t)n, sizeof *picked);
     const char **names = NULL;
+    size_t guard_rests = 0;
     if (!gen || !ref || !picked) {
         fprintf(stderr, "melodynet report: out of memory\n");
         goto done;
@@ -193,6 +200,11 @@ int mn_cmd_report(int argc, char **argv)
     }
     if (mn_model_load(model_path, &model, err)) {
         fprintf(stderr, "melodynet report: %s\n", err);
+        goto done;
+    }
+    const char *why;
+    if (max_copy && !mn_model_copyidx(model, &why)) {
+        fprintf(stderr, "melodynet report: --max-copy needs a copy index: %s\n", why);
         goto done;
     }
     if (load("--train", train_args, n_train_args, &train) ||
@@ -220,7 +232,7 @@ int mn_cmd_report(int argc, char **argv)
             if (mn_melody_push(&ref[i], &tune->ev[j], err)) goto nomem;
         for (long j = 0; j < length; j++) {
             mn_event e;
-            mn_session_sample(s, &e);
+            if (mn_session_sample(s, &e) == MN_ERR_LIMIT) guard_rests++;
             if (mn_melody_push(&gen[i], &e, err)) goto nomem;
         }
         gen[i].bpm = ref[i].bpm = tune->bpm;
@@ -245,8 +257,15 @@ int mn_cmd_report(int argc, char **argv)
         fprintf(stderr, "melodynet report: %s\n", err);
         goto done;
     }
+    double g_bits = 0;
+    size_t g_events = 0;
+    mn_session_guard_cost(s, &g_bits, &g_events);
     if (json) {
         mn_report_write_json(stdout, &r, "valid", "generated");
+        if (max_copy)
+            printf("{\"max_copy\": %ld, \"guard_bits_per_event\": %.6g, \"guard_events\": %zu, "
+                   "\"guard_rests\": %zu}\n", max_copy, g_events ? g_bits / g_events : 0.0,
+                   g_events, guard_rests);
     } else {
         printf("model %s; %ld melodies of %ld events, temperature %g, top-k %ld, top-p %g, "
                "motif %g, seeds %llu..%llu\n", model_path, n, length, temp, top_k, top_p, motif, seed,
@@ -260,6 +279,10 @@ int mn_cmd_report(int argc, char **argv)
                        ? "each starting at a bar length and position drawn from start_metre"
                        : "from the start of a 4/4 bar", length);
         mn_report_write_text(stdout, &r, "valid", "generated");
+        if (max_copy)
+            printf("copy guard --max-copy %ld: %.4f pitch bits/event (-log2 of the share of the "
+                   "odds it left, over %zu events); %zu rests forced\n", max_copy,
+                   g_events ? g_bits / g_events : 0.0, g_events, guard_rests);
     }
     fflush(stdout);
 

@@ -26,6 +26,8 @@ static const verb verbs[] = {
     {"roll", mn_cmd_roll, "draw a MIDI file as a piano roll (SVG)"},
     {"report", mn_cmd_report, "creativity versus imitation figures of generated melodies"},
     {"fit-motif", mn_cmd_fitmotif, "fit a model's motif memory on held-out tunes (into a copy)"},
+    {"copy-index", mn_cmd_copyindex, "index a model's training tunes for the copy guard"},
+    {"similar", mn_cmd_similar, "training tunes sharing the longest interval runs with a melody"},
     {"bench", mn_cmd_bench, "step latency of a model (median, p99) against the memory bound"},
 };
 

@@ -91,7 +91,7 @@ expect_error 2 "unknown scale" "$cli" generate -m $model --scale nonesuch
 expect_error 2 "bad seed note" "$cli" generate -m $model --seed-notes "60 200"
 expect_error 2 "unknown option" "$cli" generate --frobnicate
 expect_error 2 "eval without files" "$cli" eval -m $model
-for v in info generate eval train roll report bench fit-motif; do
+for v in info generate eval train roll report bench fit-motif copy-index similar; do
     "$cli" $v --help >/dev/null 2>&1 && ok || bad "$v --help"
 done
 
@@ -139,6 +139,31 @@ grep -q '^motif_params far=' "$tmp/fi" && grep -q '^start_metre ' "$tmp/fi" && o
 "$cli" eval -m "$tmp/fit.mnet" --no-motif tests/fixtures/midi 2>/dev/null | grep network >"$tmp/e2"
 cmp -s "$tmp/e1" "$tmp/e2" && ok || bad "fit-motif changed the network: $(cat "$tmp/e1" "$tmp/e2")"
 expect_error 2 "fit-motif without -o" "$cli" fit-motif -m $model tests/fixtures/midi
+
+# copy guard: index the fixture tunes, generate under --max-copy 2 (after a primer taken from
+# one of them), and check with similar and with the independent script; without an index,
+# --max-copy and similar say so in one line
+"$cli" copy-index -m $model tests/fixtures/midi -o "$tmp/g.mnet" >"$tmp/co" 2>/dev/null && [ -s "$tmp/g.mncopy" ] && ok || bad "copy-index: $(cat "$tmp/co")"
+"$cli" similar -m "$tmp/g.mnet" tests/fixtures/midi/jig_68.mid >"$tmp/si" 2>&1
+n_iv=$(sed -n 's/.*: \([0-9]*\) intervals, against.*/\1/p' "$tmp/si")
+awk -v n="$n_iv" 'NR == 3 && $1 == n && $2 == 1 && $3 == 1 && $4 == "jig_68" { f = 1 } END { exit !f }' "$tmp/si" && ok || bad "similar does not find jig_68 in itself: $(cat "$tmp/si")"
+mkdir -p "$tmp/gc"
+for s in 1 2 3 4 5 6; do
+    "$cli" generate -m "$tmp/g.mnet" -n 100 -t 0.5 --random-seed $s --max-copy 2 --seed-midi tests/fixtures/midi/reel_pickup.mid -o "$tmp/gc/$s.mid" >/dev/null 2>"$tmp/gc/$s.err" || bad "generate --max-copy 2: $(cat "$tmp/gc/$s.err")"
+    "$cli" generate -m "$tmp/g.mnet" -n 100 -t 0.5 --random-seed $s --seed-midi tests/fixtures/midi/reel_pickup.mid -o "$tmp/gc/free$s.mid" >/dev/null 2>&1
+done
+"$cli" similar -m "$tmp/g.mnet" -n 1 --json "$tmp"/gc/[0-9].mid >"$tmp/sj" 2>&1 || bad "similar on generated melodies"
+/usr/bin/python3 -c '
+import json, sys
+runs = [json.loads(l)["runs"] for l in open(sys.argv[1])]
+assert len(runs) == 6 and all(not r or r[0]["length"] <= 2 for r in runs), runs' "$tmp/sj" && ok || bad "similar: a run longer than --max-copy 2: $(cat "$tmp/sj")"
+/usr/bin/python3 tests/reference/melody_figures.py --train tests/fixtures/midi --max-copy 2 "$tmp"/gc/[0-9].mid >/dev/null 2>"$tmp/pe" && ok || bad "melody_figures.py: $(cat "$tmp/pe")"
+/usr/bin/python3 tests/reference/melody_figures.py --train tests/fixtures/midi --max-copy 2 "$tmp"/gc/free*.mid >/dev/null 2>&1 && bad "without the guard no run beyond 2: the check cannot fail" || ok
+"$cli" generate -m "$tmp/g.mnet" -n 8 --random-seed 1 --max-copy 1 --seed-notes "62 67" --range 71 71 --no-rests >"$tmp/nl" 2>"$tmp/nle"
+grep -q "passes --max-copy 1; a rest instead" "$tmp/nle" && grep -q '^rest ' "$tmp/nl" && ok || bad "nothing legal is not reported: $(cat "$tmp/nle")"
+expect_error 1 "--max-copy without an index" "$cli" generate -m $model --max-copy 4
+expect_error 1 "similar without an index" "$cli" similar -m $model tests/fixtures/midi/jig_68.mid
+expect_error 2 "--max-copy out of range" "$cli" generate -m "$tmp/g.mnet" --max-copy 99
 
 echo "cli tests: $pass passed, $fail failed"
 [ $fail -eq 0 ]

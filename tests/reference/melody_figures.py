@@ -157,6 +157,9 @@ def main(argv):
         print(__doc__, file=sys.stderr)
         return 2
     melodies = [read_json(f) if f.endswith('.json') else read_midi(f) for f in files]
+    if not melodies:
+        print('no melodies', file=sys.stderr)
+        return 2
     n_ev = sum(len(ev) for ev, _ in melodies)
     notes = sum(1 for ev, _ in melodies for p, _ in ev if p is not None)
     bars = sum(sum(d for _, d in ev) / bar for ev, bar in melodies)
@@ -168,7 +171,13 @@ def main(argv):
     }
     rc = 0
     if train:
-        text = '\0'.join(enc(intervals(read_midi(f)[0])) for f in expand(train))
+        tunes = []
+        for f in expand(train):
+            try:
+                tunes.append(read_midi(f)[0])
+            except (OSError, ValueError, EOFError, KeyError, IndexError) as e:
+                print('skipped %s: %s' % (f, e), file=sys.stderr)
+        text = '\0'.join(enc(intervals(ev)) for ev in tunes)
         runs = [longest_copy(intervals(ev), text) for ev, _ in melodies]
         res['copy_max'] = max(runs)
         res['copy_mean'] = sum(runs) / len(runs)
