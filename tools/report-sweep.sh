@@ -4,7 +4,7 @@
 # row per setting with the listener figures (stuck runs, loops, notes per bar, pickup share,
 # largest leap, range, longest copied run), then the same figures of the real tunes. Each setting
 # is also counted by tests/reference/melody_figures.py from the saved MIDI files (stuck / loops /
-# notes per bar in brackets). DATA (default ../shared/data) holds the corpora; CLI the binary.
+# notes per bar in brackets). With --max-copy K, a last column gives the guard's cost. DATA (default ../shared/data) holds the corpora; CLI the binary.
 data=${DATA:-../shared/data}
 cli=${CLI:-bin/melodynet}
 tmp=$(mktemp -d)
@@ -22,11 +22,16 @@ for prime in 0 8; do
         [ $prime = 0 ] && label="unprimed, T $t" || label="primed ($prime events), T $t"
         /usr/bin/python3 - "$tmp/r.json" "$tmp/p.json" "$label" <<'PY'
 import json, sys
-r = json.load(open(sys.argv[1])); p = json.load(open(sys.argv[2])); g = r['generated']
-print('| %s | %d | %d | %.2f | %.2f | %.1f / %d | %d..%d | %.1f / %d | %d / %d / %.2f |' % (
+txt = open(sys.argv[1]).read()
+dec = json.JSONDecoder()
+r, end = dec.raw_decode(txt)
+guard = dec.raw_decode(txt[end:].strip())[0] if txt[end:].strip() else None
+p = json.load(open(sys.argv[2])); g = r['generated']
+print('| %s | %d | %d | %.2f | %.2f | %.1f / %d | %d..%d | %.1f / %d | %d / %d / %.2f |%s' % (
     sys.argv[3], g['stuck_runs'], g['loops'], g['notes_per_bar'], g['pickup'], g['leap_max_mean'],
     g['leap_max'], g['pitch_lo'], g['pitch_hi'], g['copy_mean'], g['copy_max'], p['stuck_runs'],
-    p['loops'], p['notes_per_bar']))
+    p['loops'], p['notes_per_bar'],
+    ' guard %.4f bits/event |' % guard['guard_bits_per_event'] if guard else ''))
 if sys.argv[3].startswith('primed') and sys.argv[3].endswith('1.2'):
     for k, lab in (('reference', 'real continuations (valid)'), ('train', 'training tunes')):
         s = r[k]
@@ -38,7 +43,7 @@ PY
         if [ $prime = 0 ] && [ $t = 1.2 ]; then
             /usr/bin/python3 - "$tmp/r.json" <<'PY'
 import json, sys
-s = json.load(open(sys.argv[1]))['reference']
+s = json.JSONDecoder().raw_decode(open(sys.argv[1]).read())[0]['reference']
 print('| real tune openings (valid, first 64 events) | %d | %d | %.2f | %.2f | %.1f / %d | %d..%d | %.1f / %d | |' % (
     s['stuck_runs'], s['loops'], s['notes_per_bar'], s['pickup'], s['leap_max_mean'],
     s['leap_max'], s['pitch_lo'], s['pitch_hi'], s['copy_mean'], s['copy_max']))
