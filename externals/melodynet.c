@@ -320,7 +320,7 @@ void melodynet_setup(void)
     class_addmethod(c, (t_method)melodynet_reset, gensym("reset"), 0);
     class_addmethod(c, (t_method)melodynet_randomseed, gensym("randomseed"), A_GIMME, 0);
     const char *params[] = {"temperature", "topk", "topp", "scale", "range", "rest", "bpm",
-                            "velocity", "accent", "motif"};
+                            "velocity", "accent", "motif", "novelty"};
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
         class_addmethod(c, (t_method)melodynet_param, gensym(params[i]), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_play, gensym("play"), 0);

@@ -161,6 +161,21 @@ assert len(runs) == 6 and all(not r or r[0]["length"] <= 2 for r in runs), runs'
 /usr/bin/python3 tests/reference/melody_figures.py --train tests/fixtures/midi --max-copy 2 "$tmp"/gc/free*.mid >/dev/null 2>&1 && bad "without the guard no run beyond 2: the check cannot fail" || ok
 "$cli" generate -m "$tmp/g.mnet" -n 8 --random-seed 1 --max-copy 1 --seed-notes "62 67" --range 71 71 --no-rests >"$tmp/nl" 2>"$tmp/nle"
 grep -q "passes --max-copy 1; a rest instead" "$tmp/nle" && grep -q '^rest ' "$tmp/nl" && ok || bad "nothing legal is not reported: $(cat "$tmp/nle")"
+# the Pd test's golden (tests/pd/test_novelty.pd: [melodynet] with novelty 2 after the primer
+# 62 67 71 67 66, over an index of what the same object plays without it, primer included) has
+# no run of 3 intervals that holds a generated one: checked over the primer's last 3 notes
+# (2 intervals) and the notes played
+/usr/bin/python3 - tests/pd/test_novelty.golden "$tmp/pdn.json" <<'PY'
+import json, sys
+ev = [{'pitch': p, 'duration_beats': 1} for p in (71, 67, 66)]
+for line in open(sys.argv[1]):
+    f = line.split()
+    if f[0] == 'note:':
+        ev.append({'pitch': int(f[1]) if int(f[2]) > 0 else None, 'duration_beats': 1})
+json.dump({'events': ev}, open(sys.argv[2], 'w'))
+PY
+/usr/bin/python3 tests/reference/melody_figures.py --train tests/fixtures/guard --max-copy 2 "$tmp/pdn.json" >/dev/null 2>&1 && ok || bad "Pd novelty 2 golden holds a run longer than 2"
+/usr/bin/python3 tests/reference/melody_figures.py --train tests/fixtures/guard --max-copy 2 tests/fixtures/guard/pd_unguarded.mid >/dev/null 2>&1 && bad "the unguarded Pd melody passes: the check cannot fail" || ok
 expect_error 1 "--max-copy without an index" "$cli" generate -m $model --max-copy 4
 expect_error 1 "similar without an index" "$cli" similar -m $model tests/fixtures/midi/jig_68.mid
 expect_error 2 "--max-copy out of range" "$cli" generate -m "$tmp/g.mnet" --max-copy 99
