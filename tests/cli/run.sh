@@ -129,6 +129,22 @@ assert f['stuck_runs'] == 0 and f['loops'] == 0, f
 assert 0.4 <= pickup <= 0.8, pickup
 assert 3.4 <= f['notes_per_bar'] <= 4.6, f
 PY
+    # a pickup stays a pickup in the MIDI file: the first note starts at its place in the bar
+    for s in 1 2 3 4 5 6; do
+        "$cli" generate -n 4 --random-seed $s --json -o "$tmp/p$s.mid" >"$tmp/p$s.json" 2>/dev/null
+        /usr/bin/python3 - "$tmp/p$s.json" "$tmp/p$s.mid" <<'PY' || bad "pickup of seed $s not kept in the MIDI file"
+import json, sys, mido
+first = json.load(open(sys.argv[1]))['events'][0]
+mid = mido.MidiFile(sys.argv[2])
+t = 0
+for msg in mid.tracks[1]:
+    t += msg.time
+    if msg.type == 'note_on' and msg.velocity > 0:
+        break
+assert t == round(first['position_beats'] * mid.ticks_per_beat), (t, first)
+PY
+    done
+    ok
 fi
 
 # fit-motif writes a copy of the model with fitted metadata and the same network
