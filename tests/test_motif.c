@@ -320,6 +320,42 @@ static void test_session_reads_params(void **state)
         mn_session_score(net, &e, &bn, NULL, NULL);
         if (i >= 4) assert_true(bp >= -log2(0.2) - 1e-9);
     }
+    /* sampling at a low temperature: after 8 of one pitch the repeat keeps at most 0.2 of the
+     * odds after the temperature (the network alone repeats far more often here) */
+    int rp = 64;
+    double best = -1;
+    for (int q = 0; q < 128; q++) { /* the pitch the network most likes to repeat */
+        mn_session_reset(net);
+        for (int i = 0; i < 8; i++) {
+            mn_event e = {q, 90, dt->ticks[0], 0, 0};
+            mn_session_feed(net, &e);
+        }
+        int pos, bar;
+        mn_session_clock(net, &pos, &bar);
+        double pq = exp2(-mn_neglog2_softmax(mn_session_pitch_logits(net, pos, bar), MN_N_PITCH, q));
+        if (pq > best) best = pq, rp = q;
+    }
+    int rep[2] = {0, 0};
+    for (int on = 0; on < 2; on++)
+        for (int seed = 0; seed < 300; seed++) {
+            mn_session *x = on ? s : net;
+            mn_session_reset(x);
+            mn_session_seed(x, (uint64_t)seed);
+            mn_session_sampler(x)->temperature = 0.3f;
+            for (int i = 0; i < 8; i++) {
+                mn_event e = {rp, 90, dt->ticks[0], 0, 0};
+                mn_session_feed(x, &e);
+            }
+            mn_event out;
+            mn_session_sample(x, &out);
+            rep[on] += out.pitch == rp;
+        }
+    print_message("    repeats of %d after a run of 8 at T 0.3: %d/300 capped, %d/300 network "
+                  "(p %.2f at T 1)\n", rp, rep[1], rep[0], best);
+    assert_true(rep[1] <= 0.2 * 300 + 25);
+    assert_true(rep[0] > rep[1] + 30);
+    mn_session_sampler(s)->temperature = 1;
+    mn_session_sampler(net)->temperature = 1;
     /* starts: 3 of 4 unprimed melodies begin in a 72-tick bar on its position 48 */
     int pick72 = 0;
     for (int i = 0; i < 400; i++) {

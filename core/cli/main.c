@@ -35,7 +35,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: melodynet VERB [options]   (melodynet VERB --help for each verb)\n\n");
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
-        fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
+        fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
     fprintf(f, "\nmelodynet %s - a small neural melody generator (see README.md)\n", MN_VERSION);
 }
 
