@@ -5,7 +5,7 @@ lib.name = melodynet
 
 # run-time core: what the externals and the CLI link (the trainer stays out of the externals)
 CORE_RT = core/base.c core/event.c core/json.c core/model.c core/session.c core/sampler.c \
-          core/midi.c core/ngram.c core/motif.c core/sbuf.c core/matvec.c
+          core/midi.c core/ngram.c core/motif.c core/sbuf.c core/matvec.c core/copyidx.c
 # tools core: training, data pipeline, evaluation, pictures (CLI and tests only)
 CORE_TOOLS = $(filter-out $(CORE_RT), $(wildcard core/*.c))
 
@@ -175,6 +175,12 @@ golden: all
 model: cli
 	@tools/train-default.sh $(or $(DATA),../shared/data)
 
+# build the bundled model's copy-guard index (models/default.mncopy) from DATA's train splits;
+# it holds the training tunes' intervals, so it is not distributed (see models/README.md)
+copy-index: cli
+	bin/melodynet copy-index $(or $(DATA),../shared/data)/nottingham/train.txt \
+	    $(or $(DATA),../shared/data)/essen/train.txt -o models/default.mnet
+
 # remove our build folders too (pd-lib-builder's clean removes the externals and objects)
 clean: clean-tools
 clean-tools:
@@ -182,6 +188,6 @@ clean-tools:
 	rm -f melodynet.pd_linux melodynet~.pd_linux  # the binaries' names before 0.2
 
 .PHONY: externals install-examples clean-tools cli deps check check-asan cli-tests unit demo bench fuzz \
-        golden model screenshots
+        golden model screenshots copy-index
 
 endif # pd-lib-builder present

@@ -7,6 +7,7 @@
  * non-string value, or a key or value holding a NUL byte is refused. */
 #include "model.h"
 #include "matvec.h"
+#include "copyidx.h"
 #include "sbuf.h"
 #include "session.h"
 
@@ -41,6 +42,8 @@ struct mn_model {
     size_t file_size;
     size_t n_meta;
     char *meta[MN_MAX_META][2]; /* key, value */
+    mn_copyidx *copyidx;   /* the copy guard's index named by "copy_index", or NULL ... */
+    char copyidx_why[MN_ERR_LEN]; /* ... and why not */
 };
 
 /* ================================================================ canonical layout */
@@ -231,6 +234,7 @@ static void model_destroy(mn_model *m)
     mn_free(m->own_block);
     mn_free(m->q_block);
     mn_free(m->path);
+    mn_copyidx_free(m->copyidx);
     for (size_t i = 0; i < m->n_meta; i++) {
         mn_free(m->meta[i][0]);
         mn_free(m->meta[i][1]);
@@ -821,6 +825,42 @@ fail:
     return st;
 }
 
+/* Loads the copy index the metadata names ("copy_index": a file name in the model's folder).
+ * A missing or broken index does not fail the model: the guard then refuses to run and says
+ * why (mn_model_copyidx). */
+static void attach_copyidx(mn_model *m, const char *path)
+{
+    const char *name = mn_model_meta(m, "copy_index");
+    if (!name) {
+        snprintf(m->copyidx_why, sizeof m->copyidx_why, "%s: no copy_index in its metadata",
+                 path);
+        return;
+    }
+    if (!*name || strchr(name, '/')) {
+        snprintf(m->copyidx_why, sizeof m->copyidx_why,
+                 "%s: copy_index \"%.60s\" is not a file name in the model's folder", path, name);
+        return;
+    }
+    const char *slash = strrchr(path, '/');
+    size_t dl = slash ? (size_t)(slash - path) + 1 : 0, len = dl + strlen(name) + 1;
+    char *full = mn_malloc(len);
+    if (!full) {
+        snprintf(m->copyidx_why, sizeof m->copyidx_why, "%s: out of memory", path);
+        return;
+    }
+    snprintf(full, len, "%.*s%s", (int)dl, path, name);
+    if (mn_copyidx_load(full, &m->copyidx, m->copyidx_why)) m->copyidx = NULL;
+    mn_free(full);
+}
+
+const mn_copyidx *mn_model_copyidx(const mn_model *m, const char **why)
+{
+    if (why) *why = m->copyidx ? "" : m->copyidx_why[0] ? m->copyidx_why : "model loaded from "
+                                                                           "memory: no copy index";
+    return m->copyidx;
+}
+
+
 /* The file is read, not mapped: once loaded, nothing done to the file (truncated, rewritten in
  * place, replaced) can change or crash what the model plays. */
 mn_status mn_model_load(const char *path, mn_model **out, char *err)
@@ -899,6 +939,7 @@ mn_status mn_model_load(const char *path, mn_model **out, char *err)
     int pointed = 0;
     mn_status st = load_image(img, len, path, 1, block, 0, out, &pointed, err);
     if (!pointed) mn_free(block);
+    if (st == MN_OK) attach_copyidx(*out, path);
     return st;
 }
 

@@ -1,13 +1,13 @@
 #!/bin/sh
 # fuzz.sh [SECONDS] [HARNESS...] - builds the libFuzzer harnesses of tests/fuzz/ (json, midi,
-# model, session, ngram; all by default) with clang under AddressSanitizer and
+# model, session, ngram, copyidx; all by default) with clang under AddressSanitizer and
 # UndefinedBehaviorSanitizer and runs each, one after the other, for SECONDS (default 60). Corpora and findings go to
 # build/fuzz/<harness>/. Prints one line per harness and exits non-zero if any harness found a
 # crash, leak, timeout or undefined behaviour, naming the reproducer and how to replay it.
 set -u
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
-harnesses=${*:-json midi model session ngram}
+harnesses=${*:-json midi model session ngram copyidx}
 case "$seconds" in ''|*[!0-9]*) echo "usage: tools/fuzz.sh [SECONDS] [HARNESS...]" >&2; exit 2 ;; esac
 
 cd "$(dirname "$0")/.." || exit 2
@@ -77,6 +77,9 @@ EOF
         max_len=16384 ;;
     ngram)
         max_len=16384 ;;
+    copyidx)
+        seed copyidx tests/fixtures/ref/small_guard.mncopy
+        max_len=8192 ;;
     session)
         # architecture bytes, then weights (repeated to fill the model)
         max_len=4096 ;;
