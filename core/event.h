@@ -59,6 +59,13 @@ mn_status mn_durtable_validate(const mn_durtable *t, char *err);
 mn_status mn_durtable_build(mn_durtable *t, const mn_melody *mels, size_t n_mels,
                             int max_entries, char *err);
 
+/* Parses a note list such as "60 62:0.5 rest 64:2" (tokens separated by blanks or commas):
+ * each a MIDI number 0..127 or `rest` (`r`), optionally `:BEATS` for its length in quarter
+ * notes, 1/24..64 (default 1), rounded to ticks. Appends the events to out (velocity 90 for a
+ * note, 0 for a rest; pos_ticks and bar_ticks 0: the clock places them when they are fed).
+ * On failure out is left as it was and err names the token and the fault. */
+mn_status mn_parse_notes(const char *s, mn_melody *out, char *err);
+
 /* Named pitch for messages: "C4", "F#5", "rest". buf needs 8 bytes. */
 const char *mn_pitch_name(int pitch, char buf[8]);
 
