@@ -68,7 +68,7 @@ static mn_status expand_dir(const char *dir, strvec *out, int depth, char *err)
         strvec_free(&names);
         return st;
     }
-    qsort(names.v, names.n, sizeof *names.v, cmp_str);
+    if (names.n > 1) qsort(names.v, names.n, sizeof *names.v, cmp_str); /* v NULL if empty */
     for (size_t i = 0; i < names.n && !st; i++) {
         size_t len = strlen(dir) + strlen(names.v[i]) + 2;
         char *p = mn_malloc(len);

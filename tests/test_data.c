@@ -148,6 +148,21 @@ static void test_nothing_usable_is_empty(void **state)
     mn_corpus_free(&c);
 }
 
+/* An empty folder expands to no paths (and sorts no list of names). */
+static void test_empty_folder(void **state)
+{
+    (void)state;
+    char empty[64], err[MN_ERR_LEN], **p;
+    snprintf(empty, sizeof empty, "/tmp/mn_empty_XXXXXX");
+    assert_non_null(mkdtemp(empty));
+    size_t n = 99;
+    const char *args[] = {empty};
+    assert_int_equal(mn_data_expand(args, 1, &p, &n, err), MN_OK);
+    assert_int_equal(n, 0);
+    free_paths(p, n);
+    assert_int_equal(rmdir(empty), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +170,7 @@ int main(void)
         cmocka_unit_test(test_list_paths_are_relative_to_the_list),
         cmocka_unit_test(test_corpus_records_skipped_files),
         cmocka_unit_test(test_nothing_usable_is_empty),
+        cmocka_unit_test(test_empty_folder),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
