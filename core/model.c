@@ -393,6 +393,49 @@ static mn_status read_tensor_entry(const mn_json *t, const char *name, const cha
 
 /* Validates a whole file image and builds the model. base/len is the file; when may_point is
  * set and the tensors are in place, params point into base (the caller keeps it mapped). */
+/* Largest magnitude any gate pre-activation or logit can take, from the weights alone: the
+ * sum of |weight| times the largest |input| of each row (embedding columns for layer 0; the
+ * hidden state, |h| <= 1, above it and in the heads). Below MN_MODEL_MAX_ACTIVATION no step can
+ * overflow a float, so every logit and state a session computes is finite. Writes the tensor
+ * whose rows reach the bound to *where. */
+#define MN_MODEL_MAX_ACTIVATION 1e30
+static double activation_bound(const mn_model_config *cfg, const mn_weights *w, const char **where)
+{
+    int E = cfg->n_embed, H = cfg->n_hidden, D = cfg->dur.n, in0 = mn_model_input_size(cfg);
+    double xmax[3 * MN_MAX_EMBED], worst = 0;
+    const float *emb[3] = {w->emb_pitch, w->emb_dur, w->emb_pos};
+    int rows[3] = {MN_N_PITCH_IN, D + 1, cfg->n_pos};
+    for (int part = 0; part < 3; part++)
+        for (int k = 0; k < E && emb[part] && rows[part] > 0; k++) {
+            double m = 0;
+            for (int r = 0; r < rows[part]; r++) m = fmax(m, fabs(emb[part][(size_t)r * E + k]));
+            xmax[part * E + k] = m;
+        }
+    *where = "";
+    for (int l = 0; l < cfg->n_layers; l++) {
+        int in = l == 0 ? in0 : H;
+        for (int j = 0; j < 4 * H; j++) {
+            double b = fabs(w->lstm[l].b_ih[j]) + fabs(w->lstm[l].b_hh[j]);
+            for (int k = 0; k < in; k++)
+                b += fabs(w->lstm[l].w_ih[(size_t)j * in + k]) * (l == 0 ? xmax[k] : 1.0);
+            for (int k = 0; k < H; k++) b += fabs(w->lstm[l].w_hh[(size_t)j * H + k]);
+            if (b > worst) worst = b, *where = "an LSTM layer";
+        }
+    }
+    for (int j = 0; j < MN_N_PITCH; j++) {
+        double b = fabs(w->head_pitch_b[j]);
+        for (int k = 0; k < H; k++) b += fabs(w->head_pitch_w[(size_t)j * H + k]);
+        if (b > worst) worst = b, *where = "head.pitch";
+    }
+    for (int j = 0; j < D; j++) {
+        double b = fabs(w->head_dur_b[j]);
+        for (int k = 0; k < H + E; k++)
+            b += fabs(w->head_dur_w[(size_t)j * (H + E) + k]) * (k < H ? 1.0 : xmax[k - H]);
+        if (b > worst) worst = b, *where = "head.dur";
+    }
+    return worst;
+}
+
 static mn_status load_image(const uint8_t *base, size_t len, const char *name, int may_point,
                             mn_model **out, int *pointed, char *err)
 {
@@ -532,6 +575,13 @@ static mn_status load_image(const uint8_t *base, size_t len, const char *name, i
         off += nf;
     }
     mn_weights_point(cfg, m->params, &m->w);
+    const char *where;
+    double bound = activation_bound(cfg, &m->w, &where);
+    if (!(bound < MN_MODEL_MAX_ACTIVATION)) {
+        st = mn_errf(err, MN_ERR_FORMAT, "%s: weights too large: %s can reach values of %.3g "
+                     "(limit %g)", name, where, bound, MN_MODEL_MAX_ACTIVATION);
+        goto fail;
+    }
     mn_json_free(doc);
     *out = m;
     return MN_OK;
