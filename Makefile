@@ -130,9 +130,9 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@tools/bench.sh
 
-# fuzz the model loader and MIDI reader with libFuzzer (FUZZ_SECONDS each, default 60)
+# fuzz every parser with libFuzzer (tools/fuzz.sh; FUZZ_SECONDS each, default 60)
 fuzz: deps
-	@MN_CORE_RT="$(CORE_RT)" tools/fuzz.sh $(or $(FUZZ_SECONDS),60)
+	@MN_CORE_SRCS="$(CORE_RT) $(CORE_TOOLS)" tools/fuzz.sh $(or $(FUZZ_SECONDS),60)
 
 # regenerate the golden files of the Pd patch tests
 golden: all
