@@ -191,11 +191,14 @@ mn_status mn_corpus_load(mn_corpus *c, const char *const *args, size_t n_args,
         if (rs == MN_ERR_NOMEM) {
             st = mn_errf(err, rs, "%s", why);
         } else if (rs) {
-            /* the reader's message starts with the path; keep only the fault */
+            /* the reader's message starts with the path; keep only the fault. A long path
+             * leaves no room for the fault in the message: then name the kind of error. */
             const char *r = why;
-            size_t pl = strlen(paths[i]);
+            size_t pl = strlen(paths[i]), wl = strlen(why);
             if (!strncmp(r, paths[i], pl) && r[pl] == ':') r += pl + 1;
+            else if (wl < pl && !strncmp(r, paths[i], wl)) r += wl;
             while (*r == ' ') r++;
+            if (!*r) r = mn_status_name(rs);
             st = add_skip(c, &skip_cap, paths[i], r, err);
         } else if (m.n == 0) {
             mn_melody_free(&m);
