@@ -158,9 +158,9 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@tools/bench.sh --write
 
-# fuzz the model loader and MIDI reader with libFuzzer (FUZZ_SECONDS each, default 60)
+# fuzz every parser with libFuzzer (tools/fuzz.sh; FUZZ_SECONDS each, default 60)
 fuzz: deps
-	@MN_CORE_RT="$(CORE_RT)" tools/fuzz.sh $(or $(FUZZ_SECONDS),60)
+	@MN_CORE_SRCS="$(CORE_RT) $(CORE_TOOLS)" tools/fuzz.sh $(or $(FUZZ_SECONDS),60)
 
 # render every help and example patch and subpatch in the Pd GUI under Xvfb to build/screenshots
 screenshots: all

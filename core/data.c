@@ -121,7 +121,7 @@ static mn_status expand_dir(const char *dir, strvec *out, walk *w, int depth, ch
         strvec_free(&names);
         return st;
     }
-    qsort(names.v, names.n, sizeof *names.v, cmp_str);
+    if (names.n > 1) qsort(names.v, names.n, sizeof *names.v, cmp_str); /* v NULL if empty */
     for (size_t i = 0; i < names.n && !st; i++) {
         size_t len = strlen(dir) + strlen(names.v[i]) + 2;
         char *p = mn_malloc(len);
@@ -279,11 +279,14 @@ mn_status mn_corpus_load(mn_corpus *c, const char *const *args, size_t n_args,
         if (rs == MN_ERR_NOMEM) {
             st = mn_errf(err, rs, "%s", why);
         } else if (rs) {
-            /* the reader's message starts with the path; keep only the fault */
+            /* the reader's message starts with the path; keep only the fault. A long path
+             * leaves no room for the fault in the message: then name the kind of error. */
             const char *r = why;
-            size_t pl = strlen(paths[i]);
+            size_t pl = strlen(paths[i]), wl = strlen(why);
             if (!strncmp(r, paths[i], pl) && r[pl] == ':') r += pl + 1;
+            else if (wl < pl && !strncmp(r, paths[i], wl)) r += wl;
             while (*r == ' ') r++;
+            if (!*r) r = mn_status_name(rs);
             st = add_skip(c, &skip_cap, paths[i], r, err);
         } else if (m.n == 0) {
             mn_melody_free(&m);

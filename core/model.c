@@ -475,6 +475,49 @@ static mn_status probe(mn_model *m, const char *name, char *err)
     return st;
 }
 
+/* Largest magnitude any gate pre-activation or logit can take, from the weights alone: the
+ * sum of |weight| times the largest |input| of each row (embedding columns for layer 0; the
+ * hidden state, |h| <= 1, above it and in the heads). Below MN_MODEL_MAX_ACTIVATION no step can
+ * overflow a float, so every logit and state a session computes is finite. Writes the tensor
+ * whose rows reach the bound to *where. */
+#define MN_MODEL_MAX_ACTIVATION 1e30
+static double activation_bound(const mn_model_config *cfg, const mn_weights *w, const char **where)
+{
+    int E = cfg->n_embed, H = cfg->n_hidden, D = cfg->dur.n, in0 = mn_model_input_size(cfg);
+    double xmax[3 * MN_MAX_EMBED], worst = 0;
+    const float *emb[3] = {w->emb_pitch, w->emb_dur, w->emb_pos};
+    int rows[3] = {MN_N_PITCH_IN, D + 1, cfg->n_pos};
+    for (int part = 0; part < 3; part++)
+        for (int k = 0; k < E && emb[part] && rows[part] > 0; k++) {
+            double m = 0;
+            for (int r = 0; r < rows[part]; r++) m = fmax(m, fabs(emb[part][(size_t)r * E + k]));
+            xmax[part * E + k] = m;
+        }
+    *where = "";
+    for (int l = 0; l < cfg->n_layers; l++) {
+        int in = l == 0 ? in0 : H;
+        for (int j = 0; j < 4 * H; j++) {
+            double b = fabs(w->lstm[l].b_ih[j]) + fabs(w->lstm[l].b_hh[j]);
+            for (int k = 0; k < in; k++)
+                b += fabs(w->lstm[l].w_ih[(size_t)j * in + k]) * (l == 0 ? xmax[k] : 1.0);
+            for (int k = 0; k < H; k++) b += fabs(w->lstm[l].w_hh[(size_t)j * H + k]);
+            if (b > worst) worst = b, *where = "an LSTM layer";
+        }
+    }
+    for (int j = 0; j < MN_N_PITCH; j++) {
+        double b = fabs(w->head_pitch_b[j]);
+        for (int k = 0; k < H; k++) b += fabs(w->head_pitch_w[(size_t)j * H + k]);
+        if (b > worst) worst = b, *where = "head.pitch";
+    }
+    for (int j = 0; j < D; j++) {
+        double b = fabs(w->head_dur_b[j]);
+        for (int k = 0; k < H + E; k++)
+            b += fabs(w->head_dur_w[(size_t)j * (H + E) + k]) * (k < H ? 1.0 : xmax[k - H]);
+        if (b > worst) worst = b, *where = "head.dur";
+    }
+    return worst;
+}
+
 /* Validates a whole file image and builds the model. base/len is the file image; when
  * may_point is set, base is an allocation the caller hands over (block, freed by the model
  * when *pointed is set) and params may point into it when the tensors are in place. The model
@@ -812,7 +855,16 @@ static mn_status load_image(const uint8_t *base, size_t len, const char *name, i
             off += nf;
         }
     }
+    /* the load check first (it names the step and the logit that fails), then the bound that
+     * holds for every later step */
     if ((st = probe(m, name, err)) != MN_OK) goto fail;
+    const char *where;
+    double bound = activation_bound(cfg, &m->w, &where);
+    if (!(bound < MN_MODEL_MAX_ACTIVATION)) {
+        st = mn_errf(err, MN_ERR_FORMAT, "%s: weights too large: %s can reach values of %.3g "
+                     "(limit %g)", name, where, bound, MN_MODEL_MAX_ACTIVATION);
+        goto fail;
+    }
     mn_json_free(doc);
     *out = m;
     return MN_OK;

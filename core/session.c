@@ -336,6 +336,13 @@ void mn_session_commit(mn_session *s, const mn_event *e)
 
 void mn_session_feed(mn_session *s, const mn_event *e) { mn_session_commit(s, e); }
 
+void mn_session_state(const mn_session *s, const float **h, const float **c, size_t *n)
+{
+    if (h) *h = s->h[s->cur];
+    if (c) *c = s->c[s->cur];
+    if (n) *n = (size_t)s->L * (size_t)s->H;
+}
+
 /* The motif proposal for the next event and its weight (0 when off, nothing matches, the
  * memory would repeat a short figure a fourth time, or the network vetoes the pitch). */
 static double motif_proposal(const mn_session *s, const float *pl, int *pitch, int *dur_tok)

@@ -81,4 +81,8 @@ const float *mn_session_pitch_logits(mn_session *s, int pos_ticks, int bar_ticks
 const float *mn_session_dur_logits(mn_session *s, int pitch);
 void mn_session_commit(mn_session *s, const mn_event *e);
 
+/* The committed recurrent state: h and c, [n_layers * n_hidden] each, valid until the next
+ * call that steps or resets. For tests and fuzzing. */
+void mn_session_state(const mn_session *s, const float **h, const float **c, size_t *n);
+
 #endif

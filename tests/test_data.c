@@ -304,6 +304,56 @@ static void test_polyphonic_files_are_reported(void **state)
     rmdir(d);
 }
 
+/* An empty folder expands to no paths (and sorts no list of names). */
+static void test_empty_folder(void **state)
+{
+    (void)state;
+    char empty[64], err[MN_ERR_LEN], **p;
+    snprintf(empty, sizeof empty, "/tmp/mn_empty_XXXXXX");
+    assert_non_null(mkdtemp(empty));
+    size_t n = 99;
+    const char *args[] = {empty};
+    assert_int_equal(mn_data_expand(args, 1, &p, &n, err), MN_OK);
+    assert_int_equal(n, 0);
+    free_paths(p, n);
+    assert_int_equal(rmdir(empty), 0);
+}
+
+/* A path too long for the reader's message to hold the fault is still skipped with a reason:
+ * the kind of error, not an empty or cut-off path. */
+static void test_long_path_skip_reason(void **state)
+{
+    (void)state;
+    char top[64], list[128], err[MN_ERR_LEN];
+    snprintf(top, sizeof top, "/tmp/mn_long_XXXXXX");
+    assert_non_null(mkdtemp(top));
+    snprintf(list, sizeof list, "%s/list.txt", top);
+    /* entries whose full paths are 254 (the message is cut right after "path:") and 300 bytes */
+    char text[700];
+    size_t k = 0;
+    const size_t want[2] = {254, 300};
+    for (int e = 0; e < 2; e++) {
+        size_t n = want[e] - strlen(top) - 1 - 4;
+        for (size_t i = 0; i < n; i++) text[k++] = i % 100 == 99 ? '/' : 'a' + e;
+        memcpy(text + k, ".mid\n", 5);
+        k += 5;
+    }
+    assert_int_equal(mn_test_write(list, text, k), 0);
+    const char *args[] = {list};
+    mn_corpus c;
+    assert_int_equal(mn_corpus_load(&c, args, 1, NULL, NULL, NULL, err), MN_ERR_EMPTY);
+    assert_int_equal(c.n_skipped, 2);
+    for (int e = 0; e < 2; e++) {
+        assert_int_equal(strlen(c.skipped[e].path), want[e]);
+        if (!c.skipped[e].reason[0] || strstr(c.skipped[e].reason, "aaaa") ||
+            strstr(c.skipped[e].reason, "bbbb"))
+            fail_msg("path of %zu bytes skipped for '%s'", want[e], c.skipped[e].reason);
+    }
+    mn_corpus_free(&c);
+    assert_int_equal(unlink(list), 0);
+    assert_int_equal(rmdir(top), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +364,8 @@ int main(void)
         cmocka_unit_test(test_self_link_counts_each_file_once),
         cmocka_unit_test(test_link_loops_visit_each_folder_once),
         cmocka_unit_test(test_polyphonic_files_are_reported),
+        cmocka_unit_test(test_empty_folder),
+        cmocka_unit_test(test_long_path_skip_reason),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

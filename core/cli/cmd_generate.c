@@ -61,45 +61,6 @@ static int parse_root(const char *s, int *root)
     return 0;
 }
 
-/* Parses "60 62:0.5 rest:1" into events (clock positions are filled in when fed). */
-static int parse_seed_notes(const char *s, mn_melody *out)
-{
-    char *copy = strdup(s), *save = NULL;
-    int rc = 0;
-    for (char *tok = strtok_r(copy, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
-        mn_event e = {0};
-        char *colon = strchr(tok, ':');
-        double beats = 1.0;
-        if (colon) {
-            *colon = 0;
-            if (mn_cli_float("generate", "--seed-notes duration", colon + 1, 1.0 / MN_TPQ, 64,
-                             &beats)) {
-                rc = -1;
-                break;
-            }
-        }
-        if (!strcasecmp(tok, "rest") || !strcasecmp(tok, "r")) {
-            e.pitch = MN_REST;
-        } else {
-            long p;
-            if (mn_cli_int("generate", "--seed-notes pitch", tok, 0, 127, &p)) {
-                rc = -1;
-                break;
-            }
-            e.pitch = (int)p;
-            e.velocity = 90;
-        }
-        e.dur_ticks = (int)(beats * MN_TPQ + 0.5);
-        if (e.dur_ticks < 1) e.dur_ticks = 1;
-        if (mn_melody_push(out, &e, NULL)) {
-            rc = -1;
-            break;
-        }
-    }
-    free(copy);
-    return rc;
-}
-
 int mn_cmd_generate(int argc, char **argv)
 {
     const char *model_path = NULL, *seed_notes = NULL, *seed_midi = NULL, *out_path = NULL;
@@ -244,7 +205,8 @@ int mn_cmd_generate(int argc, char **argv)
 
     mn_melody seed;
     mn_melody_init(&seed);
-    if (seed_notes && parse_seed_notes(seed_notes, &seed)) {
+    if (seed_notes && mn_parse_notes(seed_notes, &seed, err)) {
+        fprintf(stderr, "melodynet generate: --seed-notes: %s\n", err);
         mn_melody_free(&seed);
         return 2;
     }
