@@ -5,7 +5,7 @@ lib.name = melodynet
 
 # run-time core: what the externals and the CLI link (the trainer stays out of the externals)
 CORE_RT = core/base.c core/event.c core/json.c core/model.c core/session.c core/sampler.c \
-          core/midi.c core/ngram.c core/motif.c core/sbuf.c core/matvec.c
+          core/midi.c core/ngram.c core/motif.c core/sbuf.c core/matvec.c core/copyidx.c
 # tools core: training, data pipeline, evaluation, pictures (CLI and tests only)
 CORE_TOOLS = $(filter-out $(CORE_RT), $(wildcard core/*.c))
 
@@ -134,6 +134,9 @@ check: deps
 	@$(MAKE) --no-print-directory all unit
 	@tools/run-checks.sh $(BUILD) $(CLI) $(TEST_BINS)
 
+# the two externals only (tests/pd/sanitize.sh builds them instrumented with this)
+externals: $(addsuffix .$(extension),$(classes))
+
 # unit, CLI and Pd patch tests under AddressSanitizer and UndefinedBehaviorSanitizer
 check-asan: deps
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined cli-tests
@@ -155,9 +158,9 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@tools/bench.sh --write
 
-# fuzz the model loader and MIDI reader with libFuzzer (FUZZ_SECONDS each, default 60)
+# fuzz every parser with libFuzzer (tools/fuzz.sh; FUZZ_SECONDS each, default 60)
 fuzz: deps
-	@MN_CORE_RT="$(CORE_RT)" tools/fuzz.sh $(or $(FUZZ_SECONDS),60)
+	@MN_CORE_SRCS="$(CORE_RT) $(CORE_TOOLS)" tools/fuzz.sh $(or $(FUZZ_SECONDS),60)
 
 # render every help and example patch and subpatch in the Pd GUI under Xvfb to build/screenshots,
 # then click each message box in them
@@ -173,13 +176,19 @@ golden: all
 model: cli
 	@tools/train-default.sh $(or $(DATA),../shared/data)
 
+# build the bundled model's copy-guard index (models/default.mncopy) from DATA's train splits;
+# it holds the training tunes' intervals, so it is not distributed (see models/README.md)
+copy-index: cli
+	bin/melodynet copy-index $(or $(DATA),../shared/data)/nottingham/train.txt \
+	    $(or $(DATA),../shared/data)/essen/train.txt -o models/default.mnet
+
 # remove our build folders too (pd-lib-builder's clean removes the externals and objects)
 clean: clean-tools
 clean-tools:
 	rm -rf build bin
 	rm -f melodynet.pd_linux melodynet~.pd_linux  # the binaries' names before 0.2
 
-.PHONY: install-examples clean-tools cli deps check check-asan cli-tests unit demo bench fuzz \
-        golden model screenshots
+.PHONY: externals install-examples clean-tools cli deps check check-asan cli-tests unit demo bench fuzz \
+        golden model screenshots copy-index
 
 endif # pd-lib-builder present

@@ -121,7 +121,7 @@ static mn_status expand_dir(const char *dir, strvec *out, walk *w, int depth, ch
         strvec_free(&names);
         return st;
     }
-    qsort(names.v, names.n, sizeof *names.v, cmp_str);
+    if (names.n > 1) qsort(names.v, names.n, sizeof *names.v, cmp_str); /* v NULL if empty */
     for (size_t i = 0; i < names.n && !st; i++) {
         size_t len = strlen(dir) + strlen(names.v[i]) + 2;
         char *p = mn_malloc(len);
@@ -234,6 +234,25 @@ static mn_status add_skip(mn_corpus *c, size_t *cap, const char *path, const cha
     return MN_OK;
 }
 
+/* Records a file used after its reduction to the top voice dropped notes. */
+static mn_status add_reduced(mn_corpus *c, size_t *cap, const char *path, const mn_midi_stats *ms,
+                             char *err)
+{
+    if (c->n_reduced == *cap) {
+        size_t nc = *cap ? 2 * *cap : 16;
+        mn_reduced *r = mn_realloc(c->reduced, nc * sizeof *r);
+        if (!r) return mn_errf(err, MN_ERR_NOMEM, "out of memory");
+        c->reduced = r;
+        *cap = nc;
+    }
+    mn_reduced *r = &c->reduced[c->n_reduced];
+    if (!(r->path = mn_strdup(path))) return mn_errf(err, MN_ERR_NOMEM, "out of memory");
+    r->notes_in = ms->notes_in;
+    r->notes_kept = ms->notes_kept;
+    c->n_reduced++;
+    return MN_OK;
+}
+
 mn_status mn_corpus_load(mn_corpus *c, const char *const *args, size_t n_args,
                          const mn_midi_options *opt, void (*progress)(size_t, size_t, void *),
                          void *ctx, char *err)
@@ -251,24 +270,35 @@ mn_status mn_corpus_load(mn_corpus *c, const char *const *args, size_t n_args,
     c->mels = mn_calloc(n_paths ? n_paths : 1, sizeof *c->mels);
     c->paths = mn_calloc(n_paths ? n_paths : 1, sizeof *c->paths);
     if (!c->mels || !c->paths) st = mn_errf(err, MN_ERR_NOMEM, "out of memory");
-    size_t skip_cap = 0;
+    size_t skip_cap = 0, red_cap = 0;
     for (size_t i = 0; i < n_paths && !st; i++) {
         char why[MN_ERR_LEN];
         mn_melody m;
-        mn_status rs = mn_midi_read_file(paths[i], opt, &m, why);
+        mn_midi_stats ms;
+        mn_status rs = mn_midi_read_file_stats(paths[i], opt, &m, &ms, why);
         if (rs == MN_ERR_NOMEM) {
             st = mn_errf(err, rs, "%s", why);
         } else if (rs) {
-            /* the reader's message starts with the path; keep only the fault */
+            /* the reader's message starts with the path; keep only the fault. A long path
+             * leaves no room for the fault in the message: then name the kind of error. */
             const char *r = why;
-            size_t pl = strlen(paths[i]);
+            size_t pl = strlen(paths[i]), wl = strlen(why);
             if (!strncmp(r, paths[i], pl) && r[pl] == ':') r += pl + 1;
+            else if (wl < pl && !strncmp(r, paths[i], wl)) r += wl;
             while (*r == ' ') r++;
+            if (!*r) r = mn_status_name(rs);
             st = add_skip(c, &skip_cap, paths[i], r, err);
         } else if (m.n == 0) {
             mn_melody_free(&m);
             st = add_skip(c, &skip_cap, paths[i], "no notes", err);
+        } else if ((double)ms.notes_kept < MN_DATA_MIN_KEPT * (double)ms.notes_in) {
+            mn_melody_free(&m);
+            snprintf(why, sizeof why, "polyphonic: its top voice keeps %zu of %zu notes (%.0f%%), "
+                     "less than the %.0f%% a melody needs", ms.notes_kept, ms.notes_in,
+                     100.0 * (double)ms.notes_kept / (double)ms.notes_in, 100 * MN_DATA_MIN_KEPT);
+            st = add_skip(c, &skip_cap, paths[i], why, err);
         } else {
+            if (ms.notes_kept < ms.notes_in) st = add_reduced(c, &red_cap, paths[i], &ms, err);
             c->mels[c->n] = m;
             c->paths[c->n] = paths[i];
             paths[i] = NULL;
@@ -300,5 +330,7 @@ void mn_corpus_free(mn_corpus *c)
         mn_free(c->skipped[i].reason);
     }
     mn_free(c->skipped);
+    for (size_t i = 0; i < c->n_reduced; i++) mn_free(c->reduced[i].path);
+    mn_free(c->reduced);
     memset(c, 0, sizeof *c);
 }

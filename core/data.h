@@ -16,6 +16,17 @@ typedef struct {
     char *reason; /* one line: why it was skipped */
 } mn_skip;
 
+/* Polyphonic input is reduced to its top voice (midi.h). A file whose reduction keeps less than
+ * this share of its notes is skipped (it is piano music or a chord track, not a melody); one
+ * that keeps more but not all is used and listed in mn_corpus.reduced. */
+#define MN_DATA_MIN_KEPT 0.5
+
+typedef struct {
+    char *path;        /* the file */
+    size_t notes_in;   /* notes it holds (after track/channel selection) */
+    size_t notes_kept; /* notes of its top voice, the melody used */
+} mn_reduced;
+
 typedef struct {
     mn_melody *mels;  /* [n] melodies read, in argument order (folders sorted by name) */
     char **paths;     /* [n] source path of each melody */
@@ -23,6 +34,8 @@ typedef struct {
     mn_skip *skipped; /* [n_skipped] files that could not be used, with the reason */
     size_t n_skipped;
     size_t n_events;  /* total events over mels */
+    mn_reduced *reduced; /* [n_reduced] files used whose reduction dropped notes */
+    size_t n_reduced;
 } mn_corpus;
 
 /* Expands the arguments into paths (owned by the caller: free each with mn_free, then the
@@ -34,8 +47,9 @@ typedef struct {
 mn_status mn_data_expand(const char *const *args, size_t n_args, char ***paths, size_t *n_paths,
                          char *err);
 
-/* Loads every file the arguments name into c (initialised here). Files that cannot be read, or
- * hold no notes, are recorded in c->skipped and do not fail the call; progress, when non-NULL,
+/* Loads every file the arguments name into c (initialised here). Files that cannot be read, hold
+ * no notes, or whose top voice keeps less than MN_DATA_MIN_KEPT of their notes are recorded in
+ * c->skipped (the reason says how much was kept), files reduced less in c->reduced; both and do not fail the call; progress, when non-NULL,
  * is called after each file (done, total). Fails only on allocation or expansion errors, or
  * with MN_ERR_EMPTY when no file gave a melody (c still lists the skipped files then). */
 mn_status mn_corpus_load(mn_corpus *c, const char *const *args, size_t n_args,

@@ -1,9 +1,12 @@
-/* event.c - melody buffers and duration tables. */
+/* event.c - melody buffers, duration tables and note lists. */
 #include "event.h"
 
+#include <errno.h>
 #include <math.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 void mn_melody_init(mn_melody *m)
 {
@@ -153,4 +156,62 @@ const char *mn_pitch_name(int pitch, char buf[8])
     else if (pitch < 0 || pitch > 127) snprintf(buf, 8, "?");
     else snprintf(buf, 8, "%s%d", names[pitch % 12], pitch / 12 - 1);
     return buf;
+}
+
+/* One token of a note list: [start, start + len). */
+static mn_status parse_note(const char *tok, size_t len, int index, mn_event *e, char *err)
+{
+    char buf[64];
+    if (len >= sizeof buf)
+        return mn_errf(err, MN_ERR_ARG, "note %d: '%.20s...' is too long", index, tok);
+    memcpy(buf, tok, len);
+    buf[len] = '\0';
+    double beats = 1.0;
+    char *colon = strchr(buf, ':');
+    if (colon) {
+        *colon = '\0';
+        const char *b = colon + 1;
+        char *end;
+        errno = 0;
+        beats = *b ? strtod(b, &end) : 0;
+        if (!*b || *end || errno || !isfinite(beats) || beats < 1.0 / MN_TPQ || beats > 64)
+            return mn_errf(err, MN_ERR_ARG, "note %d: duration '%s' is not a number of beats "
+                           "in 1/%d..64", index, b, MN_TPQ);
+    }
+    memset(e, 0, sizeof *e);
+    if (!strcasecmp(buf, "rest") || !strcasecmp(buf, "r")) {
+        e->pitch = MN_REST;
+    } else {
+        char *end;
+        errno = 0;
+        long p = *buf ? strtol(buf, &end, 10) : -1;
+        if (!*buf || *end || errno || p < 0 || p > 127)
+            return mn_errf(err, MN_ERR_ARG, "note %d: pitch '%s' is not a MIDI number 0..127 "
+                           "or rest", index, buf);
+        e->pitch = (int)p;
+        e->velocity = 90;
+    }
+    e->dur_ticks = (int)(beats * MN_TPQ + 0.5);
+    if (e->dur_ticks < 1) e->dur_ticks = 1;
+    return MN_OK;
+}
+
+mn_status mn_parse_notes(const char *s, mn_melody *out, char *err)
+{
+    if (!s || !out) return mn_errf(err, MN_ERR_ARG, "notes: nothing to parse");
+    size_t n0 = out->n;
+    int index = 0;
+    for (const char *p = s;;) {
+        p += strspn(p, " ,\t");
+        if (!*p) return MN_OK;
+        size_t len = strcspn(p, " ,\t");
+        mn_event e;
+        mn_status st = parse_note(p, len, ++index, &e, err);
+        if (!st) st = mn_melody_push(out, &e, err);
+        if (st) {
+            out->n = n0;
+            return st;
+        }
+        p += len;
+    }
 }

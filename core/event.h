@@ -75,6 +75,12 @@ int mn_event_ms_ticks(double ms, double bpm);
  * returns how many (1 or 2). pitch outside 0..127 is a rest. */
 int mn_event_from_heard(const mn_durtable *t, int pitch, int velocity, int held_ticks,
                         int ioi_ticks, mn_event out[2]);
+/* Parses a note list such as "60 62:0.5 rest 64:2" (tokens separated by blanks or commas):
+ * each a MIDI number 0..127 or `rest` (`r`), optionally `:BEATS` for its length in quarter
+ * notes, 1/24..64 (default 1), rounded to ticks. Appends the events to out (velocity 90 for a
+ * note, 0 for a rest; pos_ticks and bar_ticks 0: the clock places them when they are fed).
+ * On failure out is left as it was and err names the token and the fault. */
+mn_status mn_parse_notes(const char *s, mn_melody *out, char *err);
 
 /* Named pitch for messages: "C4", "F#5", "rest". buf needs 8 bytes. */
 const char *mn_pitch_name(int pitch, char buf[8]);

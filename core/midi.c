@@ -87,6 +87,7 @@ typedef struct {
     uint32_t seq;
     char track_name[sizeof(((mn_melody *)0)->name)];
     int32_t open[16][128];       /* index into notes of the open note, -1 if none */
+    mn_midi_stats *stats;        /* filled by build_melody when non-NULL */
 } midi_reader;
 
 static mn_status grow(midi_reader *r, void **p, size_t *cap, size_t need, size_t elem)
@@ -463,6 +464,10 @@ static mn_status build_melody(midi_reader *r, mn_melody *out)
         r->notes[k++] = (midi_note){on, off, x.pitch, x.vel};
     }
 
+    if (r->stats) {
+        r->stats->notes_in = n;
+        r->stats->notes_kept = k;
+    }
     midi_metre m = {r->ts, r->n_ts, 0, r->division, 0, MN_DEFAULT_BAR_TICKS};
     mn_status s;
     for (size_t i = 0; i < k; i++) {
@@ -495,6 +500,14 @@ static mn_status build_melody(midi_reader *r, mn_melody *out)
 mn_status mn_midi_read_memory(const uint8_t *buf, size_t len, const char *name,
                               const mn_midi_options *opt, mn_melody *out, char *err)
 {
+    return mn_midi_read_memory_stats(buf, len, name, opt, out, NULL, err);
+}
+
+mn_status mn_midi_read_memory_stats(const uint8_t *buf, size_t len, const char *name,
+                                    const mn_midi_options *opt, mn_melody *out,
+                                    mn_midi_stats *stats, char *err)
+{
+    if (stats) memset(stats, 0, sizeof *stats);
     if (!name) name = "MIDI data";
     if (!out) return mn_errf(err, MN_ERR_ARG, "%s: no melody to read into", name);
     mn_melody_init(out);
@@ -518,6 +531,7 @@ mn_status mn_midi_read_memory(const uint8_t *buf, size_t len, const char *name,
     r->name = name;
     r->err = err;
     r->opt = o;
+    r->stats = stats;
     mn_status s = read_chunks(r);
     if (!s) s = build_melody(r, out);
     mn_free(r->notes);
@@ -723,6 +737,13 @@ mn_status mn_midi_write_file(const char *path, const mn_melody *m, char *err)
 mn_status mn_midi_read_file(const char *path, const mn_midi_options *opt, mn_melody *out,
                             char *err)
 {
+    return mn_midi_read_file_stats(path, opt, out, NULL, err);
+}
+
+mn_status mn_midi_read_file_stats(const char *path, const mn_midi_options *opt, mn_melody *out,
+                                  mn_midi_stats *stats, char *err)
+{
+    if (stats) memset(stats, 0, sizeof *stats);
     if (!out) return mn_errf(err, MN_ERR_ARG, "midi read: no melody to read into");
     mn_melody_init(out);
     if (!path) return mn_errf(err, MN_ERR_ARG, "midi read: no path");
@@ -751,7 +772,7 @@ mn_status mn_midi_read_file(const char *path, const mn_midi_options *opt, mn_mel
         mn_free(buf);
         return mn_errf(err, MN_ERR_IO, "%s: read failed", path);
     }
-    mn_status s = mn_midi_read_memory(buf, len, path, opt, out, err);
+    mn_status s = mn_midi_read_memory_stats(buf, len, path, opt, out, stats, err);
     mn_free(buf);
     return s;
 }

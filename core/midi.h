@@ -30,6 +30,19 @@ mn_status mn_midi_read_file(const char *path, const mn_midi_options *opt, mn_mel
 mn_status mn_midi_read_memory(const uint8_t *buf, size_t len, const char *name,
                               const mn_midi_options *opt, mn_melody *out, char *err);
 
+/* What the reduction to one line kept: notes of positive length read (after track/channel
+ * selection), and notes in the melody (a note cut short by a higher one counts as kept). */
+typedef struct {
+    size_t notes_in, notes_kept;
+} mn_midi_stats;
+
+/* Same as the readers above, also writing *stats (zero on failure; NULL: not wanted). */
+mn_status mn_midi_read_file_stats(const char *path, const mn_midi_options *opt, mn_melody *out,
+                                  mn_midi_stats *stats, char *err);
+mn_status mn_midi_read_memory_stats(const uint8_t *buf, size_t len, const char *name,
+                                    const mn_midi_options *opt, mn_melody *out,
+                                    mn_midi_stats *stats, char *err);
+
 /* Writes the melody (rests become gaps) as an SMF format 1 file: track 0 tempo (m->bpm) and
  * time signature (m->ts_num/ts_den), track 1 named "melody" with the notes on channel 0.
  * Written to a temporary file and renamed, so a failure leaves no partial file. */

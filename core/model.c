@@ -7,6 +7,7 @@
  * non-string value, or a key or value holding a NUL byte is refused. */
 #include "model.h"
 #include "matvec.h"
+#include "copyidx.h"
 #include "sbuf.h"
 #include "session.h"
 
@@ -41,6 +42,8 @@ struct mn_model {
     size_t file_size;
     size_t n_meta;
     char *meta[MN_MAX_META][2]; /* key, value */
+    mn_copyidx *copyidx;   /* the copy guard's index named by "copy_index", or NULL ... */
+    char copyidx_why[MN_ERR_LEN]; /* ... and why not */
 };
 
 /* ================================================================ canonical layout */
@@ -231,6 +234,7 @@ static void model_destroy(mn_model *m)
     mn_free(m->own_block);
     mn_free(m->q_block);
     mn_free(m->path);
+    mn_copyidx_free(m->copyidx);
     for (size_t i = 0; i < m->n_meta; i++) {
         mn_free(m->meta[i][0]);
         mn_free(m->meta[i][1]);
@@ -469,6 +473,49 @@ static mn_status probe(mn_model *m, const char *name, char *err)
                      "the load check: the model would play uniformly random pitches", name);
     mn_session_free(s); /* drops the session's reference; the caller's stays */
     return st;
+}
+
+/* Largest magnitude any gate pre-activation or logit can take, from the weights alone: the
+ * sum of |weight| times the largest |input| of each row (embedding columns for layer 0; the
+ * hidden state, |h| <= 1, above it and in the heads). Below MN_MODEL_MAX_ACTIVATION no step can
+ * overflow a float, so every logit and state a session computes is finite. Writes the tensor
+ * whose rows reach the bound to *where. */
+#define MN_MODEL_MAX_ACTIVATION 1e30
+static double activation_bound(const mn_model_config *cfg, const mn_weights *w, const char **where)
+{
+    int E = cfg->n_embed, H = cfg->n_hidden, D = cfg->dur.n, in0 = mn_model_input_size(cfg);
+    double xmax[3 * MN_MAX_EMBED], worst = 0;
+    const float *emb[3] = {w->emb_pitch, w->emb_dur, w->emb_pos};
+    int rows[3] = {MN_N_PITCH_IN, D + 1, cfg->n_pos};
+    for (int part = 0; part < 3; part++)
+        for (int k = 0; k < E && emb[part] && rows[part] > 0; k++) {
+            double m = 0;
+            for (int r = 0; r < rows[part]; r++) m = fmax(m, fabs(emb[part][(size_t)r * E + k]));
+            xmax[part * E + k] = m;
+        }
+    *where = "";
+    for (int l = 0; l < cfg->n_layers; l++) {
+        int in = l == 0 ? in0 : H;
+        for (int j = 0; j < 4 * H; j++) {
+            double b = fabs(w->lstm[l].b_ih[j]) + fabs(w->lstm[l].b_hh[j]);
+            for (int k = 0; k < in; k++)
+                b += fabs(w->lstm[l].w_ih[(size_t)j * in + k]) * (l == 0 ? xmax[k] : 1.0);
+            for (int k = 0; k < H; k++) b += fabs(w->lstm[l].w_hh[(size_t)j * H + k]);
+            if (b > worst) worst = b, *where = "an LSTM layer";
+        }
+    }
+    for (int j = 0; j < MN_N_PITCH; j++) {
+        double b = fabs(w->head_pitch_b[j]);
+        for (int k = 0; k < H; k++) b += fabs(w->head_pitch_w[(size_t)j * H + k]);
+        if (b > worst) worst = b, *where = "head.pitch";
+    }
+    for (int j = 0; j < D; j++) {
+        double b = fabs(w->head_dur_b[j]);
+        for (int k = 0; k < H + E; k++)
+            b += fabs(w->head_dur_w[(size_t)j * (H + E) + k]) * (k < H ? 1.0 : xmax[k - H]);
+        if (b > worst) worst = b, *where = "head.dur";
+    }
+    return worst;
 }
 
 /* Validates a whole file image and builds the model. base/len is the file image; when
@@ -808,7 +855,16 @@ static mn_status load_image(const uint8_t *base, size_t len, const char *name, i
             off += nf;
         }
     }
+    /* the load check first (it names the step and the logit that fails), then the bound that
+     * holds for every later step */
     if ((st = probe(m, name, err)) != MN_OK) goto fail;
+    const char *where;
+    double bound = activation_bound(cfg, &m->w, &where);
+    if (!(bound < MN_MODEL_MAX_ACTIVATION)) {
+        st = mn_errf(err, MN_ERR_FORMAT, "%s: weights too large: %s can reach values of %.3g "
+                     "(limit %g)", name, where, bound, MN_MODEL_MAX_ACTIVATION);
+        goto fail;
+    }
     mn_json_free(doc);
     *out = m;
     return MN_OK;
@@ -820,6 +876,42 @@ fail:
     model_destroy(m);
     return st;
 }
+
+/* Loads the copy index the metadata names ("copy_index": a file name in the model's folder).
+ * A missing or broken index does not fail the model: the guard then refuses to run and says
+ * why (mn_model_copyidx). */
+static void attach_copyidx(mn_model *m, const char *path)
+{
+    const char *name = mn_model_meta(m, "copy_index");
+    if (!name) {
+        snprintf(m->copyidx_why, sizeof m->copyidx_why, "%s: no copy_index in its metadata",
+                 path);
+        return;
+    }
+    if (!*name || strchr(name, '/')) {
+        snprintf(m->copyidx_why, sizeof m->copyidx_why,
+                 "%s: copy_index \"%.60s\" is not a file name in the model's folder", path, name);
+        return;
+    }
+    const char *slash = strrchr(path, '/');
+    size_t dl = slash ? (size_t)(slash - path) + 1 : 0, len = dl + strlen(name) + 1;
+    char *full = mn_malloc(len);
+    if (!full) {
+        snprintf(m->copyidx_why, sizeof m->copyidx_why, "%s: out of memory", path);
+        return;
+    }
+    snprintf(full, len, "%.*s%s", (int)dl, path, name);
+    if (mn_copyidx_load(full, &m->copyidx, m->copyidx_why)) m->copyidx = NULL;
+    mn_free(full);
+}
+
+const mn_copyidx *mn_model_copyidx(const mn_model *m, const char **why)
+{
+    if (why) *why = m->copyidx ? "" : m->copyidx_why[0] ? m->copyidx_why : "model loaded from "
+                                                                           "memory: no copy index";
+    return m->copyidx;
+}
+
 
 /* The file is read, not mapped: once loaded, nothing done to the file (truncated, rewritten in
  * place, replaced) can change or crash what the model plays. */
@@ -899,6 +991,7 @@ mn_status mn_model_load(const char *path, mn_model **out, char *err)
     int pointed = 0;
     mn_status st = load_image(img, len, path, 1, block, 0, out, &pointed, err);
     if (!pointed) mn_free(block);
+    if (st == MN_OK) attach_copyidx(*out, path);
     return st;
 }
 

@@ -118,6 +118,12 @@ const char *mn_model_meta(const mn_model *m, const char *key);
 size_t mn_model_meta_count(const mn_model *m);
 void mn_model_meta_at(const mn_model *m, size_t i, const char **key, const char **value);
 
+/* The copy guard's index (copyidx.h) that mn_model_load read from the file the "copy_index"
+ * metadata names, beside the model; NULL when there is none, with *why (if non-NULL) saying
+ * why in one line. */
+struct mn_copyidx;
+const struct mn_copyidx *mn_model_copyidx(const mn_model *m, const char **why);
+
 /* Writes a model file atomically (temp file + rename). params holds mn_model_param_count(cfg)
  * floats in canonical order; meta holds n_meta key/value pairs (keys and values are copied
  * into the header as JSON strings; the architecture keys and the checksum are written by this

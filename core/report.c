@@ -54,6 +54,39 @@ size_t mn_report_intervals(const mn_melody *m, int *out)
     return k;
 }
 
+size_t mn_report_stuck_runs(const mn_melody *m)
+{
+    size_t runs = 0, run = 0;
+    int prev = -1;
+    for (size_t i = 0; i < m->n; i++) {
+        int p = m->ev[i].pitch;
+        if (p < 0 || p > 127) continue;
+        run = p == prev ? run + 1 : 1;
+        prev = p;
+        if (run == MN_REPORT_STUCK) runs++;
+    }
+    return runs;
+}
+
+static int same_event(const mn_event *a, const mn_event *b)
+{
+    int pa = a->pitch >= 0 && a->pitch <= 127 ? a->pitch : MN_REST;
+    int pb = b->pitch >= 0 && b->pitch <= 127 ? b->pitch : MN_REST;
+    return pa == pb && a->dur_ticks == b->dur_ticks;
+}
+
+int mn_report_is_loop(const mn_melody *m)
+{
+    if (m->n < MN_REPORT_LOOP_SPAN) return 0;
+    size_t start = m->n - MN_REPORT_LOOP_SPAN;
+    for (size_t p = 1; p <= MN_REPORT_LOOP_PERIOD; p++) {
+        size_t i = start + p;
+        while (i < m->n && same_event(&m->ev[i], &m->ev[i - p])) i++;
+        if (i == m->n) return 1;
+    }
+    return 0;
+}
+
 static const int dur_ticks[MN_REPORT_DUR_BINS] = {3, 4, 6, 8, 9, 12, 16, 18, 24, 36, 48, 72, 96};
 static const char *const dur_names[MN_REPORT_DUR_BINS] = {
     "1/32", "1/16 triplet", "1/16", "1/8 triplet", "dotted 1/16", "1/8", "1/4 triplet",
@@ -327,7 +360,9 @@ mn_status mn_report_set_compute(mn_report_set *out, const mn_melody *mels, size_
     int *iv = mn_malloc(longest * sizeof *iv);
     if (!iv) return mn_errf(err, MN_ERR_NOMEM, "report: out of memory");
     size_t n_events = 0, n_rests = 0, n_onbeat = 0, with_notes = 0, copied = 0, motifs = 0,
-           repeats = 0;
+           repeats = 0, pickups = 0;
+    double leap_sum = 0;
+    out->pitch_lo = out->pitch_hi = -1;
     double bars = 0, in_key = 0, span_sum = 0, copy_share = 0;
     size_t span_count[MN_REPORT_SPAN_BINS] = {0}, iv_count[MN_REPORT_INTERVAL_BINS] = {0},
            dur_count[MN_REPORT_DUR_BINS] = {0};
@@ -350,8 +385,17 @@ mn_status mn_report_set_compute(mn_report_set *out, const mn_melody *mels, size_
             dur_count[mn_report_dur_bin(e->dur_ticks)]++;
         }
         out->n_notes += notes;
+        out->stuck_runs += mn_report_stuck_runs(m);
+        out->loops += (size_t)mn_report_is_loop(m);
         if (notes > 0) {
             with_notes++;
+            for (size_t i = 0; i < m->n; i++)
+                if (m->ev[i].pitch >= 0 && m->ev[i].pitch <= 127) {
+                    pickups += m->ev[i].pos_ticks != 0;
+                    break;
+                }
+            if (out->pitch_lo < 0 || lo < out->pitch_lo) out->pitch_lo = lo;
+            if (hi > out->pitch_hi) out->pitch_hi = hi;
             in_key += mn_report_in_key(m, NULL, NULL);
             int span = hi - lo;
             span_sum += span;
@@ -359,6 +403,11 @@ mn_status mn_report_set_compute(mn_report_set *out, const mn_melody *mels, size_
         }
         size_t k_iv = mn_report_intervals(m, iv);
         out->n_intervals += k_iv;
+        int leap = 0;
+        for (size_t i = 0; i < k_iv; i++)
+            if (abs(iv[i]) > leap) leap = abs(iv[i]);
+        if (notes > 0) leap_sum += leap;
+        if (leap > out->leap_max) out->leap_max = leap;
         /* motifs: each 4-interval figure that repeats an earlier one (quadratic per melody,
          * fine for tunes of hundreds of notes) */
         for (size_t i = 1; i + MN_REPORT_MOTIF <= k_iv; i++) {
@@ -397,6 +446,8 @@ mn_status mn_report_set_compute(mn_report_set *out, const mn_melody *mels, size_
     if (with_notes) {
         out->in_key = in_key / (double)with_notes;
         out->span_mean = span_sum / (double)with_notes;
+        out->pickup = (double)pickups / (double)with_notes;
+        out->leap_max_mean = leap_sum / (double)with_notes;
         for (int b = 0; b < MN_REPORT_SPAN_BINS; b++)
             out->span_hist[b] = (double)span_count[b] / (double)with_notes;
     }
@@ -409,7 +460,11 @@ mn_status mn_report_set_compute(mn_report_set *out, const mn_melody *mels, size_
         out->onbeat = (double)n_onbeat / (double)out->n_notes;
     }
     if (bars > 0) out->notes_per_bar = (double)out->n_notes / bars;
-    if (n_events) out->rest_share = (double)n_rests / (double)n_events;
+    if (n_events) {
+        out->rest_share = (double)n_rests / (double)n_events;
+        out->stuck_per = (double)out->stuck_runs * MN_REPORT_PER_EVENTS / (double)n_events;
+    }
+    if (n) out->loop_share = (double)out->loops / (double)n;
     if (motifs) out->motif_repeat = (double)repeats / (double)motifs;
     if (ix && n) out->copy_mean /= (double)n;
     if (copied) out->copy_mean_share = copy_share / (double)copied;
@@ -486,6 +541,7 @@ void mn_report_write_text(FILE *f, const mn_report *r, const char *ref_label,
     snprintf(b, sizeof b, "%.3f/%.3f", g->interval_tv, g->interval_js);
     row2(f, "interval hist. vs train (TV/JS)", a, b);
     double rep[3] = {0}, step[3] = {0}, leap[3] = {0};
+    char x3[3][32];
     const mn_report_set *s3[3] = {t, v, g};
     for (int k = 0; k < 3; k++)
         for (int i = 0; i < MN_REPORT_INTERVAL_BINS; i++) {
@@ -497,6 +553,23 @@ void mn_report_write_text(FILE *f, const mn_report *r, const char *ref_label,
     row3(f, "  repeated notes", "%.3f", rep[0], rep[1], rep[2]);
     row3(f, "  steps (1-2 semitones)", "%.3f", step[0], step[1], step[2]);
     row3(f, "  leaps (5 semitones or more)", "%.3f", leap[0], leap[1], leap[2]);
+    fprintf(f, "what a listener hears\n");
+    char lab3[48];
+    snprintf(lab3, sizeof lab3, "stuck runs (%d+ of one pitch)", MN_REPORT_STUCK);
+    row3(f, lab3, "%.0f", (double)t->stuck_runs, (double)v->stuck_runs, (double)g->stuck_runs);
+    row3(f, "  per 300 melodies of 64 events", "%.2f", t->stuck_per, v->stuck_per, g->stuck_per);
+    snprintf(lab3, sizeof lab3, "loops (last %d, period <= %d)", MN_REPORT_LOOP_SPAN,
+             MN_REPORT_LOOP_PERIOD);
+    row3(f, lab3, "%.0f", (double)t->loops, (double)v->loops, (double)g->loops);
+    row3(f, "  share of melodies", "%.3f", t->loop_share, v->loop_share, g->loop_share);
+    row3(f, "pickup: first note off the downbeat", "%.3f", t->pickup, v->pickup, g->pickup);
+    row3(f, "largest leap, mean per melody", "%.1f", t->leap_max_mean, v->leap_max_mean,
+         g->leap_max_mean);
+    row3(f, "largest leap, max", "%.0f", (double)t->leap_max, (double)v->leap_max,
+         (double)g->leap_max);
+    for (int k = 0; k < 3; k++)
+        snprintf(x3[k], sizeof x3[k], "%d..%d", s3[k]->pitch_lo, s3[k]->pitch_hi);
+    fprintf(f, "  %-36s %14s %14s %14s\n", "range (lowest..highest note)", x3[0], x3[1], x3[2]);
     fprintf(f, "rhythm\n");
     row3(f, "onsets on a quarter-note beat", "%.3f", t->onbeat, v->onbeat, g->onbeat);
     row3(f, "notes per bar", "%.2f", t->notes_per_bar, v->notes_per_bar, g->notes_per_bar);
@@ -550,6 +623,11 @@ static void json_set(FILE *f, const mn_report_set *s, const char *label, const c
                "\"rest_share\": %.6g, \"motif_repeat\": %.6g,\n    ", s->n_melodies, s->n_notes,
             s->n_intervals, s->in_key, s->span_mean, s->onbeat, s->notes_per_bar, s->rest_share,
             s->motif_repeat);
+    fprintf(f, "\"stuck_runs\": %zu, \"stuck_per_300x64\": %.6g, \"loops\": %zu, "
+               "\"loop_share\": %.6g, \"pickup\": %.6g, \"leap_max_mean\": %.6g, "
+               "\"leap_max\": %d, \"pitch_lo\": %d, \"pitch_hi\": %d,\n    ", s->stuck_runs,
+            s->stuck_per, s->loops, s->loop_share, s->pickup, s->leap_max_mean, s->leap_max,
+            s->pitch_lo, s->pitch_hi);
     json_arr(f, "span_hist", s->span_hist, MN_REPORT_SPAN_BINS);
     fprintf(f, ",\n    ");
     json_arr(f, "interval_hist", s->interval_hist, MN_REPORT_INTERVAL_BINS);

@@ -18,6 +18,10 @@
 #define MN_REPORT_SPAN_BINS 37           /* span histogram: 0..35 semitones, 36 and more */
 #define MN_REPORT_DUR_BINS 13            /* note durations, see mn_report_dur_bin */
 #define MN_REPORT_MAX_TRAIN_INTERVALS (64u << 20)
+#define MN_REPORT_STUCK 12               /* stuck: this many notes of one pitch in a row */
+#define MN_REPORT_LOOP_SPAN 32           /* loop: the last this many events are periodic ... */
+#define MN_REPORT_LOOP_PERIOD 8          /* ... with a period of at most this many events */
+#define MN_REPORT_PER_EVENTS (300 * 64)  /* stuck runs are counted per this many events */
 
 /*=== melody figures =========================================================*/
 
@@ -29,6 +33,13 @@ double mn_report_in_key(const mn_melody *m, int *tonic, int *minor);
 /* Writes the intervals of m (pitch differences between successive notes, rests skipped) into
  * out, which holds m->n entries, and returns their number. */
 size_t mn_report_intervals(const mn_melody *m, int *out);
+
+/* Listener figures of one melody. Stuck runs: maximal runs of MN_REPORT_STUCK or more notes
+ * of the same pitch in a row (rests between them neither break nor extend a run). Loop: the
+ * last MN_REPORT_LOOP_SPAN events (pitch or rest, and duration) repeat with a period of
+ * MN_REPORT_LOOP_PERIOD events or fewer; a melody shorter than that is no loop. */
+size_t mn_report_stuck_runs(const mn_melody *m);
+int mn_report_is_loop(const mn_melody *m);
 
 /* Bin of a note duration: 1/32, 1/16 triplet, 1/16, 1/8 triplet, dotted 1/16, 1/8, 1/4 triplet,
  * dotted 1/8, 1/4, dotted 1/4, 1/2, dotted 1/2, whole and longer; durations between two bins
@@ -80,6 +91,16 @@ typedef struct {
     double rest_share;      /* share of events that are rests */
     double motif_repeat;    /* share of a melody's 4-interval figures that already occurred
                              * earlier in it (folk tunes repeat motifs), over all melodies */
+    /* what a listener hears (mn_report_stuck_runs, mn_report_is_loop) */
+    size_t stuck_runs;      /* over the set */
+    double stuck_per;       /* stuck runs per MN_REPORT_PER_EVENTS events (300 melodies of 64) */
+    size_t loops;           /* melodies that end in a loop */
+    double loop_share;      /* loops / melodies */
+    double pickup;          /* share of melodies with notes whose first note is not on beat 1
+                             * of a bar (pos_ticks != 0) */
+    double leap_max_mean;   /* mean over melodies of the largest |interval|, semitones */
+    int leap_max;           /* largest |interval| over the set */
+    int pitch_lo, pitch_hi; /* lowest and highest note of the set (-1 without notes) */
     /* distances to the training set's histograms (0 when no training set was given) */
     double span_tv, interval_tv, dur_tv, span_js, interval_js, dur_js;
     /* imitation (has_imitation = 0 when no index was given) */

@@ -90,6 +90,9 @@ mn_status mn_sampler_validate(const mn_sampler *s, char *err)
         return mn_errf(err, MN_ERR_ARG, "sampler: accent %d, expected 0..127", s->accent);
     if (!(s->motif >= 0.0f && s->motif <= 1.0f))
         return mn_errf(err, MN_ERR_ARG, "sampler: motif %g, expected 0..1", (double)s->motif);
+    if (s->max_copy < 0 || s->max_copy > MN_SAMPLER_MAX_COPY)
+        return mn_errf(err, MN_ERR_ARG, "sampler: max_copy %d, expected 0..%d (0 = off)",
+                       s->max_copy, MN_SAMPLER_MAX_COPY);
     return MN_OK;
 }
 
@@ -296,6 +299,12 @@ static int sample_core(const mn_sampler *s, mn_rng *r, const float *logits, int 
 
 int mn_sampler_pitch(const mn_sampler *s, mn_rng *r, const float *logits, float *scratch)
 {
+    return mn_sampler_pitch_masked(s, r, logits, NULL, scratch);
+}
+
+int mn_sampler_pitch_masked(const mn_sampler *s, mn_rng *r, const float *logits,
+                            const unsigned char *forbid, float *scratch)
+{
     unsigned char allowed[MN_N_PITCH]; /* on the stack: the scratch is for the sampling */
     int lo = s->pitch_lo < 0 ? 0 : s->pitch_lo;
     int hi = s->pitch_hi > 127 ? 127 : s->pitch_hi;
@@ -304,13 +313,17 @@ int mn_sampler_pitch(const mn_sampler *s, mn_rng *r, const float *logits, float 
     for (int stage = 0; stage < 2 && n_notes == 0; stage++) {
         int use_scale = s->scale_on && stage == 0;
         for (int k = 0; k < 128; k++) {
-            int ok = k >= lo && k <= hi && (!use_scale || (s->scale_mask >> (k % 12)) & 1);
+            int ok = k >= lo && k <= hi && (!use_scale || (s->scale_mask >> (k % 12)) & 1) &&
+                     !(forbid && forbid[k]);
             allowed[k] = (unsigned char)ok;
             n_notes += ok;
         }
     }
-    allowed[MN_REST] = (unsigned char)(s->allow_rest != 0);
-    if (n_notes == 0) {
+    allowed[MN_REST] = (unsigned char)(s->allow_rest != 0 && !(forbid && forbid[MN_REST]));
+    if (n_notes == 0 && forbid) {
+        /* the guard left nothing in the range: a rest if allowed, else nothing */
+        if (!allowed[MN_REST]) return -1;
+    } else if (n_notes == 0) {
         /* only an empty range (unvalidated settings) gets here: the pitch nearest to it */
         int near = s->pitch_lo > 127 ? 127 : (s->pitch_hi < 0 ? 0 : lo);
         for (int k = 0; k < 128; k++) allowed[k] = (unsigned char)(k == near);

@@ -28,10 +28,15 @@ typedef struct {
     int accent;            /* velocity added on a bar's first beat (0 = none), clamped to 127 */
     float motif;           /* 0..1: how much the melody's own motifs are repeated (motif.h);
                             * 1 = the weights fitted on real tunes, 0 = the network alone */
+    int max_copy;          /* copy guard: 0 = off; K = never extend a run of intervals found
+                            * verbatim in one training tune beyond K (1..MN_SAMPLER_MAX_COPY;
+                            * needs the model's copy index, see session.h) */
 } mn_sampler;
 
+#define MN_SAMPLER_MAX_COPY 62 /* = MN_COPY_MAX_K of copyidx.h */
+
 /* Defaults: temperature 1, no top-k/top-p, range 0..127, any scale, rests allowed,
- * velocity 90..90, accent 0, motif 1. */
+ * velocity 90..90, accent 0, motif 1, no copy guard. */
 void mn_sampler_default(mn_sampler *s);
 
 /* Named scales: "major", "minor", "dorian", "phrygian", "lydian", "mixolydian", "locrian",
@@ -51,6 +56,12 @@ mn_status mn_sampler_validate(const mn_sampler *s, char *err);
  * and rest settings exclude every class, the scale is ignored first, then the range is widened
  * to the nearest allowed pitch, so a valid pitch always comes back. */
 int mn_sampler_pitch(const mn_sampler *s, mn_rng *r, const float *logits, float *scratch);
+
+/* Same, never choosing a pitch k with forbid[k] != 0 (forbid: MN_N_PITCH flags, NULL = none),
+ * whatever the other settings: the scale may be ignored as above, the forbidden pitches never.
+ * Returns -1 when nothing is left (no allowed pitch passes and rests are off). */
+int mn_sampler_pitch_masked(const mn_sampler *s, mn_rng *r, const float *logits,
+                            const unsigned char *forbid, float *scratch);
 
 /* Samples a duration token 0..n-1 from logits [n] with temperature, top-k and top-p.
  * scratch holds 2*n floats. */

@@ -5,12 +5,15 @@
  * before a commit recomputes from the committed state, so every event costs exactly one LSTM
  * step and the state never drifts. */
 #include "session.h"
+#include "copyidx.h"
 #include "matvec.h"
 #include "motif.h"
 #include "vmath.h"
 
 #include <math.h>
 #include <string.h>
+
+#define MN_SESSION_MAX_STARTS 256
 
 struct mn_session {
     mn_model *model;             /* one reference held */
@@ -22,6 +25,14 @@ struct mn_session {
     mn_sampler sampler;
     mn_rng rng;
     mn_motif motif;              /* the melody so far, for repeating its motifs */
+    mn_motif_params mp;          /* how its proposals are mixed in (the model's, or built in) */
+    int iv[MN_COPY_DEPTH];       /* the melody's latest intervals (rests skipped), oldest first */
+    int n_iv, last_note;         /* intervals held; pitch of the last note (-1: none yet) */
+    double guard_bits;           /* copy guard: sum of -log2 (share of the odds it left) */
+    size_t guard_events;         /* events sampled under the guard */
+    int n_start;                 /* first-note places of the model's data (start_metre) */
+    int start_bar[MN_SESSION_MAX_STARTS], start_pos[MN_SESSION_MAX_STARTS];
+    double start_w[MN_SESSION_MAX_STARTS];
 
     int pos, bar;                /* clock: onset of the next event, ticks since the bar line */
     int prev_pitch, prev_dur;    /* input tokens: the last committed event (BOS after reset) */
@@ -45,12 +56,58 @@ struct mn_session {
 
 /* ================================================================ life cycle */
 
+/* Reads the model's "start_metre": space-separated BAR:POS:COUNT entries, the bar length and
+ * first-note position (ticks) of the tunes it was fitted on and how many began so. */
+static mn_status parse_starts(mn_session *s, const char *txt, const char *name, char *err)
+{
+    s->n_start = 0;
+    if (!txt) return MN_OK;
+    const char *p = txt;
+    while (*p) {
+        while (*p == ' ') p++;
+        if (!*p) break;
+        char *end;
+        long v[3];
+        for (int i = 0; i < 3; i++) {
+            v[i] = strtol(p, &end, 10);
+            if (end == p || (i < 2 && *end != ':') || (i == 2 && *end && *end != ' '))
+                return mn_errf(err, MN_ERR_FORMAT, "%s: metadata start_metre: entry %d is not "
+                               "BAR:POS:COUNT", name, s->n_start + 1);
+            p = end + (i < 2);
+        }
+        if (v[0] < 1 || v[0] > MN_MAX_BAR_TICKS || v[1] < 0 || v[1] >= v[0] || v[2] < 1 ||
+            v[2] > 1000000000L)
+            return mn_errf(err, MN_ERR_FORMAT, "%s: metadata start_metre: entry %d (%ld:%ld:%ld) "
+                           "out of range", name, s->n_start + 1, v[0], v[1], v[2]);
+        if (s->n_start == MN_SESSION_MAX_STARTS)
+            return mn_errf(err, MN_ERR_LIMIT, "%s: metadata start_metre: more than %d entries",
+                           name, MN_SESSION_MAX_STARTS);
+        s->start_bar[s->n_start] = (int)v[0];
+        s->start_pos[s->n_start] = (int)v[1];
+        s->start_w[s->n_start] = (double)v[2];
+        s->n_start++;
+    }
+    return MN_OK;
+}
+
 mn_status mn_session_new(mn_model *model, uint64_t seed, mn_session **out, char *err)
 {
     *out = NULL;
     if (!model) return mn_errf(err, MN_ERR_ARG, "session: no model");
     mn_session *s = mn_calloc(1, sizeof *s);
     if (!s) return mn_errf(err, MN_ERR_NOMEM, "session: out of memory");
+    const char *mpt = mn_model_meta(model, "motif_params");
+    char e2[MN_ERR_LEN];
+    mn_motif_params_default(&s->mp);
+    if (mpt && mn_motif_params_parse(mpt, &s->mp, e2)) {
+        mn_free(s);
+        return mn_errf(err, MN_ERR_FORMAT, "%s: metadata motif_params: %s", mn_model_path(model),
+                       e2);
+    }
+    if (parse_starts(s, mn_model_meta(model, "start_metre"), mn_model_path(model), err)) {
+        mn_free(s);
+        return MN_ERR_FORMAT;
+    }
     s->cfg = mn_model_cfg(model);
     s->w = mn_model_weights(model);
     s->mats = mn_model_step_mats(model);
@@ -125,6 +182,8 @@ void mn_session_reset(mn_session *s)
     s->prev_pitch = MN_PITCH_BOS;
     s->prev_dur = s->n_dur; /* BOS row of emb.dur */
     mn_motif_reset(&s->motif);
+    s->n_iv = 0;
+    s->last_note = -1;
     s->pending = 0;
     s->heads_done = 0;
     s->pos = 0;
@@ -135,6 +194,20 @@ void mn_session_set_clock(mn_session *s, int pos_ticks, int bar_ticks)
     s->bar = clamp_bar(bar_ticks);
     s->pos = wrap_pos(pos_ticks, s->bar);
 }
+
+int mn_session_draw_start(mn_session *s)
+{
+    double total = 0;
+    for (int i = 0; i < s->n_start; i++) total += s->start_w[i];
+    if (!(total > 0)) return 0;
+    double u = mn_rng_uniform(&s->rng) * total;
+    int i = 0;
+    for (; i + 1 < s->n_start && u >= s->start_w[i]; i++) u -= s->start_w[i];
+    mn_session_set_clock(s, s->start_pos[i], s->start_bar[i]);
+    return 1;
+}
+
+const mn_motif_params *mn_session_motif_params(const mn_session *s) { return &s->mp; }
 
 void mn_session_clock(const mn_session *s, int *pos_ticks, int *bar_ticks)
 {
@@ -237,6 +310,16 @@ static void commit_at(mn_session *s, const mn_event *e, int pos, int bar)
     s->prev_pitch = pitch_token(e->pitch);
     s->prev_dur = mn_durtable_index(&s->cfg->dur, e->dur_ticks);
     mn_motif_push(&s->motif, s->prev_pitch, s->prev_dur);
+    if (s->prev_pitch < 128) {
+        if (s->last_note >= 0) {
+            if (s->n_iv == MN_COPY_DEPTH) {
+                memmove(s->iv, s->iv + 1, (MN_COPY_DEPTH - 1) * sizeof *s->iv);
+                s->n_iv--;
+            }
+            s->iv[s->n_iv++] = s->prev_pitch - s->last_note;
+        }
+        s->last_note = s->prev_pitch;
+    }
     mn_event placed = *e;
     placed.pos_ticks = pos;
     placed.bar_ticks = bar;
@@ -253,13 +336,51 @@ void mn_session_commit(mn_session *s, const mn_event *e)
 
 void mn_session_feed(mn_session *s, const mn_event *e) { mn_session_commit(s, e); }
 
-/* The motif proposal for the next event and its weight (0 when off or nothing matches). */
-static double motif_proposal(const mn_session *s, int *pitch, int *dur_tok)
+void mn_session_state(const mn_session *s, const float **h, const float **c, size_t *n)
+{
+    if (h) *h = s->h[s->cur];
+    if (c) *c = s->c[s->cur];
+    if (n) *n = (size_t)s->L * (size_t)s->H;
+}
+
+/* The motif proposal for the next event and its weight (0 when off, nothing matches, the
+ * memory would repeat a short figure a fourth time, or the network vetoes the pitch). */
+static double motif_proposal(const mn_session *s, const float *pl, int *pitch, int *dur_tok)
 {
     if (!(s->sampler.motif > 0)) return 0;
-    int k = mn_motif_propose(&s->motif, pitch, dur_tok);
+    int dist = 0;
+    int k = mn_motif_propose_at(&s->motif, pitch, dur_tok, &dist);
     if (!k || *dur_tok >= s->n_dur) return 0;
-    return (double)s->sampler.motif * mn_motif_weight(k);
+    double lam = mn_motif_lambda(&s->mp, k, dist);
+    if (lam > 0 && s->mp.veto > 0 &&
+        exp2(-mn_neglog2_softmax(pl, MN_N_PITCH, *pitch)) < (double)s->mp.veto)
+        return 0;
+    return (double)s->sampler.motif * lam;
+}
+
+/* The repeat cap for the next note (1: none): the memory's bound on a pitch sounding again
+ * after a run of them, scaled with the motif setting like the weights. */
+static double repeat_cap(const mn_session *s)
+{
+    if (!(s->sampler.motif > 0) || s->motif.last_note < 0) return 1;
+    double c = mn_motif_repeat_cap(&s->mp, s->motif.run);
+    return 1 - (double)s->sampler.motif * (1 - c);
+}
+
+/* Lowers logit k so that, after the temperature t, class k holds at most a share c of the
+ * distribution (its order among the others is kept; nothing else changes). */
+static void cap_logit(float *logits, int n, int k, double c, double t)
+{
+    double mx = -INFINITY;
+    for (int j = 0; j < n; j++)
+        if (j != k && logits[j] > mx) mx = logits[j];
+    if (mx == -INFINITY) return;
+    double z = 0;
+    for (int j = 0; j < n; j++)
+        if (j != k) z += exp(((double)logits[j] - mx) / t);
+    double lse = mx / t + log(z); /* log sum over the others of exp(l / t) */
+    double most = t * (log(c / (1 - c)) + lse);
+    if (logits[k] > most) logits[k] = (float)most;
 }
 
 /* Writes log((1 - lam) softmax(logits)_k + lam [k = hit]) for k < n into out: the network's
@@ -277,15 +398,84 @@ static void mix_logits(const float *logits, int n, double lam, int hit, float *o
     }
 }
 
-void mn_session_sample(mn_session *s, mn_event *out)
+/* The copy guard: flags in forbid[MN_N_PITCH] the pitches that would make the latest K + 1
+ * intervals a run found in one training tune. Returns 0 when nothing is forbidden. */
+static int guard_mask(const mn_session *s, const mn_copyidx *ix, int K, unsigned char *forbid)
 {
+    memset(forbid, 0, MN_N_PITCH);
+    if (s->last_note < 0 || s->n_iv < K) return 0; /* no run of K + 1 can form yet */
+    unsigned char next[255];
+    if (!mn_copyidx_next(ix, s->iv + s->n_iv - K, K, next)) return 0;
+    int any = 0;
+    for (int p = 0; p < 128; p++) {
+        int d = p - s->last_note;
+        if (next[d + 127]) forbid[p] = 1, any = 1;
+    }
+    return any;
+}
+
+/* -log2 of the share of the odds (temperature 1, the settings' range, scale and rests) the
+ * guard leaves; 0 when it forbids nothing the settings allow. */
+static double guard_cost(const mn_session *s, const float *logits, const unsigned char *forbid)
+{
+    double mx = -INFINITY;
+    for (int k = 0; k < MN_N_PITCH; k++)
+        if (logits[k] > mx) mx = logits[k];
+    double all = 0, left = 0;
+    for (int k = 0; k < MN_N_PITCH; k++) {
+        if (!mn_sampler_allows(&s->sampler, k)) continue;
+        double p = exp((double)logits[k] - mx);
+        all += p;
+        if (!forbid[k]) left += p;
+    }
+    return all > 0 && left > 0 ? log2(all / left) : 0;
+}
+
+void mn_session_guard_cost(const mn_session *s, double *bits, size_t *events)
+{
+    if (bits) *bits = s->guard_bits;
+    if (events) *events = s->guard_events;
+}
+
+mn_status mn_session_sample(mn_session *s, mn_event *out)
+{
+    mn_status status = MN_OK;
     int pos = s->pos, bar = s->bar;
     const float *pl = mn_session_pitch_logits(s, pos, bar);
     int pp = 0, pd = 0;
-    double lam = motif_proposal(s, &pp, &pd);
+    double lam = motif_proposal(s, pl, &pp, &pd);
     /* the sampler's temperature, top-k/p and masks act on the mixed distribution */
-    if (lam > 0) mix_logits(pl, MN_N_PITCH, lam, pp, s->mix);
-    int pitch = mn_sampler_pitch(&s->sampler, &s->rng, lam > 0 ? s->mix : pl, s->scratch);
+    const float *use = pl;
+    if (lam > 0) {
+        mix_logits(pl, MN_N_PITCH, lam, pp, s->mix);
+        use = s->mix;
+    }
+    double cap = repeat_cap(s);
+    if (cap < 1) {
+        if (use != s->mix) memcpy(s->mix, pl, MN_N_PITCH * sizeof *s->mix);
+        cap_logit(s->mix, MN_N_PITCH, s->motif.last_note, cap, (double)s->sampler.temperature);
+        use = s->mix;
+    }
+    int pitch;
+    if (s->sampler.max_copy > 0) {
+        unsigned char forbid[MN_N_PITCH];
+        const mn_copyidx *ix = mn_model_copyidx(s->model, NULL);
+        if (!ix) {
+            pitch = MN_REST; /* the guard cannot run: silence rather than an unchecked note */
+            status = MN_ERR_ARG;
+        } else {
+            if (guard_mask(s, ix, s->sampler.max_copy, forbid))
+                s->guard_bits += guard_cost(s, use, forbid);
+            s->guard_events++;
+            pitch = mn_sampler_pitch_masked(&s->sampler, &s->rng, use, forbid, s->scratch);
+            if (pitch < 0) {
+                pitch = MN_REST; /* nothing legal: a rest keeps the guard */
+                status = MN_ERR_LIMIT;
+            }
+        }
+    } else {
+        pitch = mn_sampler_pitch(&s->sampler, &s->rng, use, s->scratch);
+    }
     if (pitch < 0 || pitch > MN_REST) pitch = MN_REST;
     const float *dl = mn_session_dur_logits(s, pitch);
     if (lam > 0 && pitch == pp) {
@@ -305,6 +495,7 @@ void mn_session_sample(mn_session *s, mn_event *out)
     e.bar_ticks = bar;
     commit_at(s, &e, pos, bar);
     if (out) *out = e;
+    return status;
 }
 
 void mn_session_score(mn_session *s, const mn_event *e, double *bits_pitch, double *bits_dur,
@@ -315,23 +506,41 @@ void mn_session_score(mn_session *s, const mn_event *e, double *bits_pitch, doub
     const float *pl = mn_session_pitch_logits(s, pos, bar);
     int p = pitch_token(e->pitch);
     int pp = 0, pd = 0;
-    double lam = motif_proposal(s, &pp, &pd);
+    double lam = motif_proposal(s, pl, &pp, &pd);
     /* p(pitch, dur) = (1 - lam) p_net(pitch) p_net(dur | pitch) + lam [pitch = pp, dur = pd],
      * in the log domain where a term can underflow: bits stay finite for any weights */
     double bp = mn_neglog2_softmax(pl, MN_N_PITCH, p);
     double bits_p = bp;
     if (lam > 0)
         bits_p = p == pp ? -log2((1 - lam) * exp2(-bp) + lam) : bp - log2(1 - lam);
-    if (bits_pitch) *bits_pitch = bits_p;
+    /* the repeat cap (at temperature 1): the last note's pitch keeps at most cap, the other
+     * pitches share the rest in their mixed proportions */
+    double cap = repeat_cap(s), pr = 0, bits_pc = bits_p;
+    int rep = s->motif.last_note;
+    if (cap < 1) {
+        pr = (1 - lam) * exp2(-mn_neglog2_softmax(pl, MN_N_PITCH, rep)) + (pp == rep ? lam : 0);
+        if (pr > cap) bits_pc = p == rep ? -log2(cap) : bits_p - log2((1 - cap) / (1 - pr));
+        else cap = 1;
+    }
+    if (bits_pitch) *bits_pitch = bits_pc;
     if (argmax_pitch) {
-        int best = 0;
-        for (int k = 1; k < MN_N_PITCH; k++)
-            if (pl[k] > pl[best]) best = k;
-        if (lam > 0 && best != pp &&
-            (1 - lam) * exp2(-mn_neglog2_softmax(pl, MN_N_PITCH, pp)) + lam >
-                (1 - lam) * exp2(-mn_neglog2_softmax(pl, MN_N_PITCH, best)))
-            best = pp;
-        *argmax_pitch = best;
+        /* the capped mixture keeps the order of the pitches other than rep: the winner is the
+         * network's best of them, the proposal, or rep */
+        int best = -1;
+        for (int k = 0; k < MN_N_PITCH; k++)
+            if ((cap == 1 || k != rep) && (best < 0 || pl[k] > pl[best])) best = k;
+        int cand[3] = {best, lam > 0 ? pp : best, cap < 1 ? rep : best};
+        double top = -1;
+        for (int c = 0; c < 3; c++) {
+            int k = cand[c];
+            double pk = (1 - lam) * exp2(-mn_neglog2_softmax(pl, MN_N_PITCH, k)) +
+                        (lam > 0 && k == pp ? lam : 0);
+            if (cap < 1) pk = k == rep ? cap : pk * (1 - cap) / (1 - pr);
+            if (pk > top) {
+                top = pk;
+                *argmax_pitch = k;
+            }
+        }
     }
     if (bits_dur) {
         const float *dl = mn_session_dur_logits(s, p);

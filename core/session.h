@@ -9,6 +9,7 @@
 #include "base.h"
 #include "event.h"
 #include "model.h"
+#include "motif.h"
 #include "sampler.h"
 
 /* Events of a MIDI file that prime a session: its last MN_PRIME_MAX ones (`generate
@@ -34,6 +35,17 @@ void mn_session_reset(mn_session *s);
 void mn_session_set_clock(mn_session *s, int pos_ticks, int bar_ticks);
 void mn_session_clock(const mn_session *s, int *pos_ticks, int *bar_ticks);
 
+/* For a melody started from nothing: sets the clock to a bar length and first-note position
+ * drawn (with the session's PRNG) from the model's "start_metre" metadata, the places the
+ * tunes it was fitted on begin at, so unprimed melodies start with a pickup and in a metre as
+ * often as those tunes. Returns 0 and leaves the clock when the model has no such table. */
+int mn_session_draw_start(mn_session *s);
+
+/* The motif-memory parameters in use: the model's "motif_params" metadata, or the built-in
+ * table (motif.h). A model whose motif_params or start_metre cannot be read is refused by
+ * mn_session_new. */
+const mn_motif_params *mn_session_motif_params(const mn_session *s);
+
 /* Conditions the model on an event without sampling (priming, listening). The event's
  * pos_ticks/bar_ticks are used as given when bar_ticks > 0, else taken from the clock; the
  * clock then moves past the event. Pitch out of 0..127 is treated as a rest; the duration maps
@@ -41,8 +53,19 @@ void mn_session_clock(const mn_session *s, int *pos_ticks, int *bar_ticks);
 void mn_session_feed(mn_session *s, const mn_event *e);
 
 /* Samples the next event at the clock's position under the sampler settings, conditions the
- * model on it and returns it (dur_ticks is the table value, velocity from the sampler). */
-void mn_session_sample(mn_session *s, mn_event *out);
+ * model on it and returns it (dur_ticks is the table value, velocity from the sampler).
+ * With the copy guard on (sampler max_copy = K > 0) no pitch is chosen that would make the
+ * melody's latest K + 1 intervals (primer included, rests skipped) a run found verbatim in one
+ * tune of the model's copy index (mn_model_copyidx), whatever the other settings. When the
+ * range, scale and rest settings leave nothing the guard allows, the event is a rest and the
+ * call returns MN_ERR_LIMIT; when the model has no copy index, a rest and MN_ERR_ARG. Else
+ * MN_OK. */
+mn_status mn_session_sample(mn_session *s, mn_event *out);
+
+/* What the copy guard has cost since the session was made: the sum over sampled events of
+ * -log2 of the share of the odds (temperature 1, within range, scale and rests) it left, and
+ * the number of events sampled under it. */
+void mn_session_guard_cost(const mn_session *s, double *bits, size_t *events);
 
 /* Scores an event as the next one (its position as in mn_session_feed), then feeds it.
  * Writes -log2 p(pitch), -log2 p(duration token | pitch) and the most likely pitch class
@@ -57,5 +80,9 @@ void mn_session_score(mn_session *s, const mn_event *e, double *bits_pitch, doub
 const float *mn_session_pitch_logits(mn_session *s, int pos_ticks, int bar_ticks);
 const float *mn_session_dur_logits(mn_session *s, int pitch);
 void mn_session_commit(mn_session *s, const mn_event *e);
+
+/* The committed recurrent state: h and c, [n_layers * n_hidden] each, valid until the next
+ * call that steps or resets. For tests and fuzzing. */
+void mn_session_state(const mn_session *s, const float **h, const float **c, size_t *n);
 
 #endif

@@ -157,9 +157,17 @@ static axis make_axis(double lo, double hi, int target, double min_step)
     a.lo = floor(lo / a.step + 1e-9) * a.step;
     a.hi = ceil(hi / a.step - 1e-9) * a.step;
     if (a.hi <= a.lo) a.hi = a.lo + a.step;
-    int d = (int)-floor(log10(a.step) + 1e-9);
-    a.decimals = d > 0 ? d : 0;
+    double d = -floor(log10(a.step) + 1e-9);
+    a.decimals = d > 0 ? (int)fmin(d, 40) : 0;
     return a;
+}
+
+/* Ticks of an axis: lo + i * step for i in 0..axis_ticks()-1. Counted rather than summed: near
+ * 1e15 a small step added to t would round back to t. */
+static int axis_ticks(const axis *a)
+{
+    double n = floor((a->hi - a->lo) / a->step + 1e-6) + 1;
+    return n >= 1 && n <= 1000 ? (int)n : 1;
 }
 
 /*=== learning curve =========================================================*/
@@ -275,8 +283,9 @@ mn_status mn_svg_learning_curve(const char *csv_path, const char *svg_path, char
                              csv_path, line_no, col_names[c], fields[idx[c]]);
                 break;
             }
-            /* a diverged run logs nan or inf: leave the point out rather than the picture */
-            if (isfinite(x)) row[c] = x;
+            /* a diverged run logs nan, inf or huge values: leave the point out rather than
+             * the picture (and keep every coordinate and tick finite and distinct) */
+            if (isfinite(x) && fabs(x) <= MN_SVG_MAX_VALUE) row[c] = x;
         }
         if (st) break;
         n_rows++;
@@ -360,19 +369,28 @@ mn_status mn_svg_learning_curve(const char *csv_path, const char *svg_path, char
 
     /* grid and ticks */
     mn_sbuf_printf(&b, "<g stroke=\"#e0e0e0\" stroke-width=\"1\">\n");
-    for (double t = ax.lo; t <= ax.hi + ax.step * 1e-6; t += ax.step)
+    int nx = axis_ticks(&ax), ny = axis_ticks(&ay);
+    for (int i = 0; i < nx; i++) {
+        double t = ax.lo + i * ax.step;
         mn_sbuf_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", PX(t), mt,
                   PX(t), mt + ph);
-    for (double t = ay.lo; t <= ay.hi + ay.step * 1e-6; t += ay.step)
+    }
+    for (int i = 0; i < ny; i++) {
+        double t = ay.lo + i * ay.step;
         mn_sbuf_printf(&b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", ml, PY(t),
                   ml + pw, PY(t));
+    }
     mn_sbuf_printf(&b, "</g>\n<g fill=\"#333\">\n");
-    for (double t = ax.lo; t <= ax.hi + ax.step * 1e-6; t += ax.step)
+    for (int i = 0; i < nx; i++) {
+        double t = ax.lo + i * ax.step;
         mn_sbuf_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%.*f</text>\n", PX(t),
                   mt + ph + 18, ax.decimals, fabs(t) < ax.step * 1e-9 ? 0.0 : t);
-    for (double t = ay.lo; t <= ay.hi + ay.step * 1e-6; t += ay.step)
+    }
+    for (int i = 0; i < ny; i++) {
+        double t = ay.lo + i * ay.step;
         mn_sbuf_printf(&b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">%.*f</text>\n", ml - 6,
                   PY(t) + 4, ay.decimals, fabs(t) < ay.step * 1e-9 ? 0.0 : t);
+    }
     mn_sbuf_printf(&b, "</g>\n");
 
     /* epoch starts when the x axis counts steps */

@@ -9,10 +9,12 @@
 
 #define MN_SVG_MAX_CSV_BYTES (64u << 20) /* larger logs are refused */
 #define MN_SVG_MAX_EVENTS (4u << 20)     /* longest melody drawn */
+#define MN_SVG_MAX_VALUE 1e15            /* larger log values are left out, like nan and inf */
 
 /* Draws the trainer's CSV log (a header line naming the columns, then one row per log point)
  * as a learning curve. Columns are found by name, in any order; unknown columns are ignored and
- * empty values mean "not logged here". Used: epoch, step, train_loss (nats per event, drawn as
+ * empty values mean "not logged here"; nan, inf and values beyond +-MN_SVG_MAX_VALUE (a
+ * diverged run) leave their point out. Used: epoch, step, train_loss (nats per event, drawn as
  * bits = nats / ln 2 so it shares the axis with the validation figures), valid_bits_pitch,
  * valid_bits_duration, valid_bits_total. The x axis is the epoch when every row has its own
  * epoch value, else the step (with a dashed line where each epoch starts), else the row number.

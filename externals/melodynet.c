@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "mnpd.h"
+#include "copyidx.h"
 
 #define MELODYNET_CTX 64       /* recent events replayed into a newly loaded model */
 #define MELODYNET_NO_PITCH 60  /* pitch reported for a rest before any note */
@@ -584,6 +585,50 @@ static void melodynet_write(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
     if (f) mnpd_hist_write(x, cls, x->x_canvas, x->x_out_info, &x->x_hist, x->x_st.s_bpm, f);
 }
 
+/* similar: the training tunes sharing the longest verbatim interval runs with the notes played
+ * so far (the history `write` saves), on the info outlet as `similar LENGTH MELODY_NOTE
+ * TUNE_NOTE NAME`, longest first (at most 3), or `similar 0` when none is shared. */
+static void melodynet_similar(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
+{
+    if (melodynet_defer(x, s, argc, argv)) return;
+    if (argc) {
+        mnpd_error(x, cls, x->x_out_info, "similar takes no arguments");
+        return;
+    }
+    const char *why;
+    const mn_copyidx *ix = x->x_session ? mn_model_copyidx(x->x_model, &why) : NULL;
+    if (!x->x_session) {
+        mnpd_error(x, cls, x->x_out_info, "no model loaded");
+        return;
+    }
+    if (!ix) {
+        mnpd_error(x, cls, x->x_out_info, why);
+        return;
+    }
+    static int iv[MNPD_HIST];
+    int n = 0, last = -1;
+    for (int i = 0; i < x->x_hist.h_n; i++) {
+        const mn_event *e = &x->x_hist.h_ev[(x->x_hist.h_head + i) % MNPD_HIST];
+        if (e->pitch < 0 || e->pitch > 127) continue;
+        if (last >= 0) iv[n++] = e->pitch - last;
+        last = e->pitch;
+    }
+    mn_copy_run runs[3];
+    size_t k = mn_copyidx_similar(ix, iv, (size_t)n, runs, 3);
+    t_atom a[4];
+    if (!k) {
+        SETFLOAT(&a[0], 0);
+        outlet_anything(x->x_out_info, gensym("similar"), 1, a);
+    }
+    for (size_t j = 0; j < k; j++) {
+        SETFLOAT(&a[0], (t_float)runs[j].len);
+        SETFLOAT(&a[1], (t_float)(runs[j].query_start + 1));
+        SETFLOAT(&a[2], (t_float)(runs[j].tune_start + 1));
+        SETSYMBOL(&a[3], gensym(mn_copyidx_name(ix, runs[j].tune)));
+        outlet_anything(x->x_out_info, gensym("similar"), 4, a);
+    }
+}
+
 static void melodynet_info(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (melodynet_defer(x, s, argc, argv)) return;
@@ -667,7 +712,7 @@ void melodynet_setup(void)
     class_addmethod(c, (t_method)melodynet_answer, gensym("answer"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_reset, gensym("reset"), 0);
     const char *params[] = {"temperature", "topk", "topp", "scale", "range", "rest", "bpm",
-                            "velocity", "accent", "motif", "legato"};
+                            "velocity", "accent", "motif", "legato", "novelty"};
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
         class_addmethod(c, (t_method)melodynet_param, gensym(params[i]), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_play, gensym("play"), 0);
@@ -676,4 +721,5 @@ void melodynet_setup(void)
     class_addmethod(c, (t_method)melodynet_read, gensym("read"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_write, gensym("write"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_info, gensym("info"), A_GIMME, 0);
+    class_addmethod(c, (t_method)melodynet_similar, gensym("similar"), A_GIMME, 0);
 }

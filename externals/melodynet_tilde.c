@@ -818,7 +818,7 @@ void melodynet_tilde_setup(void)
     class_addmethod(c, (t_method)melodynet_tilde_seed, gensym("seed"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_tilde_seed, gensym("randomseed"), A_GIMME, 0);
     const char *params[] = {"temperature", "topk", "topp", "scale", "range", "rest", "bpm",
-                            "velocity", "accent", "motif", "legato"};
+                            "velocity", "accent", "motif", "legato", "novelty"};
     for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
         class_addmethod(c, (t_method)melodynet_tilde_param, gensym(params[i]), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_tilde_clock, gensym("clock"), A_SYMBOL, 0);

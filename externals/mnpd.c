@@ -558,6 +558,13 @@ int mnpd_settings_message(void *x, const char *cls, t_outlet *info, t_mnpd_setti
             return -1;
         }
         sp->motif = (float)f;
+    } else if (!strcmp(sel, "novelty")) {
+        if (mnpd_argcount(r, s, argc, 1, 1, "K (longest run copied from a training tune, "
+                          "0 = off)")
+            || mnpd_arg_int(r, s, "an integer 0..62", argc, argv, 0, 0, MN_SAMPLER_MAX_COPY,
+                            &a))
+            return -1;
+        sp->max_copy = a;
     } else if (!strcmp(sel, "legato")) {
         if (mnpd_argcount(r, s, argc, 1, 1, "f (0 < f <= 1)")
             || mnpd_arg_float(r, s, "a number in (0, 1]", argc, argv, 0, &f))

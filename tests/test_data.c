@@ -232,6 +232,128 @@ static void test_nothing_usable_is_empty(void **state)
     mn_corpus_free(&c);
 }
 
+/* Writes a format-0 MIDI file of n_steps quarter notes, each a chord of the pitches
+ * top - 4 * v for v < voices (one note per voice). */
+static void write_chords(const char *path, int n_steps, int voices, int top)
+{
+    uint8_t b[4096];
+    size_t n = 0;
+    static const uint8_t hdr[] = {'M', 'T', 'h', 'd', 0, 0, 0, 6, 0, 0, 0, 1, 0, 96,
+                                  'M', 'T', 'r', 'k', 0, 0, 0, 0};
+    memcpy(b, hdr, sizeof hdr);
+    n = sizeof hdr;
+    for (int i = 0; i < n_steps; i++) {
+        int p = top + (i % 4) * 2;
+        for (int v = 0; v < voices; v++) {
+            b[n++] = 0;
+            b[n++] = 0x90;
+            b[n++] = (uint8_t)(p - 4 * v);
+            b[n++] = 80;
+        }
+        for (int v = 0; v < voices; v++) {
+            b[n++] = v ? 0 : 96; /* a quarter note later */
+            b[n++] = 0x80;
+            b[n++] = (uint8_t)(p - 4 * v);
+            b[n++] = 0;
+        }
+    }
+    static const uint8_t eot[] = {0, 0xFF, 0x2F, 0};
+    memcpy(b + n, eot, sizeof eot);
+    n += sizeof eot;
+    uint32_t tl = (uint32_t)(n - sizeof hdr);
+    b[18] = (uint8_t)(tl >> 24);
+    b[19] = (uint8_t)(tl >> 16);
+    b[20] = (uint8_t)(tl >> 8);
+    b[21] = (uint8_t)tl;
+    assert_int_equal(mn_test_write(path, b, n), 0);
+}
+
+/* Polyphonic files: reduced to the top voice and listed with what they lost, or skipped when
+ * the top voice keeps less than MN_DATA_MIN_KEPT of the notes; a melody is not listed. */
+static void test_polyphonic_files_are_reported(void **state)
+{
+    (void)state;
+    char d[64], mono[128], duo[128], chords[128], err[MN_ERR_LEN];
+    snprintf(d, sizeof d, "/tmp/mn_poly_XXXXXX");
+    assert_non_null(mkdtemp(d));
+    snprintf(mono, sizeof mono, "%s/mono.mid", d);
+    snprintf(duo, sizeof duo, "%s/duo.mid", d);
+    snprintf(chords, sizeof chords, "%s/piano.mid", d);
+    write_chords(mono, 8, 1, 72);
+    write_chords(duo, 8, 2, 72);    /* melody and a second voice: half the notes kept */
+    write_chords(chords, 8, 3, 72); /* three-note chords: a third kept */
+    const char *args[] = {d};
+    mn_corpus c;
+    assert_int_equal(mn_corpus_load(&c, args, 1, NULL, NULL, NULL, err), MN_OK);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.n_reduced, 1);
+    assert_string_equal(c.reduced[0].path, duo);
+    assert_int_equal(c.reduced[0].notes_in, 16);
+    assert_int_equal(c.reduced[0].notes_kept, 8);
+    assert_int_equal(c.n_skipped, 1);
+    assert_string_equal(c.skipped[0].path, chords);
+    assert_non_null(strstr(c.skipped[0].reason, "polyphonic: its top voice keeps 8 of 24 notes"));
+    for (size_t i = 0; i < c.n; i++) {
+        assert_int_equal(c.mels[i].n, 8);
+        for (size_t k = 0; k < 8; k++) assert_int_equal(c.mels[i].ev[k].pitch, 72 + (int)(k % 4) * 2);
+    }
+    mn_corpus_free(&c);
+    unlink(mono);
+    unlink(duo);
+    unlink(chords);
+    rmdir(d);
+}
+
+/* An empty folder expands to no paths (and sorts no list of names). */
+static void test_empty_folder(void **state)
+{
+    (void)state;
+    char empty[64], err[MN_ERR_LEN], **p;
+    snprintf(empty, sizeof empty, "/tmp/mn_empty_XXXXXX");
+    assert_non_null(mkdtemp(empty));
+    size_t n = 99;
+    const char *args[] = {empty};
+    assert_int_equal(mn_data_expand(args, 1, &p, &n, err), MN_OK);
+    assert_int_equal(n, 0);
+    free_paths(p, n);
+    assert_int_equal(rmdir(empty), 0);
+}
+
+/* A path too long for the reader's message to hold the fault is still skipped with a reason:
+ * the kind of error, not an empty or cut-off path. */
+static void test_long_path_skip_reason(void **state)
+{
+    (void)state;
+    char top[64], list[128], err[MN_ERR_LEN];
+    snprintf(top, sizeof top, "/tmp/mn_long_XXXXXX");
+    assert_non_null(mkdtemp(top));
+    snprintf(list, sizeof list, "%s/list.txt", top);
+    /* entries whose full paths are 254 (the message is cut right after "path:") and 300 bytes */
+    char text[700];
+    size_t k = 0;
+    const size_t want[2] = {254, 300};
+    for (int e = 0; e < 2; e++) {
+        size_t n = want[e] - strlen(top) - 1 - 4;
+        for (size_t i = 0; i < n; i++) text[k++] = i % 100 == 99 ? '/' : 'a' + e;
+        memcpy(text + k, ".mid\n", 5);
+        k += 5;
+    }
+    assert_int_equal(mn_test_write(list, text, k), 0);
+    const char *args[] = {list};
+    mn_corpus c;
+    assert_int_equal(mn_corpus_load(&c, args, 1, NULL, NULL, NULL, err), MN_ERR_EMPTY);
+    assert_int_equal(c.n_skipped, 2);
+    for (int e = 0; e < 2; e++) {
+        assert_int_equal(strlen(c.skipped[e].path), want[e]);
+        if (!c.skipped[e].reason[0] || strstr(c.skipped[e].reason, "aaaa") ||
+            strstr(c.skipped[e].reason, "bbbb"))
+            fail_msg("path of %zu bytes skipped for '%s'", want[e], c.skipped[e].reason);
+    }
+    mn_corpus_free(&c);
+    assert_int_equal(unlink(list), 0);
+    assert_int_equal(rmdir(top), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -241,6 +363,9 @@ int main(void)
         cmocka_unit_test(test_nothing_usable_is_empty),
         cmocka_unit_test(test_self_link_counts_each_file_once),
         cmocka_unit_test(test_link_loops_visit_each_folder_once),
+        cmocka_unit_test(test_polyphonic_files_are_reported),
+        cmocka_unit_test(test_empty_folder),
+        cmocka_unit_test(test_long_path_skip_reason),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -196,6 +196,52 @@ static void test_heard_metric_position_follows(void **state)
     assert_int_equal(pos, 24);
 }
 
+static void test_parse_notes(void **state)
+{
+    (void)state;
+    char err[MN_ERR_LEN];
+    mn_melody m;
+    mn_melody_init(&m);
+    assert_int_equal(mn_parse_notes("60 62:0.5,rest\t64:2  R:0.25 127:0.0417", &m, err), MN_OK);
+    assert_int_equal(m.n, 6);
+    const int pitch[] = {60, 62, MN_REST, 64, MN_REST, 127};
+    const int dur[] = {24, 12, 24, 48, 6, 1};
+    for (int i = 0; i < 6; i++) {
+        assert_int_equal(m.ev[i].pitch, pitch[i]);
+        assert_int_equal(m.ev[i].dur_ticks, dur[i]);
+        assert_int_equal(m.ev[i].velocity, pitch[i] == MN_REST ? 0 : 90);
+        assert_int_equal(m.ev[i].pos_ticks, 0);
+        assert_int_equal(m.ev[i].bar_ticks, 0);
+    }
+    /* empty and blank lists give no events */
+    assert_int_equal(mn_parse_notes("", &m, err), MN_OK);
+    assert_int_equal(mn_parse_notes(" ,\t", &m, err), MN_OK);
+    assert_int_equal(m.n, 6);
+
+    /* a bad token fails, names itself, and leaves the melody as it was */
+    static const char *const bad[][2] = {
+        {"60 200", "note 2: pitch '200'"}, {"60 -1", "pitch '-1'"}, {"x", "pitch 'x'"},
+        {"60:", "duration ''"}, {"60:0", "duration '0'"}, {"60:65", "duration '65'"},
+        {"60:nan", "duration 'nan'"}, {"60:inf", "duration 'inf'"}, {":1", "pitch ''"},
+        {"60:1:2", "duration '1:2'"}, {"99999999999999999999", "pitch"},
+        {"rests", "pitch 'rests'"}, {"60 62 64 1e2", "note 4: pitch '1e2'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err[0] = '\0';
+        assert_int_equal(mn_parse_notes(bad[i][0], &m, err), MN_ERR_ARG);
+        if (!strstr(err, bad[i][1])) fail_msg("'%s': message '%s'", bad[i][0], err);
+        assert_int_equal(m.n, 6);
+    }
+    char longtok[200];
+    memset(longtok, '6', sizeof longtok - 1);
+    longtok[sizeof longtok - 1] = '\0';
+    assert_int_equal(mn_parse_notes(longtok, &m, err), MN_ERR_ARG);
+    assert_non_null(strstr(err, "too long"));
+    assert_int_equal(mn_parse_notes(NULL, &m, err), MN_ERR_ARG);
+    assert_int_equal(m.n, 6);
+    mn_melody_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_heard_legato_and_articulation),
         cmocka_unit_test(test_heard_rests),
         cmocka_unit_test(test_heard_metric_position_follows),
+        cmocka_unit_test(test_parse_notes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -191,6 +191,51 @@ static void test_motif_repetition(void **state)
     mn_melody_free(&m);
 }
 
+static void test_stuck_and_loops(void **state)
+{
+    (void)state;
+    mn_melody m;
+    mn_melody_init(&m);
+    /* 11 of one pitch: not stuck; a rest in between neither breaks nor extends the run */
+    for (int i = 0; i < 11; i++) push(&m, 67, 12);
+    assert_int_equal(mn_report_stuck_runs(&m), 0);
+    push(&m, MN_REST, 12);
+    push(&m, 67, 12);
+    assert_int_equal(mn_report_stuck_runs(&m), 1);
+    for (int i = 0; i < 20; i++) push(&m, 67, 12); /* the same run, longer */
+    assert_int_equal(mn_report_stuck_runs(&m), 1);
+    push(&m, 65, 12);
+    for (int i = 0; i < 12; i++) push(&m, 64, 6);
+    assert_int_equal(mn_report_stuck_runs(&m), 2);
+    mn_melody_free(&m);
+
+    /* a figure of 8 events repeated 4 times is a loop; of 9 events it is not; one changed
+     * duration in the last 32 events breaks it; fewer than 32 events is never a loop */
+    for (int period = 1; period <= 9; period++) {
+        mn_melody_init(&m);
+        for (int i = 0; i < 40; i++) push(&m, 60 + (i % period) * 2, 12);
+        assert_int_equal(mn_report_is_loop(&m), period <= MN_REPORT_LOOP_PERIOD);
+        m.ev[m.n - 20].dur_ticks = 24;
+        assert_int_equal(mn_report_is_loop(&m), 0);
+        mn_melody_free(&m);
+    }
+    mn_melody_init(&m);
+    for (int i = 0; i < 31; i++) push(&m, 60, 12);
+    assert_int_equal(mn_report_is_loop(&m), 0);
+    push(&m, 60, 12);
+    assert_int_equal(mn_report_is_loop(&m), 1);
+
+    mn_report_set set;
+    assert_int_equal(mn_report_set_compute(&set, &m, 1, NULL, NULL, NULL), MN_OK);
+    assert_int_equal(set.loops, 1);
+    assert_int_equal(set.stuck_runs, 1);
+    assert_float_equal(set.pickup, 0.0, 1e-12);
+    assert_int_equal(set.leap_max, 0);
+    assert_int_equal(set.pitch_lo, 60);
+    assert_int_equal(set.pitch_hi, 60);
+    mn_melody_free(&m);
+}
+
 static void test_match_agrees_with_brute_force(void **state)
 {
     (void)state;
@@ -403,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_intervals_skip_rests),
         cmocka_unit_test(test_dur_bins_and_distances),
         cmocka_unit_test(test_motif_repetition),
+        cmocka_unit_test(test_stuck_and_loops),
         cmocka_unit_test(test_match_agrees_with_brute_force),
         cmocka_unit_test(test_identical_sets),
         cmocka_unit_test(test_random_walk_shares_little),

@@ -365,6 +365,27 @@ static void test_curve_errors(void **state)
     assert_non_null(strstr(err, "/nonexistent/log.csv"));
 }
 
+/* Logs a diverged or odd run can write: steps near 1e15 a fraction apart (ticks must not be
+ * summed: t + step rounds back to t there), a step range wider than any double, and huge
+ * losses. Each draws with a bounded number of ticks and no nan or inf in the picture. */
+static void test_curve_extreme_values(void **state)
+{
+    (void)state;
+    char err[MN_ERR_LEN];
+    static const char *const logs[] = {
+        "step,train_loss\n999999999999999.9,1\n1000000000000000,2\n",
+        "step,train_loss\n1,1\n1e307,2\n-1.7e308,3\n",
+        "train_loss\n1e300\n-1e300\n2\n4.9e-324\n",
+        "epoch,valid_bits_total\n1e14,1\n1e15,2\n",
+    };
+    for (size_t i = 0; i < sizeof logs / sizeof *logs; i++) {
+        char *s = curve(logs[i], MN_OK, err);
+        if (strstr(s, "nan") || strstr(s, "inf")) fail_msg("log %zu: nan or inf in the SVG", i);
+        if (count(s, "<text") > 100) fail_msg("log %zu: %zu labels", i, count(s, "<text"));
+        free(s);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +402,7 @@ int main(void)
         cmocka_unit_test(test_curve_per_step_extra_and_empty),
         cmocka_unit_test(test_curve_single_point),
         cmocka_unit_test(test_curve_errors),
+        cmocka_unit_test(test_curve_extreme_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

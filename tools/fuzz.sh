@@ -1,13 +1,17 @@
 #!/bin/sh
-# fuzz.sh [SECONDS] [HARNESS...] - builds the libFuzzer harnesses of tests/fuzz/ (json, midi,
-# model, session, ngram; all by default) with clang under AddressSanitizer and
-# UndefinedBehaviorSanitizer and runs each, one after the other, for SECONDS (default 60). Corpora and findings go to
-# build/fuzz/<harness>/. Prints one line per harness and exits non-zero if any harness found a
-# crash, leak, timeout or undefined behaviour, naming the reproducer and how to replay it.
+# fuzz.sh [SECONDS] [HARNESS...] - builds the libFuzzer harnesses of tests/fuzz/ (all by
+# default: json, midi, model, modelfile, session, ngram, checkpoint, csv, data, notes, scale,
+# copyidx)
+# with clang under AddressSanitizer and UndefinedBehaviorSanitizer and runs each, one after the
+# other, for SECONDS (default 60), from tests/fuzz/corpus/<harness>/ and the test fixtures that
+# fit, with tests/fuzz/<harness>.dict. Corpora and findings go to build/fuzz/<harness>/.
+# Prints one line per harness (executions, executions per second, coverage: edges and
+# features, corpus size) and exits non-zero if any harness found a crash, leak, timeout or
+# undefined behaviour, naming the reproducer and how to replay it.
 set -u
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
-harnesses=${*:-json midi model session ngram}
+harnesses=${*:-json midi model modelfile session ngram checkpoint csv data notes scale copyidx}
 case "$seconds" in ''|*[!0-9]*) echo "usage: tools/fuzz.sh [SECONDS] [HARNESS...]" >&2; exit 2 ;; esac
 
 cd "$(dirname "$0")/.." || exit 2
@@ -18,11 +22,11 @@ out=build/fuzz
 san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=c11 -D_GNU_SOURCE -Icore -g -O1 $san"
 libs="-lopenblas -lm -lpthread"
-# the run-time core sources: the Makefile's CORE_RT (`make fuzz` passes it), else all of core/
-core_srcs=${MN_CORE_RT:-$(ls core/*.c)}
+# the core sources: the Makefile's CORE_RT and CORE_TOOLS (`make fuzz` passes them), else core/*.c
+core_srcs=${MN_CORE_SRCS:-$(ls core/*.c)}
 mkdir -p "$out/obj" "$out/bin" || exit 2
 
-# the run-time core, built once with the fuzzing instrumentation (rebuilt when a source changes)
+# the core, built once with the fuzzing instrumentation (rebuilt when a source changes)
 objs=""
 for src in $core_srcs; do
     m=$(basename "$src" .c)
@@ -59,8 +63,8 @@ for h in $harnesses; do
     midi)
         seed midi tests/fixtures/midi/*.mid
         max_len=65536 ;;
-    model)
-        seed model tests/fixtures/hostile/*.mnet tests/fixtures/ref/small.mnet
+    model|modelfile)
+        seed "$h" tests/fixtures/hostile/*.mnet tests/fixtures/ref/small.mnet
         # the largest model seed, with room to grow a little
         max_len=$(( $(largest "$dir/seeds") + 4096 )) ;;
     json)
@@ -77,8 +81,20 @@ EOF
         max_len=16384 ;;
     ngram)
         max_len=16384 ;;
+    copyidx)
+        seed copyidx tests/fixtures/ref/small_guard.mncopy
+        max_len=8192 ;;
     session)
         # architecture bytes, then weights (repeated to fill the model)
+        max_len=4096 ;;
+    checkpoint)
+        # checkpoints of the harness's own corpus, written by the harness
+        MN_FUZZ_WRITE_SEEDS="$dir/seeds" "$bin" >/dev/null 2>&1 || {
+            echo "fuzz: $bin cannot write its seeds" >&2; exit 2; }
+        max_len=$(( $(largest "$dir/seeds") + 4096 )) ;;
+    csv)
+        max_len=16384 ;;
+    data|notes|scale)
         max_len=4096 ;;
     *)
         max_len=65536 ;;
@@ -86,21 +102,28 @@ EOF
     [ -d "tests/fuzz/corpus/$h" ] && seed "$h" tests/fuzz/corpus/"$h"/*
     [ "$max_len" -ge 4096 ] || max_len=4096
 
+    dict=""
+    [ -f "tests/fuzz/$h.dict" ] && dict="-dict=tests/fuzz/$h.dict"
+
     log=$dir/log
     nice -n 10 "$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len="$max_len" \
-        -timeout=20 -print_final_stats=1 -artifact_prefix="$dir/crashes/" \
+        -timeout=20 -print_final_stats=1 -artifact_prefix="$dir/crashes/" $dict \
         "$dir/corpus" "$dir/seeds" >"$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+    ft=$(grep -o 'ft: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+    corpus=$(ls "$dir/corpus" | wc -l)
     found=$(ls "$dir/crashes" 2>/dev/null | head -n 1)
     if [ $rc -eq 0 ] && [ -z "$found" ]; then
-        printf 'fuzz %-7s ok    %10s execs  cov %s\n' "$h" "${execs:-?}" "${cov:-?}"
+        printf 'fuzz %-10s ok   %10s execs %7s/s  cov %5s  ft %6s  corpus %s\n' "$h" \
+               "${execs:-?}" "${speed:-?}" "${cov:-?}" "${ft:-?}" "$corpus"
     else
         status=1
         why=$(grep -m 1 -E 'invariant failed|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error' \
               "$log" | cut -c 1-160)
-        printf 'fuzz %-7s FAIL  %10s execs  cov %s: %s\n' "$h" "${execs:-?}" "${cov:-?}" \
+        printf 'fuzz %-10s FAIL %10s execs  cov %s: %s\n' "$h" "${execs:-?}" "${cov:-?}" \
                "${why:-exit $rc, see $log}"
         if [ -n "$found" ]; then
             echo "  reproducer: $dir/crashes/$found"

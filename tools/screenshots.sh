@@ -73,10 +73,16 @@ for p in $patches; do
         echo "screenshots: $p: couldn't create (see $out/$name.log)" >&2
         fail=1
     fi
-    if grep -qi "error" "$out/$name.log"; then
+    # the copy index (models/default.mncopy) is not distributed: without it "similar" can only
+    # say so, which is what the help's comment tells the user
+    errs=$(grep -i "error" "$out/$name.log" | grep -v "default\.mncopy: cannot open")
+    if [ -n "$errs" ]; then
         echo "screenshots: $p: errors on Pd's console:" >&2
-        grep -i "error" "$out/$name.log" | head -5 >&2
+        echo "$errs" | head -5 >&2
         fail=1
+    fi
+    if grep -q "default\.mncopy: cannot open" "$out/$name.log"; then
+        echo "screenshots: $p: no copy index: \"similar\" and \"novelty\" need it (make copy-index)"
     fi
 done
 exit $fail

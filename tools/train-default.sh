@@ -19,6 +19,9 @@ bin/melodynet train "$data/nottingham/train.txt" "$data/essen/train.txt" \
     --batch 32 --seq 64 --lr 0.002 --lr-decay 0.7 --epochs 5 --patience 2 --dropout 0.2 \
     --seed 2 --threads 1 \
     --license "GPL-3.0-or-later: trained on the Nottingham Music Database (GPL-3.0) and the Essen Folksong Collection (research use); see models/README.md"
+# the motif memory fitted for this network on the valid splits, and the copy guard's index
+bin/melodynet fit-motif -m "$out" "$data/nottingham/valid.txt" "$data/essen/valid.txt" -o "$out"
+bin/melodynet copy-index -m "$out" "$data/nottingham/train.txt" "$data/essen/train.txt" -o "$out"
 for c in nottingham essen; do
     echo "== $c valid"
     bin/melodynet eval -m "$out" --baseline "$data/$c/train.txt" "$data/$c/valid.txt"

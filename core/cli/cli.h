@@ -12,6 +12,9 @@ int mn_cmd_train(int argc, char **argv);
 int mn_cmd_roll(int argc, char **argv);
 int mn_cmd_report(int argc, char **argv);
 int mn_cmd_convert(int argc, char **argv);
+int mn_cmd_fitmotif(int argc, char **argv);
+int mn_cmd_copyindex(int argc, char **argv);
+int mn_cmd_similar(int argc, char **argv);
 
 /* Path of the bundled default model (models/default.mnet next to the binary's ../models, or the
  * install prefix); writes into buf and returns buf, or NULL when none is found. */

@@ -139,6 +139,10 @@ int mn_cmd_eval(int argc, char **argv)
     for (size_t i = 0; i < corpus.n_skipped; i++)
         fprintf(stderr, "melodynet eval: skipped %s: %s\n", corpus.skipped[i].path,
                 corpus.skipped[i].reason);
+    for (size_t i = 0; i < corpus.n_reduced; i++)
+        fprintf(stderr, "melodynet eval: %s: polyphonic, scored as its top voice: %zu of %zu "
+                        "notes\n", corpus.reduced[i].path, corpus.reduced[i].notes_kept,
+                corpus.reduced[i].notes_in);
     if (st == MN_ERR_EMPTY) {
         fprintf(stderr, "melodynet eval: %s\n", err);
         goto done;

@@ -33,11 +33,17 @@ static void help(FILE *f)
         "  --no-rests            never generate a rest\n"
         "  --motif F             how much the melody repeats its own motifs: 0 = never,\n"
         "                        1 = as much as real folk tunes (default 1)\n"
+        "  --downbeat            unprimed: start on the first beat of a 4/4 bar (default: a bar\n"
+        "                        length and first-note position drawn from the model's tunes)\n"
+        "  --max-copy K          copy guard: never extend a run of intervals found verbatim in\n"
+        "                        one training tune beyond K (1..%d; needs the model's copy\n"
+        "                        index, see copy-index); holds under every other setting\n"
         "  --velocity V | LO:HI  note velocity, fixed or drawn from a range (default 90)\n"
         "  --random-seed S       seed of the sampler (default: from the clock, printed)\n"
         "  --bpm B               tempo of the written MIDI file (default 120, or the seed file's)\n"
         "  -o FILE.mid           also write the generated events as a MIDI file\n"
-        "  --json                print one JSON object instead of lines\n", MN_PRIME_MAX);
+        "  --json                print one JSON object instead of lines\n", MN_PRIME_MAX,
+           MN_SAMPLER_MAX_COPY);
 }
 
 static int parse_root(const char *s, int *root)
@@ -55,52 +61,13 @@ static int parse_root(const char *s, int *root)
     return 0;
 }
 
-/* Parses "60 62:0.5 rest:1" into events (clock positions are filled in when fed). */
-static int parse_seed_notes(const char *s, mn_melody *out)
-{
-    char *copy = strdup(s), *save = NULL;
-    int rc = 0;
-    for (char *tok = strtok_r(copy, " ,\t", &save); tok; tok = strtok_r(NULL, " ,\t", &save)) {
-        mn_event e = {0};
-        char *colon = strchr(tok, ':');
-        double beats = 1.0;
-        if (colon) {
-            *colon = 0;
-            if (mn_cli_float("generate", "--seed-notes duration", colon + 1, 1.0 / MN_TPQ, 64,
-                             &beats)) {
-                rc = -1;
-                break;
-            }
-        }
-        if (!strcasecmp(tok, "rest") || !strcasecmp(tok, "r")) {
-            e.pitch = MN_REST;
-        } else {
-            long p;
-            if (mn_cli_int("generate", "--seed-notes pitch", tok, 0, 127, &p)) {
-                rc = -1;
-                break;
-            }
-            e.pitch = (int)p;
-            e.velocity = 90;
-        }
-        e.dur_ticks = (int)(beats * MN_TPQ + 0.5);
-        if (e.dur_ticks < 1) e.dur_ticks = 1;
-        if (mn_melody_push(out, &e, NULL)) {
-            rc = -1;
-            break;
-        }
-    }
-    free(copy);
-    return rc;
-}
-
 int mn_cmd_generate(int argc, char **argv)
 {
     const char *model_path = NULL, *seed_notes = NULL, *seed_midi = NULL, *out_path = NULL;
-    long n = 32, top_k = 0, lo = 0, hi = 127, vlo = 90, vhi = 90;
+    long n = 32, top_k = 0, lo = 0, hi = 127, vlo = 90, vhi = 90, max_copy = 0;
     double temp = 1.0, top_p = 1.0, bpm = 0, motif = 1.0;
     const char *scale = NULL;
-    int root = 0, json = 0, no_rests = 0, have_seed = 0;
+    int root = 0, json = 0, no_rests = 0, have_seed = 0, downbeat = 0;
     unsigned long long rseed = 0;
     mn_midi_options mopt;
     mn_midi_options_default(&mopt);
@@ -170,6 +137,11 @@ int mn_cmd_generate(int argc, char **argv)
         } else if (!strcmp(a, "--motif")) {
             NEED_ARG;
             if (mn_cli_float("generate", a, v, 0, 1, &motif)) return 2;
+        } else if (!strcmp(a, "--max-copy")) {
+            NEED_ARG;
+            if (mn_cli_int("generate", a, v, 1, MN_SAMPLER_MAX_COPY, &max_copy)) return 2;
+        } else if (!strcmp(a, "--downbeat")) {
+            downbeat = 1;
         } else if (!strcmp(a, "--no-rests")) {
             no_rests = 1;
         } else if (!strcmp(a, "--velocity")) {
@@ -218,6 +190,7 @@ int mn_cmd_generate(int argc, char **argv)
     cfg.velocity_lo = (int)vlo;
     cfg.velocity_hi = (int)vhi;
     cfg.motif = (float)motif;
+    cfg.max_copy = (int)max_copy;
     if (scale && strcasecmp(scale, "off") && strcasecmp(scale, "none")) {
         if (mn_scale_mask(scale, root, &cfg.scale_mask, err)) {
             fprintf(stderr, "melodynet generate: %s\n", err);
@@ -232,7 +205,8 @@ int mn_cmd_generate(int argc, char **argv)
 
     mn_melody seed;
     mn_melody_init(&seed);
-    if (seed_notes && parse_seed_notes(seed_notes, &seed)) {
+    if (seed_notes && mn_parse_notes(seed_notes, &seed, err)) {
+        fprintf(stderr, "melodynet generate: --seed-notes: %s\n", err);
         mn_melody_free(&seed);
         return 2;
     }
@@ -259,6 +233,14 @@ int mn_cmd_generate(int argc, char **argv)
     mn_model *model;
     if (mn_model_load(model_path, &model, err)) {
         fprintf(stderr, "melodynet generate: %s\n", err);
+        mn_melody_free(&seed);
+        mn_melody_free(&file_seed);
+        return 1;
+    }
+    const char *why;
+    if (max_copy && !mn_model_copyidx(model, &why)) {
+        fprintf(stderr, "melodynet generate: --max-copy needs a copy index: %s\n", why);
+        mn_model_free(model);
         mn_melody_free(&seed);
         mn_melody_free(&file_seed);
         return 1;
@@ -292,6 +274,8 @@ int mn_cmd_generate(int argc, char **argv)
     for (size_t i = first; i < file_seed.n; i++) mn_session_feed(s, &file_seed.ev[i]);
     if (seed_midi && !file_seed.n && file_seed.ts_den > 0) /* no notes: still its metre */
         mn_session_set_clock(s, 0, file_seed.ts_num * 4 * MN_TPQ / file_seed.ts_den);
+    else if (!seed.n && !file_seed.n && !downbeat) /* unprimed: begin as the model's tunes do */
+        mn_session_draw_start(s);
 
     mn_melody out;
     mn_melody_init(&out);
@@ -300,12 +284,21 @@ int mn_cmd_generate(int argc, char **argv)
         out.ts_num = file_seed.ts_num;
         out.ts_den = file_seed.ts_den;
     }
+    int bar;
+    mn_session_clock(s, NULL, &bar);
+    if (!seed_midi || !file_seed.n) { /* the metre the melody is generated in */
+        out.ts_num = bar % MN_TPQ == 0 ? bar / MN_TPQ : bar / (MN_TPQ / 2);
+        out.ts_den = bar % MN_TPQ == 0 ? 4 : 8;
+    }
     snprintf(out.name, sizeof out.name, "melodynet");
     int rc = 0;
     if (json) printf("{\"random_seed\":%llu,\"events\":[", rseed);
     for (long i = 0; i < n; i++) {
         mn_event e;
-        mn_session_sample(s, &e);
+        if (mn_session_sample(s, &e) == MN_ERR_LIMIT)
+            fprintf(stderr, "melodynet generate: event %ld: no pitch the range, scale and rest "
+                            "settings allow passes --max-copy %ld; a rest instead\n", i + 1,
+                    max_copy);
         if (mn_melody_push(&out, &e, err)) {
             fprintf(stderr, "melodynet generate: %s\n", err);
             rc = 1;
@@ -316,9 +309,9 @@ int mn_cmd_generate(int argc, char **argv)
             printf("%s{\"pitch\":", i ? "," : "");
             if (e.pitch == MN_REST) printf("null");
             else printf("%d", e.pitch);
-            printf(",\"rest\":%s,\"duration_beats\":%.6g,\"velocity\":%d,\"position_beats\":%.6g}",
-                   e.pitch == MN_REST ? "true" : "false", beats, e.velocity,
-                   (double)e.pos_ticks / MN_TPQ);
+            printf(",\"rest\":%s,\"duration_beats\":%.6g,\"velocity\":%d,\"position_beats\":%.6g,"
+                   "\"bar_beats\":%.6g}", e.pitch == MN_REST ? "true" : "false", beats, e.velocity,
+                   (double)e.pos_ticks / MN_TPQ, (double)e.bar_ticks / MN_TPQ);
         } else if (e.pitch == MN_REST) {
             printf("rest %.6g 0\n", beats);
         } else {

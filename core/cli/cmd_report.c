@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "data.h"
+#include "midi.h"
 #include "model.h"
 #include "report.h"
 #include "sampler.h"
@@ -42,8 +43,13 @@ static void help(FILE *f)
         "  -t, --temperature T   sampling temperature (default 1.0)\n"
         "  --top-k K             sample among the K most likely pitches (0 = all)\n"
         "  --top-p P             nucleus sampling mass (1 = off)\n"
+        "  --motif F             motif memory, 0..1 (default 1; 0 = the network alone)\n"
+        "  --max-copy K          generate under the copy guard (see generate) and report its\n"
+        "                        cost: -log2 of the share of the odds it left, per event\n"
         "  --json                print one JSON object instead of the table\n"
-        "  --svg DIR             also draw the first few generated melodies as piano rolls\n");
+        "  --svg DIR             also draw the first few generated melodies as piano rolls\n"
+        "  --save DIR            also write every generated melody as DIR/gen_NNNN.mid (and the\n"
+        "                        reference continuations as DIR/ref_NNNN.mid), for other tools\n");
 }
 
 /* Collects the values after an option up to the next argument starting with '-'. */
@@ -86,9 +92,9 @@ int mn_cmd_report(int argc, char **argv)
 {
     static const char *train_args[MAX_ARGS], *valid_args[MAX_ARGS];
     size_t n_train_args = 0, n_valid_args = 0;
-    const char *model_path = NULL, *svg_dir = NULL;
-    long n = 100, length = 64, prime = 4, top_k = 0;
-    double temp = 1.0, top_p = 1.0;
+    const char *model_path = NULL, *svg_dir = NULL, *save_dir = NULL;
+    long n = 100, length = 64, prime = 4, top_k = 0, max_copy = 0;
+    double temp = 1.0, top_p = 1.0, motif = 1.0;
     unsigned long long seed = 1;
     int json = 0;
     for (int i = 1; i < argc; i++) {
@@ -98,7 +104,9 @@ int mn_cmd_report(int argc, char **argv)
                           !strcmp(a, "--length") || !strcmp(a, "--prime") ||
                           !strcmp(a, "--seed") || !strcmp(a, "-t") ||
                           !strcmp(a, "--temperature") || !strcmp(a, "--top-k") ||
-                          !strcmp(a, "--top-p") || !strcmp(a, "--svg");
+                          !strcmp(a, "--top-p") || !strcmp(a, "--svg") || !strcmp(a, "--motif") ||
+                          !strcmp(a, "--max-copy") ||
+                          !strcmp(a, "--save");
         if (takes_value && !v) {
             fprintf(stderr, "melodynet report: %s needs a value\n", a);
             return 2;
@@ -134,10 +142,16 @@ int mn_cmd_report(int argc, char **argv)
             if (mn_cli_int("report", a, argv[++i], 0, MN_N_PITCH, &top_k)) return 2;
         } else if (!strcmp(a, "--top-p")) {
             if (mn_cli_float("report", a, argv[++i], 1e-6, 1, &top_p)) return 2;
+        } else if (!strcmp(a, "--max-copy")) {
+            if (mn_cli_int("report", a, argv[++i], 1, MN_SAMPLER_MAX_COPY, &max_copy)) return 2;
+        } else if (!strcmp(a, "--motif")) {
+            if (mn_cli_float("report", a, argv[++i], 0, 1, &motif)) return 2;
         } else if (!strcmp(a, "--json")) {
             json = 1;
         } else if (!strcmp(a, "--svg")) {
             svg_dir = argv[++i];
+        } else if (!strcmp(a, "--save")) {
+            save_dir = argv[++i];
         } else {
             fprintf(stderr, "melodynet report: unknown argument '%s' (see --help)\n", a);
             return 2;
@@ -161,6 +175,8 @@ int mn_cmd_report(int argc, char **argv)
     cfg.temperature = (float)temp;
     cfg.top_k = (int)top_k;
     cfg.top_p = (float)top_p;
+    cfg.motif = (float)motif;
+    cfg.max_copy = (int)max_copy;
     if (mn_sampler_validate(&cfg, err)) {
         fprintf(stderr, "melodynet report: %s\n", err);
         return 2;
@@ -173,6 +189,7 @@ int mn_cmd_report(int argc, char **argv)
     mn_melody *gen = calloc((size_t)n, sizeof *gen), *ref = calloc((size_t)n, sizeof *ref);
     size_t *picked = calloc((size_t)n, sizeof *picked);
     const char **names = NULL;
+    size_t guard_rests = 0;
     if (!gen || !ref || !picked) {
         fprintf(stderr, "melodynet report: out of memory\n");
         goto done;
@@ -183,6 +200,11 @@ int mn_cmd_report(int argc, char **argv)
     }
     if (mn_model_load(model_path, &model, err)) {
         fprintf(stderr, "melodynet report: %s\n", err);
+        goto done;
+    }
+    const char *why;
+    if (max_copy && !mn_model_copyidx(model, &why)) {
+        fprintf(stderr, "melodynet report: --max-copy needs a copy index: %s\n", why);
         goto done;
     }
     if (load("--train", train_args, n_train_args, &train) ||
@@ -204,17 +226,22 @@ int mn_cmd_report(int argc, char **argv)
         mn_session_set_clock(s, 0, MN_DEFAULT_BAR_TICKS);
         mn_session_seed(s, seed + (unsigned long long)i);
         *mn_session_sampler(s) = cfg;
+        if (p == 0) mn_session_draw_start(s);
         for (size_t j = 0; j < p; j++) mn_session_feed(s, &tune->ev[j]);
         for (size_t j = p; j < tune->n && j < p + (size_t)length; j++)
             if (mn_melody_push(&ref[i], &tune->ev[j], err)) goto nomem;
         for (long j = 0; j < length; j++) {
             mn_event e;
-            mn_session_sample(s, &e);
+            if (mn_session_sample(s, &e) == MN_ERR_LIMIT) guard_rests++;
             if (mn_melody_push(&gen[i], &e, err)) goto nomem;
         }
-        gen[i].bpm = tune->bpm;
-        gen[i].ts_num = tune->ts_num;
-        gen[i].ts_den = tune->ts_den;
+        gen[i].bpm = ref[i].bpm = tune->bpm;
+        ref[i].ts_num = tune->ts_num;
+        ref[i].ts_den = tune->ts_den;
+        /* the metre the melody was generated in: the bar of its last event */
+        int bar = gen[i].n ? gen[i].ev[gen[i].n - 1].bar_ticks : MN_DEFAULT_BAR_TICKS;
+        gen[i].ts_num = bar % MN_TPQ == 0 ? bar / MN_TPQ : bar / (MN_TPQ / 2);
+        gen[i].ts_den = bar % MN_TPQ == 0 ? 4 : 8;
         snprintf(gen[i].name, sizeof gen[i].name, "generated %ld (seed %llu)", i,
                  seed + (unsigned long long)i);
     }
@@ -230,22 +257,55 @@ int mn_cmd_report(int argc, char **argv)
         fprintf(stderr, "melodynet report: %s\n", err);
         goto done;
     }
+    double g_bits = 0;
+    size_t g_events = 0;
+    mn_session_guard_cost(s, &g_bits, &g_events);
     if (json) {
         mn_report_write_json(stdout, &r, "valid", "generated");
+        if (max_copy)
+            printf("{\"max_copy\": %ld, \"guard_bits_per_event\": %.6g, \"guard_events\": %zu, "
+                   "\"guard_rests\": %zu}\n", max_copy, g_events ? g_bits / g_events : 0.0,
+                   g_events, guard_rests);
     } else {
         printf("model %s; %ld melodies of %ld events, temperature %g, top-k %ld, top-p %g, "
-               "seeds %llu..%llu\n", model_path, n, length, temp, top_k, top_p, seed,
+               "motif %g, seeds %llu..%llu\n", model_path, n, length, temp, top_k, top_p, motif, seed,
                seed + (unsigned long long)n - 1);
         if (prime > 0)
             printf("each primed with the first %ld events of a random valid tune (not counted);"
                    "\nvalid = the real next %ld events of the same tunes\n\n", prime, length);
         else
-            printf("unprimed, from the start of a 4/4 bar; valid = the first %ld events of random "
-                   "valid tunes\n\n", length);
+            printf("unprimed, %s; valid = the first %ld events of random valid tunes\n\n",
+                   mn_model_meta(model, "start_metre")
+                       ? "each starting at a bar length and position drawn from start_metre"
+                       : "from the start of a 4/4 bar", length);
         mn_report_write_text(stdout, &r, "valid", "generated");
+        if (max_copy)
+            printf("copy guard --max-copy %ld: %.4f pitch bits/event (-log2 of the share of the "
+                   "odds it left, over %zu events); %zu rests forced\n", max_copy,
+                   g_events ? g_bits / g_events : 0.0, g_events, guard_rests);
     }
     fflush(stdout);
 
+    if (save_dir) {
+        if (mkdir(save_dir, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "melodynet report: %s: cannot create: %s\n", save_dir,
+                    strerror(errno));
+            goto done;
+        }
+        for (long i = 0; i < n; i++) {
+            char path[4096];
+            for (int k = 0; k < 2; k++) {
+                snprintf(path, sizeof path, "%s/%s_%04ld.mid", save_dir, k ? "ref" : "gen", i);
+                mn_melody *m = k ? &ref[i] : &gen[i];
+                if (!m->n) continue;
+                if (mn_midi_write_file(path, m, err)) {
+                    fprintf(stderr, "melodynet report: %s\n", err);
+                    goto done;
+                }
+            }
+        }
+        fprintf(stderr, "melodynet report: wrote %ld generated melodies to %s\n", n, save_dir);
+    }
     if (svg_dir) {
         if (mkdir(svg_dir, 0777) != 0 && errno != EEXIST) {
             fprintf(stderr, "melodynet report: %s: cannot create: %s\n", svg_dir,

@@ -107,6 +107,20 @@ static int load_corpus(mn_corpus *c, char **args, int n, const mn_midi_options *
                 c->skipped[i].reason);
     if (c->n_skipped > 10)
         fprintf(stderr, "melodynet train: ... and %zu more skipped files\n", c->n_skipped - 10);
+    /* polyphonic files trained on as their top voice: every one, with what it lost */
+    size_t in = 0, kept = 0;
+    for (size_t i = 0; i < c->n_reduced; i++) {
+        const mn_reduced *r = &c->reduced[i];
+        fprintf(stderr, "melodynet train: %s: polyphonic, its top voice keeps %zu of %zu notes "
+                        "(%zu dropped)\n", r->path, r->notes_kept, r->notes_in,
+                r->notes_in - r->notes_kept);
+        in += r->notes_in;
+        kept += r->notes_kept;
+    }
+    if (c->n_reduced)
+        fprintf(stderr, "melodynet train: %s data: %zu polyphonic files reduced to their top "
+                        "voice, %zu of %zu notes dropped; files keeping less than %.0f%% are "
+                        "skipped\n", what, c->n_reduced, in - kept, in, 100 * MN_DATA_MIN_KEPT);
     if (st) {
         fprintf(stderr, "melodynet train: %s data: %s\n", what, err);
         return -1;

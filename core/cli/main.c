@@ -26,6 +26,9 @@ static const verb verbs[] = {
     {"roll", mn_cmd_roll, "draw a MIDI file as a piano roll (SVG)"},
     {"report", mn_cmd_report, "creativity versus imitation figures of generated melodies"},
     {"convert", mn_cmd_convert, "rewrite a model with bf16 or int8 weight matrices"},
+    {"fit-motif", mn_cmd_fitmotif, "fit a model's motif memory on held-out tunes (into a copy)"},
+    {"copy-index", mn_cmd_copyindex, "index a model's training tunes for the copy guard"},
+    {"similar", mn_cmd_similar, "training tunes sharing the longest interval runs with a melody"},
     {"bench", mn_cmd_bench, "step latency of a model (median, p99) against the memory bound"},
 };
 
@@ -33,7 +36,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: melodynet VERB [options]   (melodynet VERB --help for each verb)\n\n");
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
-        fprintf(f, "  %-9s %s\n", verbs[i].name, verbs[i].summary);
+        fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
     fprintf(f, "\nmelodynet %s - a small neural melody generator (see README.md)\n", MN_VERSION);
 }
 

@@ -139,7 +139,7 @@ expect_error 2 "unknown scale" "$cli" generate -m $model --scale nonesuch
 expect_error 2 "bad seed note" "$cli" generate -m $model --seed-notes "60 200"
 expect_error 2 "unknown option" "$cli" generate --frobnicate
 expect_error 2 "eval without files" "$cli" eval -m $model
-for v in info generate eval train roll report bench; do
+for v in info generate eval train roll report bench fit-motif copy-index similar; do
     "$cli" $v --help >/dev/null 2>&1 && ok || bad "$v --help"
 done
 
@@ -166,6 +166,38 @@ PY
 if [ -f models/default.mnet ]; then
     "$cli" info >/dev/null 2>&1 && ok || bad "info on the bundled model"
     "$cli" generate -n 16 --random-seed 7 >"$tmp/g" 2>/dev/null && [ "$(wc -l <"$tmp/g")" -eq 16 ] && ok || bad "generate with the bundled model"
+    # unprimed melodies at temperature 0.8 neither get stuck nor loop, start with a pickup
+    # about as often as the folk tunes (62%) and are as busy (4.0 notes per bar)
+    mkdir -p "$tmp/u"
+    for s in $(seq 1 40); do
+        "$cli" generate -n 64 -t 0.8 --random-seed $s --json >"$tmp/u/$s.json" 2>/dev/null || bad "generate -t 0.8 seed $s"
+    done
+    /usr/bin/python3 tests/reference/melody_figures.py --json "$tmp"/u/*.json >"$tmp/uf" || bad "melody_figures.py"
+    /usr/bin/python3 - "$tmp/uf" "$tmp"/u/*.json <<'PY' && ok || bad "unprimed melodies at T 0.8: $(cat "$tmp/uf")"
+import json, sys
+f = json.load(open(sys.argv[1]))
+starts = [json.load(open(p))['events'][0]['position_beats'] for p in sys.argv[2:]]
+pickup = sum(s != 0 for s in starts) / len(starts)
+assert f['stuck_runs'] == 0 and f['loops'] == 0, f
+assert 0.4 <= pickup <= 0.8, pickup
+assert 3.4 <= f['notes_per_bar'] <= 4.6, f
+PY
+    # a pickup stays a pickup in the MIDI file: the first note starts at its place in the bar
+    for s in 1 2 3 4 5 6; do
+        "$cli" generate -n 4 --random-seed $s --json -o "$tmp/p$s.mid" >"$tmp/p$s.json" 2>/dev/null
+        /usr/bin/python3 - "$tmp/p$s.json" "$tmp/p$s.mid" <<'PY' || bad "pickup of seed $s not kept in the MIDI file"
+import json, sys, mido
+first = json.load(open(sys.argv[1]))['events'][0]
+mid = mido.MidiFile(sys.argv[2])
+t = 0
+for msg in mid.tracks[1]:
+    t += msg.time
+    if msg.type == 'note_on' and msg.velocity > 0:
+        break
+assert t == round(first['position_beats'] * mid.ticks_per_beat), (t, first)
+PY
+    done
+    ok
 fi
 
 # train: a tiny model on the three tunes of the fixtures
@@ -240,6 +272,54 @@ done
 expect_error 2 "convert with a bad dtype" "$cli" convert $model -o "$tmp/x.mnet" --dtype f16
 expect_error 2 "convert without -o" "$cli" convert $model --dtype bf16
 expect_error 1 "convert into a folder" "$cli" convert $model -o "$tmp" --dtype bf16
+
+# fit-motif writes a copy of the model with fitted metadata and the same network
+"$cli" fit-motif -m $model tests/fixtures/midi -o "$tmp/fit.mnet" >"$tmp/fo" 2>"$tmp/fe" && ok || bad "fit-motif: $(cat "$tmp/fe")"
+"$cli" info "$tmp/fit.mnet" >"$tmp/fi" 2>&1
+grep -q '^motif_params far=' "$tmp/fi" && grep -q '^start_metre ' "$tmp/fi" && ok || bad "fit-motif: no metadata in $(cat "$tmp/fi")"
+"$cli" eval -m $model --no-motif tests/fixtures/midi 2>/dev/null | grep network >"$tmp/e1"
+"$cli" eval -m "$tmp/fit.mnet" --no-motif tests/fixtures/midi 2>/dev/null | grep network >"$tmp/e2"
+cmp -s "$tmp/e1" "$tmp/e2" && ok || bad "fit-motif changed the network: $(cat "$tmp/e1" "$tmp/e2")"
+expect_error 2 "fit-motif without -o" "$cli" fit-motif -m $model tests/fixtures/midi
+
+# copy guard: index the fixture tunes, generate under --max-copy 2 (after a primer taken from
+# one of them), and check with similar and with the independent script; without an index,
+# --max-copy and similar say so in one line
+"$cli" copy-index -m $model tests/fixtures/midi -o "$tmp/g.mnet" >"$tmp/co" 2>/dev/null && [ -s "$tmp/g.mncopy" ] && ok || bad "copy-index: $(cat "$tmp/co")"
+"$cli" similar -m "$tmp/g.mnet" tests/fixtures/midi/jig_68.mid >"$tmp/si" 2>&1
+n_iv=$(sed -n 's/.*: \([0-9]*\) intervals, against.*/\1/p' "$tmp/si")
+awk -v n="$n_iv" 'NR == 3 && $1 == n && $2 == 1 && $3 == 1 && $4 == "jig_68" { f = 1 } END { exit !f }' "$tmp/si" && ok || bad "similar does not find jig_68 in itself: $(cat "$tmp/si")"
+mkdir -p "$tmp/gc"
+for s in 1 2 3 4 5 6; do
+    "$cli" generate -m "$tmp/g.mnet" -n 100 -t 0.5 --random-seed $s --max-copy 2 --seed-midi tests/fixtures/midi/reel_pickup.mid -o "$tmp/gc/$s.mid" >/dev/null 2>"$tmp/gc/$s.err" || bad "generate --max-copy 2: $(cat "$tmp/gc/$s.err")"
+    "$cli" generate -m "$tmp/g.mnet" -n 100 -t 0.5 --random-seed $s --seed-midi tests/fixtures/midi/reel_pickup.mid -o "$tmp/gc/free$s.mid" >/dev/null 2>&1
+done
+"$cli" similar -m "$tmp/g.mnet" -n 1 --json "$tmp"/gc/[0-9].mid >"$tmp/sj" 2>&1 || bad "similar on generated melodies"
+/usr/bin/python3 -c '
+import json, sys
+runs = [json.loads(l)["runs"] for l in open(sys.argv[1])]
+assert len(runs) == 6 and all(not r or r[0]["length"] <= 2 for r in runs), runs' "$tmp/sj" && ok || bad "similar: a run longer than --max-copy 2: $(cat "$tmp/sj")"
+/usr/bin/python3 tests/reference/melody_figures.py --train tests/fixtures/midi --max-copy 2 "$tmp"/gc/[0-9].mid >/dev/null 2>"$tmp/pe" && ok || bad "melody_figures.py: $(cat "$tmp/pe")"
+/usr/bin/python3 tests/reference/melody_figures.py --train tests/fixtures/midi --max-copy 2 "$tmp"/gc/free*.mid >/dev/null 2>&1 && bad "without the guard no run beyond 2: the check cannot fail" || ok
+"$cli" generate -m "$tmp/g.mnet" -n 8 --random-seed 1 --max-copy 1 --seed-notes "62 67" --range 71 71 --no-rests >"$tmp/nl" 2>"$tmp/nle"
+grep -q "passes --max-copy 1; a rest instead" "$tmp/nle" && grep -q '^rest ' "$tmp/nl" && ok || bad "nothing legal is not reported: $(cat "$tmp/nle")"
+# the Pd test's golden (tests/pd/test_novelty.pd: [melodynet] with novelty 2 after the primer
+# 62 67 71 67 66, over an index of what the same object plays without it, primer included) has
+# no run of 3 intervals that holds a generated one: checked over the primer's last 3 notes
+# (2 intervals) and the notes played
+/usr/bin/python3 - tests/pd/test_novelty.golden "$tmp/pdn.json" <<'PY'
+import json, sys
+ev = [{'pitch': p, 'duration_beats': 1} for p in (71, 67, 66)]
+notes = [l.split() for l in open(sys.argv[1]) if l.startswith('note:')]
+for f in notes[:60]:  # the 60 notes played under novelty 2 (then the patch turns it off)
+    ev.append({'pitch': int(f[1]) if int(f[2]) > 0 else None, 'duration_beats': 1})
+json.dump({'events': ev}, open(sys.argv[2], 'w'))
+PY
+/usr/bin/python3 tests/reference/melody_figures.py --train tests/fixtures/guard --max-copy 2 "$tmp/pdn.json" >/dev/null 2>&1 && ok || bad "Pd novelty 2 golden holds a run longer than 2"
+/usr/bin/python3 tests/reference/melody_figures.py --train tests/fixtures/guard --max-copy 2 tests/fixtures/guard/pd_unguarded.mid >/dev/null 2>&1 && bad "the unguarded Pd melody passes: the check cannot fail" || ok
+expect_error 1 "--max-copy without an index" "$cli" generate -m $model --max-copy 4
+expect_error 1 "similar without an index" "$cli" similar -m $model tests/fixtures/midi/jig_68.mid
+expect_error 2 "--max-copy out of range" "$cli" generate -m "$tmp/g.mnet" --max-copy 99
 
 echo "cli tests: $pass passed, $fail failed"
 [ $fail -eq 0 ]

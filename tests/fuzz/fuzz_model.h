@@ -1,7 +1,8 @@
 /* fuzz_model.h - checks shared by the model harnesses: a loaded model's config and weights,
- * and a session over it whose sampled events must be in range (pitch, velocity, a duration
- * from the table, position in the bar) and whose scores are never negative or NaN, under
- * sampler settings drawn from the input's hash. */
+ * and a session over it whose pitch and duration logits and recurrent state stay finite after
+ * every step, whose sampled events must be in range (pitch, velocity, a duration from the
+ * table, position in the bar) and whose scores are never negative or NaN, under sampler
+ * settings drawn from the input's hash. */
 #ifndef MN_FUZZ_MODEL_H
 #define MN_FUZZ_MODEL_H
 
@@ -34,6 +35,24 @@ static void check_config(const mn_model *m)
         mn_model_meta_at(m, i, &k, &v);
         FUZZ_CHECK(k && v && mn_model_meta(m, k) != NULL, "metadata %zu unreadable", i);
     }
+}
+
+/* The committed state after a step: h in [-1, 1] (o * tanh), c finite. */
+static void check_state(const mn_session *s, const char *when, int i)
+{
+    const float *h, *c;
+    size_t n;
+    mn_session_state(s, &h, &c, &n);
+    for (size_t k = 0; k < n; k++) {
+        FUZZ_CHECK(isfinite(h[k]) && fabsf(h[k]) <= 1.0f, "%s %d: h[%zu] = %g", when, i, k, h[k]);
+        FUZZ_CHECK(isfinite(c[k]), "%s %d: c[%zu] = %g", when, i, k, c[k]);
+    }
+}
+
+static void check_logits(const float *lg, int n, const char *what, int i)
+{
+    for (int k = 0; k < n; k++)
+        FUZZ_CHECK(isfinite(lg[k]), "step %d: %s logit %d is %g", i, what, k, lg[k]);
 }
 
 static int in_table(const mn_durtable *t, int ticks)
@@ -78,9 +97,19 @@ static void run_session(mn_model *m, uint64_t h)
     mn_session_set_clock(s, (int)(h >> 52 & 0xFF), (int)(h >> 60) * 24);
 
     for (int i = 0; i < STEPS; i++) {
+        /* the logits the sampler is about to use (the step is computed once and reused) */
+        int pos, bar;
+        mn_session_clock(s, &pos, &bar);
+        const float *lg = mn_session_pitch_logits(s, pos, bar);
+        check_logits(lg, MN_N_PITCH, "pitch", i);
+        int best = 0;
+        for (int k = 1; k < MN_N_PITCH; k++)
+            if (lg[k] > lg[best]) best = k;
+        check_logits(mn_session_dur_logits(s, best), dt->n, "duration", i);
         mn_event e;
         memset(&e, 0xA5, sizeof e);
         mn_session_sample(s, &e);
+        check_state(s, "step", i);
         int rest = e.pitch == MN_REST;
         FUZZ_CHECK(rest || (e.pitch >= 0 && e.pitch <= 127), "step %d: pitch %d", i, e.pitch);
         FUZZ_CHECK(rest || (e.pitch >= sm->pitch_lo && e.pitch <= sm->pitch_hi),
@@ -105,6 +134,7 @@ static void run_session(mn_model *m, uint64_t h)
         double bp = -1, bd = -1;
         int am = -1;
         mn_session_score(s, &evs[i], &bp, &bd, &am);
+        check_state(s, "scored event", (int)i);
         FUZZ_CHECK(bp >= 0 && bd >= 0, "event %zu: bits %g / %g", i, bp, bd);
         FUZZ_CHECK(am >= 0 && am < MN_N_PITCH, "event %zu: argmax %d", i, am);
         int pos, bar;

@@ -14,7 +14,7 @@ cp -r Makefile core externals tools tests help-patches models "$tmp"/
 san="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 echo "== building the externals with $san"
 make -C "$tmp" -s CC="$cc" CFLAGS="-Wall -Wextra -O1 -g $san" LDFLAGS="$san" \
-    melodynet.pd_linux melodynet~.pd_linux >"$tmp/build.log" 2>&1 || {
+    externals >"$tmp/build.log" 2>&1 || {
     cat "$tmp/build.log"
     exit 1
 }
