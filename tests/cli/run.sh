@@ -91,9 +91,19 @@ expect_error 2 "unknown scale" "$cli" generate -m $model --scale nonesuch
 expect_error 2 "bad seed note" "$cli" generate -m $model --seed-notes "60 200"
 expect_error 2 "unknown option" "$cli" generate --frobnicate
 expect_error 2 "eval without files" "$cli" eval -m $model
-for v in info generate eval train roll report bench; do
+for v in info generate eval train prep roll report bench; do
     "$cli" $v --help >/dev/null 2>&1 && ok || bad "$v --help"
 done
+
+# prep: usage errors, a model that cannot be read, data with no usable file; nothing written
+expect_error 2 "prep without -o" "$cli" prep tests/fixtures/midi/jig_68.mid
+expect_error 2 "prep without data" "$cli" prep -o "$tmp/t.bin"
+expect_error 2 "prep bad --max-durations" "$cli" prep tests/fixtures/midi/jig_68.mid -o "$tmp/t.bin" --max-durations 0
+expect_error 1 "prep --model hostile" "$cli" prep tests/fixtures/midi/jig_68.mid -o "$tmp/t.bin" --model tests/fixtures/hostile/bad_json.mnet
+"$cli" prep tests/fixtures/midi/hostile_empty.mid -o "$tmp/t.bin" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "no usable MIDI file" "$tmp/err" && [ ! -e "$tmp/t.bin" ] && ok || bad "prep with no usable file: $(cat "$tmp/err")"
+"$cli" prep tests/fixtures/midi/jig_68.mid tests/fixtures/midi/waltz_change.mid --max-durations 5 -o "$tmp/t.bin" >"$tmp/out" 2>/dev/null
+grep -q "2 training tunes .*, 5 durations" "$tmp/out" && head -c 8 "$tmp/t.bin" | grep -q MNTOKENS && ok || bad "prep: $(cat "$tmp/out")"
 
 # eval: JSON keys, baseline on the same events, skipped files listed with the reason
 "$cli" eval -m $model --json --baseline tests/fixtures/midi tests/fixtures/midi >"$tmp/ev" 2>/dev/null
