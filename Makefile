@@ -120,9 +120,9 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libmncore.a
 	$(CC) $(TOOL_CFLAGS) -Itests -DMN_SOURCE_DIR='"$(CURDIR)"' $< -o $@ \
 	    $(TOOL_LDFLAGS) $(BUILD)/libmncore.a -lcmocka $(TOOL_LDLIBS)
 
-# the C side of tests/torch: a session's logits on the events of MIDI files
-TORCH_HELPER = $(BUILD)/tests/torch/session_logits
-$(TORCH_HELPER): tests/torch/session_logits.c $(BUILD)/libmncore.a
+# the C side of tests/torch: a session's logits on the events of MIDI files, trainer steps
+TORCH_HELPER = $(BUILD)/tests/torch/session_logits $(BUILD)/tests/torch/trainer_steps
+$(BUILD)/tests/torch/%: tests/torch/%.c $(BUILD)/libmncore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(TOOL_CFLAGS) $< -o $@ $(TOOL_LDFLAGS) $(BUILD)/libmncore.a $(TOOL_LDLIBS)
 

@@ -3,14 +3,16 @@
 # installed (else it says so and passes): a model trained by `melodynet train` loads in PyTorch
 # and gives the C session's logits on the events `melodynet prep` writes, and a model trained
 # by train.py loads in `melodynet info`/`generate` and gives PyTorch's logits (both within
-# 1e-5); the converter and loader refuse tensors they cannot map, naming them; the token
+# 1e-5); train.py started from the C trainer's initial weights takes its steps; the converter and loader refuse tensors they cannot map, naming them; the token
 # reader refuses damaged files; a 2-process gloo run (torchrun) follows the 1-process loss
 # curve with the same global batch.
 #   MN_CLI       the melodynet binary (default bin/melodynet)
-#   MN_HELPER    tests/torch/session_logits built (default build/rel/tests/torch/session_logits)
+#   MN_HELPER    tests/torch/session_logits built (default build/rel/tests/torch/session_logits;
+#                trainer_steps is taken from the same folder)
 #   MN_PYTHON    the Python to use (default /usr/bin/python3)
 cli=${MN_CLI:-bin/melodynet}
 helper=${MN_HELPER:-build/rel/tests/torch/session_logits}
+steps=$(dirname "$helper")/trainer_steps
 py=${MN_PYTHON:-/usr/bin/python3}
 if ! $py -c 'import torch, numpy' >/dev/null 2>&1; then
     echo "torch tests: skipped: python3-torch not installed ($py cannot import torch and numpy)"
@@ -74,6 +76,18 @@ e = json.load(open(sys.argv[2]))
 assert abs(float(m["valid_bits_total"]) - e["bits_total"]) < 1e-3, (m["valid_bits_total"], e["bits_total"])
 print(f"valid_bits_total: train.py {m['valid_bits_total']}, melodynet eval {e['bits_total']:.4f}")
 PY
+
+# step for step with the C trainer: from the weights mn_trainer_new drew (written by
+# trainer_steps), with the same settings, train.py takes the same windows (the C shuffle) and
+# gives the same loss at every step, through clipping, warm-up, weight decay and the decay of
+# the rate at the epoch boundary (39 steps)
+"$steps" "$tmp/ci.mnet" 60 "$tmp/corpus" >"$tmp/c_steps.csv" 2>"$tmp/err" && ok || { bad "trainer_steps"; cat "$tmp/err"; }
+"$cli" prep "$tmp/corpus" --model "$tmp/ci.mnet" -o "$tmp/ci.bin" >/dev/null 2>&1
+nice -n 10 $train_py "$tmp/ci.bin" -o "$tmp/pi.mnet" --init "$tmp/ci.mnet" --batch 4 --seq 16 \
+    --lr 0.01 --warmup 5 --lr-decay 0.5 --weight-decay 0.1 --clip 0.5 --seed 3 --epochs 5 \
+    --max-steps 60 --step-log "$tmp/p_steps.csv" >/dev/null 2>"$tmp/err" \
+    && ok || { bad "train.py --init"; cat "$tmp/err"; }
+check curves "$tmp/c_steps.csv" "$tmp/p_steps.csv"
 
 # what cannot be mapped is refused, naming the tensor; damaged token files are refused
 check refuse "$tmp/t.mnet" "$tmp"

@@ -15,9 +15,11 @@ and is zeroed where a tune starts (BOS inputs there); the loss is the mean over 
 gradient-norm clipping, linear warm-up then a factor per epoch, dropout between LSTM layers,
 PyTorch's default initialisation; validation in bits/event, each tune from its start in its own
 key (DESIGN.md); the best model kept, early stopping, the metadata keys of `melodynet train`.
-What differs: the shuffles and dropout masks come from PyTorch and numpy generators, so a run
-is not step-for-step the C trainer's run. With the same global batch, any number of processes
-gives the same run (up to float summation order) when dropout is 0.
+The items are shuffled as the C trainer shuffles them (its generator and seed), so started from
+the same weights (--init a model the C trainer wrote at step 0) without dropout, a run takes the
+C trainer's steps; the initialisation and dropout masks come from PyTorch's generator. With the
+same global batch, any number of processes gives the same run (up to float summation order)
+when dropout is 0.
 
 Rank 0 writes OUT (when the valid figure improves, or every epoch without --valid), OUT.csv and
 the checkpoint (every epoch); --resume continues a run from it.
@@ -95,6 +97,52 @@ def parse_args(argv):
 
 # ============================== streams ==============================
 
+M64 = (1 << 64) - 1
+
+
+class CRng:
+    """core/sampler.c's mn_rng: xoshiro256** seeded through splitmix64."""
+
+    def __init__(self, seed):
+        x = seed & M64
+        self.s = []
+        for _ in range(4):
+            x = (x + 0x9E3779B97F4A7C15) & M64
+            z = x
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+            self.s.append(z ^ (z >> 31))
+        if not any(self.s):
+            self.s[0] = 1
+
+    def next(self):
+        s = self.s
+        r = (s[1] * 5) & M64
+        result = ((((r << 7) | (r >> 57)) & M64) * 9) & M64
+        t = (s[1] << 17) & M64
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = ((s[3] << 45) | (s[3] >> 19)) & M64
+        return result
+
+    def uniform(self):
+        return (self.next() >> 11) * 2.0 ** -53
+
+
+def c_shuffle(n, seed, e):
+    """The order core/train.c's items_build gives pass e of n items (Fisher-Yates with the
+    trainer's generator), so a seed gives the C trainer's sequence of tunes."""
+    r = CRng(seed ^ ((0x5851F42D4C957F2D * (e + 1)) & M64))
+    order = list(range(n))
+    for i in range(n, 1, -1):
+        j = int(r.uniform() * i)
+        order[i - 1], order[j] = order[j], order[i - 1]
+    return np.array(order, dtype=np.int64)
+
+
 class Streams:
     """The C trainer's batch of B token streams over (tune, shift) items. Every process runs
     the same bookkeeping for all B streams and takes its own rows of each window."""
@@ -123,7 +171,7 @@ class Streams:
 
     def set_list(self, e, pos):
         self.list_epoch, self.list_pos = e, pos
-        self.order = np.random.default_rng([self.seed, e]).permutation(len(self.items))
+        self.order = c_shuffle(len(self.items), self.seed, e)
 
     def next_item(self):
         if self.list_pos >= len(self.order):
