@@ -488,7 +488,7 @@ def main(argv=None):
         done_epochs = epoch + 1 if step >= end else epoch + (step - epoch * spe) / spe
         epoch = epoch + 1 if step >= end else epoch
         vb = None
-        decision = torch.zeros(2, dtype=torch.int64)
+        decision = torch.zeros(2, dtype=torch.int64, device=device)  # NCCL: on the GPU
         if rank == 0:
             improved = True
             if tokens.valid is not None:
