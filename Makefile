@@ -120,6 +120,12 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libmncore.a
 	$(CC) $(TOOL_CFLAGS) -Itests -DMN_SOURCE_DIR='"$(CURDIR)"' $< -o $@ \
 	    $(TOOL_LDFLAGS) $(BUILD)/libmncore.a -lcmocka $(TOOL_LDLIBS)
 
+# the C side of tests/torch: a session's logits on the events of MIDI files, trainer steps
+TORCH_HELPER = $(BUILD)/tests/torch/session_logits $(BUILD)/tests/torch/trainer_steps
+$(BUILD)/tests/torch/%: tests/torch/%.c $(BUILD)/libmncore.a
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOL_CFLAGS) $< -o $@ $(TOOL_LDFLAGS) $(BUILD)/libmncore.a $(TOOL_LDLIBS)
+
 all: cli
 
 # build the melodynet command at bin/melodynet
@@ -142,10 +148,10 @@ check-asan: deps
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined cli-tests
 	@tests/pd/sanitize.sh
 
-cli-tests: $(CLI) $(TEST_BINS)
+cli-tests: $(CLI) $(TEST_BINS) $(TORCH_HELPER)
 	@tools/run-checks.sh $(BUILD) $(CLI) $(TEST_BINS) --no-pd
 
-unit: $(TEST_BINS)
+unit: $(TEST_BINS) $(TORCH_HELPER)
 
 # render a generated melody with Pd to demo.wav, demo.mid (and demo.svg)
 demo: deps

@@ -1,7 +1,7 @@
 #!/bin/sh
-# run-checks.sh BUILD CLI TEST_BIN... [--no-pd] - runs the cmocka unit tests, the CLI tests and
-# (unless --no-pd) the Pd patch tests and the install tests; prints each suite's summary and
-# exits non-zero if any failed.
+# run-checks.sh BUILD CLI TEST_BIN... [--no-pd] - runs the cmocka unit tests, the CLI tests, the
+# PyTorch trainer tests (skipped without PyTorch) and (unless --no-pd) the Pd patch tests and
+# the install tests; prints each suite's summary and exits non-zero if any failed.
 build=$1; cli=$2; shift 2
 pd=1
 fail=0
@@ -19,6 +19,8 @@ echo "== help patch checks"
 if ! /usr/bin/python3 tests/help/check_help.py; then fail=1; fi
 echo "== CLI tests"
 if ! MN_CLI="$cli" tests/cli/run.sh; then fail=1; fi
+echo "== PyTorch trainer tests"
+if ! MN_CLI="$cli" MN_HELPER="$build/tests/torch/session_logits" tests/torch/run.sh; then fail=1; fi
 if [ $pd -eq 1 ] && [ -x tests/pd/run.sh ]; then
     echo "== Pd patch tests"
     if ! tests/pd/run.sh; then fail=1; fi

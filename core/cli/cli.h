@@ -9,6 +9,7 @@ int mn_cmd_generate(int argc, char **argv);
 int mn_cmd_eval(int argc, char **argv);
 int mn_cmd_bench(int argc, char **argv);
 int mn_cmd_train(int argc, char **argv);
+int mn_cmd_prep(int argc, char **argv);
 int mn_cmd_roll(int argc, char **argv);
 int mn_cmd_report(int argc, char **argv);
 int mn_cmd_convert(int argc, char **argv);

@@ -23,6 +23,7 @@ static const verb verbs[] = {
     {"generate", mn_cmd_generate, "generate a melody (stdout: one event per line; -o writes MIDI)"},
     {"eval", mn_cmd_eval, "bits per event of a model (and the Markov baseline) on MIDI files"},
     {"train", mn_cmd_train, "train a model on MIDI files"},
+    {"prep", mn_cmd_prep, "write MIDI files' events as a token file (for train/torch)"},
     {"roll", mn_cmd_roll, "draw a MIDI file as a piano roll (SVG)"},
     {"report", mn_cmd_report, "creativity versus imitation figures of generated melodies"},
     {"convert", mn_cmd_convert, "rewrite a model with bf16 or int8 weight matrices"},

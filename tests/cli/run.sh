@@ -148,6 +148,20 @@ mkdir "$tmp/loop" && cp tests/fixtures/midi/jig_68.mid "$tmp/loop/" && ln -s . "
 timeout 60 "$cli" eval -m $model "$tmp/loop" >"$tmp/lo" 2>&1
 grep -q "files     1 scored, 0 skipped" "$tmp/lo" && ok || bad "eval over a folder with link loops: $(head -3 "$tmp/lo")"
 
+for v in info generate eval train prep roll report bench; do
+    "$cli" $v --help >/dev/null 2>&1 && ok || bad "$v --help"
+done
+
+# prep: usage errors, a model that cannot be read, data with no usable file; nothing written
+expect_error 2 "prep without -o" "$cli" prep tests/fixtures/midi/jig_68.mid
+expect_error 2 "prep without data" "$cli" prep -o "$tmp/t.bin"
+expect_error 2 "prep bad --max-durations" "$cli" prep tests/fixtures/midi/jig_68.mid -o "$tmp/t.bin" --max-durations 0
+expect_error 1 "prep --model hostile" "$cli" prep tests/fixtures/midi/jig_68.mid -o "$tmp/t.bin" --model tests/fixtures/hostile/bad_json.mnet
+"$cli" prep tests/fixtures/midi/hostile_empty.mid -o "$tmp/t.bin" >"$tmp/out" 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "no usable MIDI file" "$tmp/err" && [ ! -e "$tmp/t.bin" ] && ok || bad "prep with no usable file: $(cat "$tmp/err")"
+"$cli" prep tests/fixtures/midi/jig_68.mid tests/fixtures/midi/waltz_change.mid --max-durations 5 -o "$tmp/t.bin" >"$tmp/out" 2>/dev/null
+grep -q "2 training tunes .*, 5 durations" "$tmp/out" && head -c 8 "$tmp/t.bin" | grep -q MNTOKENS && ok || bad "prep: $(cat "$tmp/out")"
+
 # eval: JSON keys, baseline on the same events, skipped files listed with the reason
 "$cli" eval -m $model --json --baseline tests/fixtures/midi tests/fixtures/midi >"$tmp/ev" 2>/dev/null
 /usr/bin/python3 - "$tmp/ev" <<'PY' && ok || bad "eval --json keys"
