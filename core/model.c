@@ -573,13 +573,16 @@ mn_status mn_model_load(const char *path, mn_model **out, char *err)
     close(fd);
     if (map == MAP_FAILED) return mn_errf(err, MN_ERR_IO, "%s: cannot map: %s", path, strerror(e));
     int pointed = 0;
-    mn_status st = load_image(map, len, path, 1, out, &pointed, err);
+    mn_model *m = NULL;
+    mn_status st = load_image(map, len, path, 1, &m, &pointed, err);
     if (st == MN_OK && pointed) {
-        (*out)->map = map;
-        (*out)->map_len = len;
+        m->map = map;
+        m->map_len = len;
     } else {
         munmap(map, len);
     }
+    /* *out is published last, complete: a caller may hand it to another thread at once */
+    *out = m;
     return st;
 }
 
