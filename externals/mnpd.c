@@ -403,13 +403,16 @@ void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
         mnpd_error(x, cls, info, err);
         return;
     }
-    mn_model *m = mnpd_model_acquire(key);
-    if (m) {
-        if (!use(x, m, path) && async) mnpd_status(info, "loaded", path);
+    if (async) {
+        /* through the slot even when the registry holds the file, so that the latest request
+         * wins and `loaded` never comes back inside the load message (the loaded copy is
+         * dropped for the registered one in mnpd_load_done) */
+        if (mnpd_job_start(job, MNPD_JOB_LOAD, path, key, err)) mnpd_error(x, cls, info, err);
         return;
     }
-    if (async) {
-        if (mnpd_job_start(job, MNPD_JOB_LOAD, path, key, err)) mnpd_error(x, cls, info, err);
+    mn_model *m = mnpd_model_acquire(key);
+    if (m) {
+        use(x, m, path);
         return;
     }
     if (mn_model_load(path, &m, err) != MN_OK) {

@@ -128,9 +128,10 @@ void mnpd_job_free(t_mnpd_job *j);
  * -1 after reporting why not (the reference is released). */
 typedef int (*t_mnpd_use_model)(void *x, mn_model *m, const char *path);
 
-/* Loads the model at path into object x through use: from the shared registry when another
- * object holds it, else synchronously (async 0: creation) or by the loader through job (async 1:
- * the load message, answered by mnpd_load_done). Errors go to the console and the info outlet. */
+/* Loads the model at path into object x through use: synchronously (async 0: creation), from
+ * the shared registry when another object holds it, else from the file; or by the loader
+ * through job (async 1: the load message, answered by mnpd_load_done, which keeps the
+ * registered copy when there is one). Errors go to the console and the info outlet. */
 void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
                     t_mnpd_use_model use, const char *path, int async);
 
