@@ -97,6 +97,18 @@ $(BUILD)/tests/%: tests/%.c tests/testutil.h $(BUILD)/libmncore.a
 	$(CC) $(TOOL_CFLAGS) -Itests -DMN_SOURCE_DIR='"$(CURDIR)"' $< -o $@ \
 	    $(TOOL_LDFLAGS) $(BUILD)/libmncore.a -lcmocka $(TOOL_LDLIBS)
 
+# the externals built with SANITIZE into $(BUILD)/ext, apart from the release ones (Pd then needs
+# the sanitizer's runtime in LD_PRELOAD)
+SAN_EXTS = $(BUILD)/ext/melodynet.$(extension) $(BUILD)/ext/melodynet~.$(extension)
+$(BUILD)/ext/melodynet.$(extension): externals/melodynet.c
+$(BUILD)/ext/melodynet~.$(extension): externals/melodynet_tilde.c
+$(SAN_EXTS): $(common.sources) $(wildcard core/*.h externals/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOL_CFLAGS) -fPIC -shared -I"$(PDINCLUDEDIR)" -o $@ \
+	    $(filter externals/melodynet.c externals/melodynet_tilde.c,$^) $(common.sources) \
+	    $(TOOL_LDFLAGS) $(TOOL_LDLIBS)
+sanitized-externals: $(SAN_EXTS)
+
 all: cli
 
 # build the melodynet command at bin/melodynet
@@ -114,6 +126,13 @@ check: deps
 # unit and CLI tests under AddressSanitizer and UndefinedBehaviorSanitizer
 check-asan: deps
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined cli-tests
+
+# the externals under ThreadSanitizer in real-time Pd: loads, reads, deletions and DSP while the
+# loader and [melodynet~]'s worker run (and the chained requests in the release build too)
+check-threads: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SANITIZE=thread sanitized-externals
+	@CC="$(CC)" tools/check-threads.sh build/thread/ext .
 
 cli-tests: $(CLI) $(TEST_BINS)
 	@tools/run-checks.sh $(BUILD) $(CLI) $(TEST_BINS) --no-pd
@@ -147,6 +166,7 @@ clean: clean-tools
 clean-tools:
 	rm -rf build bin
 
-.PHONY: clean-tools cli deps check check-asan cli-tests unit demo bench fuzz golden model
+.PHONY: clean-tools cli deps check check-asan check-threads sanitized-externals cli-tests unit demo \
+        bench fuzz golden model
 
 endif # pd-lib-builder present
