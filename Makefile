@@ -128,11 +128,13 @@ check-asan: deps
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined cli-tests
 
 # the externals under ThreadSanitizer in real-time Pd: loads, reads, deletions and DSP while the
-# loader and [melodynet~]'s worker run (and the chained requests in the release build too)
+# loader and [melodynet~]'s worker run (the chained requests in the release build too, and the
+# loader's Pd tests under AddressSanitizer with leak detection)
 check-threads: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory SANITIZE=thread sanitized-externals
-	@CC="$(CC)" tools/check-threads.sh build/thread/ext .
+	@$(MAKE) --no-print-directory SANITIZE=address sanitized-externals
+	@CC="$(CC)" tools/check-threads.sh build/thread/ext . build/address/ext
 
 cli-tests: $(CLI) $(TEST_BINS)
 	@tools/run-checks.sh $(BUILD) $(CLI) $(TEST_BINS) --no-pd

@@ -1,15 +1,17 @@
 #!/bin/sh
-# check-threads.sh TSAN_EXTDIR RELEASE_EXTDIR - `make check-threads`: the scenarios of
-# tests/threads/ in real-time Pd (-nobatch, with a timeout; each patch ends with `; pd quit`)
-# with the externals built with ThreadSanitizer in TSAN_EXTDIR and its runtime preloaded, then
-# the deletion-while-loading test of tests/pd/ the same way. Any ThreadSanitizer report, crash,
-# timeout or unfinished scenario fails. The chained requests (1000 rounds of two reads, then of
-# two loads, sent from the outlet) run in the TSan build and in the release build of
-# RELEASE_EXTDIR; Pd's thread count and virtual size, sampled at the start and the end, must stay
-# flat. Exits non-zero on any failure.
+# check-threads.sh TSAN_EXTDIR RELEASE_EXTDIR [ASAN_EXTDIR] - `make check-threads`: the
+# scenarios of tests/threads/ in real-time Pd (-nobatch, with a timeout; each patch ends with
+# `; pd quit`) with the externals built with ThreadSanitizer in TSAN_EXTDIR and its runtime
+# preloaded, then the deletion-while-loading test of tests/pd/ the same way. Any ThreadSanitizer
+# report, crash, timeout or unfinished scenario fails. The chained requests (1000 rounds of two
+# reads, then of two loads, sent from the outlet) run in the TSan build and in the release build
+# of RELEASE_EXTDIR; Pd's thread count and virtual size, sampled at the start and the end, must
+# stay flat. With ASAN_EXTDIR, the loader's tests of tests/pd run once more with the externals
+# built with AddressSanitizer and leak detection on. Exits non-zero on any failure.
 set -u
 tsan_dir=$1
 rel_dir=$2
+asan_dir=${3:-}
 tsan=$(${CC:-gcc} -print-file-name=libtsan.so)
 [ -f "$tsan" ] || { echo "check-threads: no libtsan.so ($tsan)"; exit 1; }
 out=$(mktemp -d)
@@ -66,6 +68,27 @@ for build in tsan release; do
     verdict "chain_$build" "$out/chain.log" 0 "reads: 1002" "loads: 1001" "chain: end" \
         "threads: same" "vmsize: flat" "exit 0"
 done
+
+# the loader's tests with the AddressSanitizer build and leak detection: requests of deleted
+# objects and of chained answers are all freed
+if [ -n "$asan_dir" ]; then
+    asan=$(${CC:-gcc} -print-file-name=libasan.so)
+    for t in test_delete_loading test_chain; do
+        PD_PRELOAD=$asan PD_PATH=$asan_dir ASAN_OPTIONS=detect_leaks=1 sh "tests/pd/$t.sh" \
+            >"$out/$t.log" 2>&1
+        if grep -q "ERROR: \(LeakSanitizer\|AddressSanitizer\)" "$out/$t.log"; then
+            echo "FAIL leaks_$t: sanitizer report"
+            grep -A 12 "ERROR: \|Direct leak\|Indirect leak" "$out/$t.log" | head -40
+            fails=$((fails + 1))
+        elif ! grep -q "^exit 0\$" "$out/$t.log"; then
+            echo "FAIL leaks_$t: did not end well"
+            tail -5 "$out/$t.log"
+            fails=$((fails + 1))
+        else
+            echo "ok   leaks_$t"
+        fi
+    done
+fi
 
 if [ $fails -ne 0 ]; then
     echo "check-threads: $fails failed"
