@@ -168,7 +168,7 @@ clean: clean-tools
 clean-tools:
 	rm -rf build bin
 
-.PHONY: clean-tools cli deps check check-asan check-threads sanitized-externals cli-tests unit demo \
-        bench fuzz golden model
+.PHONY: clean-tools cli deps check check-asan check-threads sanitized-externals cli-tests unit \
+        demo bench fuzz golden model
 
 endif # pd-lib-builder present

@@ -41,8 +41,10 @@ rc=$?
 cat "$dir/log"
 rm -rf "$dir"
 set -- $start $end
-echo "chain: Threads $1 at the start, $3 at the end; VmSize $2 kB at the start, $4 kB at the end" >&2
-if [ "$1" = "$3" ]; then echo "threads: same"; else echo "threads: $1 at the start, $3 at the end"; fi
+echo "chain: Threads $1 at the start, $3 at the end;" \
+    "VmSize $2 kB at the start, $4 kB at the end" >&2
+if [ "$1" = "$3" ]; then echo "threads: same"
+else echo "threads: $1 at the start, $3 at the end"; fi
 # within one thread stack (8 MB): a thread that ends unjoined leaves its stack mapped
 if [ $(($4 - $2)) -lt 8192 ] && [ $(($2 - $4)) -lt 8192 ]; then echo "vmsize: flat"
 else echo "vmsize: $2 kB at the start, $4 kB at the end"; fi

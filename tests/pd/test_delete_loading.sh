@@ -11,7 +11,8 @@ dir=$(mktemp -d)
 ${CC:-cc} -shared -fPIC -O2 -o "$dir/slowopen.so" tests/pd/slowopen.c -ldl || exit 1
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
     MN_SLOWOPEN_MARK=/fixtures/ MN_SLOWOPEN_GATE="$dir/gate" MN_SLOWOPEN_LIMIT_S=10 \
-    timeout 120 env LD_PRELOAD="${PD_PRELOAD:+$PD_PRELOAD }$dir/slowopen.so" "$pd" -nogui -noaudio -nomidi -nrt -batch -stderr -path "${PD_PATH:-$(pwd)}" \
+    timeout 120 env LD_PRELOAD="${PD_PRELOAD:+$PD_PRELOAD }$dir/slowopen.so" \
+    "$pd" -nogui -noaudio -nomidi -nrt -batch -stderr -path "${PD_PATH:-$(pwd)}" \
     -open tests/pd/test_delete_loading.pd -send "dl-start symbol $dir" >"$dir/log" 2>&1
 rc=$?
 sed "s#$dir#<tmp>#g" "$dir/log"
