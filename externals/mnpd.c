@@ -319,8 +319,8 @@ static void mnpd_job_poll(t_mnpd_job *j)
         clock_delay(j->j_poll, MNPD_POLL_MS);
         return;
     }
-    /* q is ours alone now. The slot is settled before the done function runs: requests it
-     * makes wait behind the one sent here, and it may free the slot with its owner. */
+    /* q is ours alone now. The slot is settled before the done function runs (requests it
+     * makes wait behind the one sent here) and not touched after it. */
     j->j_cur = NULL;
     if (j->j_wait) {
         t_mnpd_req *w = j->j_wait;

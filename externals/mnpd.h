@@ -85,9 +85,9 @@ int mnpd_find_file(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t
  * loader and one waiting: a request made while one is out waits, and a later one replaces the
  * waiting one (the latest wins). A request may come from anywhere, including the done function
  * of the same slot. The done function runs on Pd's thread from the slot's clock, with a result
- * that belongs to nobody else; it may make new requests or delete the object. Deleting an
- * object never waits for the loader: a request that has not started is dropped, one under way
- * is finished by the loader, which frees its result. */
+ * that belongs to nobody else; it may make new requests, and the slot is not touched after it
+ * returns. Deleting an object never waits for the loader: a request that has not started is
+ * dropped, one under way is finished by the loader, which frees its result. */
 
 typedef enum { MNPD_JOB_LOAD = 1, MNPD_JOB_READ = 2 } t_mnpd_jobkind;
 

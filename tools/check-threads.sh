@@ -41,7 +41,8 @@ verdict() {
     echo "ok   $name"
 }
 
-for s in load_playing corrupt_load_playing load_cycles delete_loading tilde_metro; do
+for s in load_playing corrupt_load_playing load_cycles delete_loading delete_from_answer \
+    tilde_metro; do
     LD_PRELOAD=$tsan timeout 300 pd -nogui -noaudio -nomidi -nrt -nobatch -stderr \
         -path "$tsan_dir" -open "tests/threads/$s.pd" >"$out/$s.log" 2>&1
     rc=$?
