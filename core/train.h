@@ -134,10 +134,11 @@ typedef struct {
 
 /* The schedule of a fine-tuning run on n_tunes training tunes of steps_per_epoch steps each:
  * a twentieth of the from-scratch peak rate with a gentler decay (the parent is already near a
- * minimum, and a small corpus is soon overfitted), enough epochs for about MN_TRAIN_FT_STEPS steps (3..30) stopped early by
- * validation, and a warm-up of a quarter epoch, at most 50 steps and at most a tenth of the
- * run. epochs > 0 fixes the number of epochs (the warm-up still fits the run). */
-#define MN_TRAIN_FT_STEPS 800
+ * minimum, and a small corpus is soon overfitted), enough epochs for about MN_TRAIN_FT_STEPS
+ * steps (3..30) stopped early by validation (patience 2), and a warm-up of a quarter epoch, at
+ * most 50 steps and at most a tenth of the run. epochs > 0 fixes the number of epochs (the
+ * warm-up still fits the run). */
+#define MN_TRAIN_FT_STEPS 400
 void mn_train_finetune_schedule(size_t n_tunes, uint64_t steps_per_epoch, int epochs,
                                 mn_train_schedule *s);
 

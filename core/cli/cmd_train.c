@@ -360,8 +360,9 @@ static void fine_tune_schedule(mn_train_config *cfg, const mn_melody *tm, size_t
     else snprintf(split, sizeof split, "no valid set (1 tune: none to hold out)");
     fprintf(stderr, "melodynet train: fine-tuning: lr %g, decay %g per epoch, warm-up %d step%s, "
             "%ld epochs, patience %ld, %s; %s%s%s%s\n", cfg->lr, cfg->lr_decay, cfg->warmup,
-            cfg->warmup == 1 ? "" : "s", *epochs, *patience, split, resumed ? "resumed with the checkpoint's lr and warm-up; "
-            : "", fs.reason, *over ? "; given:" : "", over);
+            cfg->warmup == 1 ? "" : "s", *epochs, *patience, split,
+            resumed ? "resumed with the checkpoint's lr and warm-up; " : "", fs.reason,
+            *over ? "; given:" : "", over);
 }
 
 int mn_cmd_train(int argc, char **argv)
