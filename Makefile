@@ -126,6 +126,18 @@ $(BUILD)/tests/torch/%: tests/torch/%.c $(BUILD)/libmncore.a
 	@mkdir -p $(dir $@)
 	$(CC) $(TOOL_CFLAGS) $< -o $@ $(TOOL_LDFLAGS) $(BUILD)/libmncore.a $(TOOL_LDLIBS)
 
+# the externals built with SANITIZE into $(BUILD)/ext, apart from the release ones (Pd then needs
+# the sanitizer's runtime in LD_PRELOAD)
+SAN_EXTS = $(BUILD)/ext/melodynet.$(extension) $(BUILD)/ext/melodynet~.$(extension)
+$(BUILD)/ext/melodynet.$(extension): externals/melodynet.c
+$(BUILD)/ext/melodynet~.$(extension): externals/melodynet_tilde.c
+$(SAN_EXTS): $(common.sources) $(wildcard core/*.h externals/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(TOOL_CFLAGS) -fPIC -shared -I"$(PDINCLUDEDIR)" -o $@ \
+	    $(filter externals/melodynet.c externals/melodynet_tilde.c,$^) $(common.sources) \
+	    $(TOOL_LDFLAGS) $(TOOL_LDLIBS)
+sanitized-externals: $(SAN_EXTS)
+
 all: cli
 
 # build the melodynet command at bin/melodynet
@@ -147,6 +159,15 @@ externals: $(addsuffix .$(extension),$(classes))
 check-asan: deps
 	@$(MAKE) --no-print-directory SANITIZE=address,undefined cli-tests
 	@tests/pd/sanitize.sh
+
+# the externals under ThreadSanitizer in real-time Pd: loads, reads, deletions and DSP while the
+# loader and [melodynet~]'s worker run (the chained requests in the release build too, and the
+# loader's Pd tests under AddressSanitizer with leak detection)
+check-threads: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory SANITIZE=thread sanitized-externals
+	@$(MAKE) --no-print-directory SANITIZE=address sanitized-externals
+	@CC="$(CC)" tools/check-threads.sh build/thread/ext . build/address/ext
 
 cli-tests: $(CLI) $(TEST_BINS) $(TORCH_HELPER)
 	@tools/run-checks.sh $(BUILD) $(CLI) $(TEST_BINS) --no-pd
@@ -194,7 +215,7 @@ clean-tools:
 	rm -rf build bin
 	rm -f melodynet.pd_linux melodynet~.pd_linux  # the binaries' names before 0.2
 
-.PHONY: externals install-examples clean-tools cli deps check check-asan cli-tests unit demo bench fuzz \
-        golden model screenshots copy-index
+.PHONY: externals install-examples clean-tools cli deps check check-asan check-threads \
+        sanitized-externals cli-tests unit demo bench fuzz golden model screenshots copy-index
 
 endif # pd-lib-builder present

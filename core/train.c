@@ -1,6 +1,6 @@
 /* train.c - the trainer of train.h. Sections: RNG, configuration, corpus tokens and streams,
  * buffers, forward (layer-0 tables, LSTM layers, heads), backward (the same in reverse),
- * optimizer, the training step, evaluation, export and checkpoints.
+ * optimizer, the training step, evaluation, export, checkpoints and fine-tuning.
  *
  * Layout of a window: position n = t*B + b (time-major), so the rows of one time step are
  * contiguous and the recurrent product of a step is one [B,H] x [H,4H] sgemm; everything else
@@ -215,11 +215,17 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 
 /* ======================= tokens, items and streams ======================= */
 
+/* Whether a tune with notes lo..hi (lo > hi: only rests) is used under shift s. */
+static int shift_fits(int augment, int lo, int hi, int s)
+{
+    if (!augment) return s == 0;
+    if (lo > hi) return s == 0; /* only rests: one copy */
+    return lo + s >= 0 && hi + s <= 127;
+}
+
 static int shift_ok(const mn_trainer *t, const tune *u, int s)
 {
-    if (!t->cfg.augment) return s == 0;
-    if (u->lo > u->hi) return s == 0; /* only rests: one copy */
-    return u->lo + s >= 0 && u->hi + s <= 127;
+    return shift_fits(t->cfg.augment, u->lo, u->hi, s);
 }
 
 /* Fills items with the canonical (tune, shift) list and shuffles it with the seed of pass e,
@@ -1311,4 +1317,130 @@ mn_status mn_trainer_checkpoint_load(mn_trainer *t, const char *path, char *err)
 done:
     mn_free(buf);
     return st;
+}
+
+/* ============================ fine-tuning ============================ */
+
+mn_status mn_trainer_init_from_model(mn_trainer *t, const mn_model *m, char *err)
+{
+    const mn_model_config *a = mn_model_cfg(m), *b = &t->cfg.model;
+    const char *path = mn_model_path(m);
+    if (a->n_layers != b->n_layers)
+        return mn_errf(err, MN_ERR_ARG, "%s: %d layers, the trainer has %d", path, a->n_layers,
+                       b->n_layers);
+    if (a->n_hidden != b->n_hidden)
+        return mn_errf(err, MN_ERR_ARG, "%s: hidden size %d, the trainer has %d", path,
+                       a->n_hidden, b->n_hidden);
+    if (a->n_embed != b->n_embed)
+        return mn_errf(err, MN_ERR_ARG, "%s: embedding size %d, the trainer has %d", path,
+                       a->n_embed, b->n_embed);
+    if (a->n_pos != b->n_pos)
+        return mn_errf(err, MN_ERR_ARG, "%s: %d positions, the trainer has %d", path, a->n_pos,
+                       b->n_pos);
+    if (a->dur.n != b->dur.n)
+        return mn_errf(err, MN_ERR_ARG, "%s: %d durations, the trainer has %d", path, a->dur.n,
+                       b->dur.n);
+    for (int i = 0; i < a->dur.n; i++)
+        if (a->dur.ticks[i] != b->dur.ticks[i])
+            return mn_errf(err, MN_ERR_ARG, "%s: duration %d is %d ticks, the trainer's is %d",
+                           path, i, a->dur.ticks[i], b->dur.ticks[i]);
+    if (mn_model_n_params(m) != t->n_params)
+        return mn_errf(err, MN_ERR_ARG, "%s: %zu parameters, the trainer has %zu", path,
+                       mn_model_n_params(m), t->n_params);
+    memcpy(t->params, mn_model_params(m), t->n_params * sizeof *t->params);
+    return MN_OK;
+}
+
+uint64_t mn_train_steps_per_epoch(const mn_train_config *cfg, const mn_melody *mels,
+                                  size_t n_mels)
+{
+    uint64_t events = 0;
+    for (size_t i = 0; i < n_mels; i++) {
+        const mn_melody *m = &mels[i];
+        if (!m->n) continue;
+        int lo = 128, hi = -1;
+        for (size_t j = 0; j < m->n; j++) {
+            int p = m->ev[j].pitch;
+            if (p < 0 || p > 127) continue;
+            if (p < lo) lo = p;
+            if (p > hi) hi = p;
+        }
+        for (int s = MN_TRAIN_SHIFT_LO; s <= MN_TRAIN_SHIFT_HI; s++)
+            if (shift_fits(cfg->augment, lo, hi, s)) events += m->n;
+    }
+    uint64_t b = cfg->batch > 0 ? (uint64_t)cfg->batch : 1, tb = b * (cfg->seq > 0 ? cfg->seq : 1);
+    uint64_t steps = (events + tb - 1) / tb;
+    return steps ? steps : 1;
+}
+
+size_t mn_train_holdout_count(size_t n_tunes)
+{
+    if (n_tunes < 2) return 0;
+    size_t k = (n_tunes + 5) / 10; /* 10%, rounded */
+    return k ? k : 1;
+}
+
+void mn_train_holdout_pick(size_t n, size_t k, uint64_t seed, uint8_t *held)
+{
+    if (k > n) k = n;
+    memset(held, 0, n);
+    /* a partial Fisher-Yates over the indices without an index array: k rounds of picking an
+     * unmarked tune uniformly */
+    mn_rng r;
+    mn_rng_seed(&r, seed ^ 0x9e3779b97f4a7c15ull);
+    for (size_t c = 0; c < k; c++) {
+        size_t j = (size_t)rng_below(&r, n - c); /* the j-th unmarked tune */
+        for (size_t i = 0; i < n; i++)
+            if (!held[i] && j-- == 0) {
+                held[i] = 1;
+                break;
+            }
+    }
+}
+
+void mn_train_finetune_schedule(size_t n_tunes, uint64_t steps_per_epoch, int epochs,
+                                mn_train_schedule *s)
+{
+    mn_train_config d;
+    mn_train_config_default(&d);
+    uint64_t spe = steps_per_epoch ? steps_per_epoch : 1;
+    s->lr = d.lr / 20;
+    s->lr_decay = 0.8f;
+    s->patience = 2;
+    int chosen = epochs <= 0;
+    if (chosen) {
+        uint64_t e = (MN_TRAIN_FT_STEPS + spe - 1) / spe;
+        s->epochs = e < 3 ? 3 : e > 30 ? 30 : (int)e;
+    } else {
+        s->epochs = epochs;
+    }
+    uint64_t total = spe * (uint64_t)s->epochs, w = spe / 4;
+    const char *why_w = "a quarter epoch";
+    if (w > 50) w = 50, why_w = "at most 50 steps";
+    if (w > total / 10) w = total / 10, why_w = "a tenth of the run";
+    if (w < 1) w = 1, why_w = "at least 1 step";
+    s->warmup = (int)w;
+    char why_e[64];
+    if (chosen)
+        snprintf(why_e, sizeof why_e, "epochs for about %d steps (3..30)", MN_TRAIN_FT_STEPS);
+    else snprintf(why_e, sizeof why_e, "epochs as given");
+    snprintf(s->reason, sizeof s->reason,
+             "for %zu tune%s of %llu step%s per epoch: a twentieth of the from-scratch rate, %s, "
+             "warm-up %s", n_tunes, n_tunes == 1 ? "" : "s", (unsigned long long)spe,
+             spe == 1 ? "" : "s", why_e, why_w);
+}
+
+int mn_train_schedule_warning(const mn_train_config *c, uint64_t steps_per_epoch, int epochs,
+                              char *msg)
+{
+    uint64_t total = steps_per_epoch * (uint64_t)(epochs > 0 ? epochs : 0);
+    if (c->warmup <= 0 || total >= (uint64_t)c->warmup) return 0;
+    uint64_t fit = total / 10 ? total / 10 : 1;
+    snprintf(msg, MN_TRAIN_REASON_LEN,
+             "warning: %llu steps (%d epoch%s of %llu) end before the %d-step warm-up: the "
+             "learning rate never reaches its peak %g (at most %.3g); use --warmup %llu or more "
+             "--epochs", (unsigned long long)total, epochs, epochs == 1 ? "" : "s",
+             (unsigned long long)steps_per_epoch, c->warmup, c->lr,
+             c->lr * (double)total / (double)c->warmup, (unsigned long long)fit);
+    return 1;
 }

@@ -100,4 +100,52 @@ mn_status mn_trainer_checkpoint_save(const mn_trainer *t, const char *path, char
 mn_status mn_trainer_checkpoint_load(mn_trainer *t, const char *path, char *err);
 mn_status mn_train_checkpoint_config(const char *path, mn_train_config *cfg, char *err);
 
+/* ---- fine-tuning ---- */
+
+/* Copies a model's weights into the trainer, to fine-tune it (the Adam moments and carried
+ * state stay as they are: zero in a new trainer). The model's sizes and duration table must
+ * equal the trainer's, else MN_ERR_ARG naming the first difference; the trainer is unchanged
+ * on failure. */
+mn_status mn_trainer_init_from_model(mn_trainer *t, const mn_model *m, char *err);
+
+/* Steps per epoch that mn_trainer_new(cfg, mels) would give, without building the trainer
+ * (cfg->batch, cfg->seq and cfg->augment are used). At least 1. */
+uint64_t mn_train_steps_per_epoch(const mn_train_config *cfg, const mn_melody *mels,
+                                  size_t n_mels);
+
+/* Tunes to hold out for validation when a run has no valid set: 10% of n_tunes, at least 1,
+ * and 0 when n_tunes < 2 (nothing would be left to train on). */
+size_t mn_train_holdout_count(size_t n_tunes);
+
+/* Marks k of n tunes as held out (held[i] = 1, else 0), chosen by a shuffle seeded by seed:
+ * the same (n, k, seed) always gives the same tunes. */
+void mn_train_holdout_pick(size_t n, size_t k, uint64_t seed, uint8_t *held);
+
+#define MN_TRAIN_REASON_LEN 256
+
+typedef struct {
+    float lr;        /* peak learning rate */
+    float lr_decay;  /* factor per epoch after the first */
+    int warmup;      /* steps */
+    int epochs;      /* at most this many */
+    int patience;    /* epochs without improvement before stopping */
+    char reason[MN_TRAIN_REASON_LEN]; /* one line: why these values */
+} mn_train_schedule;
+
+/* The schedule of a fine-tuning run on n_tunes training tunes of steps_per_epoch steps each:
+ * a twentieth of the from-scratch peak rate with a gentler decay (the parent is already near a
+ * minimum, and a small corpus is soon overfitted), enough epochs for about MN_TRAIN_FT_STEPS
+ * steps (3..30) stopped early by validation (patience 2), and a warm-up of a quarter epoch, at
+ * most 50 steps and at most a tenth of the run. epochs > 0 fixes the number of epochs (the
+ * warm-up still fits the run). */
+#define MN_TRAIN_FT_STEPS 400
+void mn_train_finetune_schedule(size_t n_tunes, uint64_t steps_per_epoch, int epochs,
+                                mn_train_schedule *s);
+
+/* Whether a run of `epochs` epochs of steps_per_epoch steps is too short for c's schedule
+ * (it ends before its warm-up does, so the learning rate never reaches its peak): returns 1
+ * and writes one line saying so into msg (MN_TRAIN_REASON_LEN bytes), else 0. */
+int mn_train_schedule_warning(const mn_train_config *c, uint64_t steps_per_epoch, int epochs,
+                              char *msg);
+
 #endif

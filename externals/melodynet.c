@@ -263,10 +263,10 @@ static void melodynet_load_path(t_melodynet *x, const char *path, int async)
     mnpd_load_path(x, cls, x->x_out_info, x->x_load, melodynet_use, path, async);
 }
 
-static void melodynet_load_done(void *owner, t_mnpd_job *j)
+static void melodynet_load_done(void *owner, t_mnpd_result *r)
 {
     t_melodynet *x = (t_melodynet *)owner;
-    mnpd_load_done(x, cls, x->x_out_info, j, melodynet_use);
+    mnpd_load_done(x, cls, x->x_out_info, r, melodynet_use);
     melodynet_replay(x);
 }
 
@@ -556,19 +556,19 @@ static void melodynet_load(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
         melodynet_load_path(x, path, 1);
 }
 
-static void melodynet_read_done(void *owner, t_mnpd_job *j)
+static void melodynet_read_done(void *owner, t_mnpd_result *r)
 {
     t_melodynet *x = (t_melodynet *)owner;
-    if (j->j_status != MN_OK) {
-        mnpd_error(x, cls, x->x_out_info, j->j_err);
+    if (r->r_status != MN_OK) {
+        mnpd_error(x, cls, x->x_out_info, r->r_err);
         return;
     }
     if (!melodynet_ready(x)) return;
     melodynet_gen_halt(x);
     melodynet_clear(x);
-    size_t n = j->j_melody.n, first = n > MNPD_PRIME_MAX ? n - MNPD_PRIME_MAX : 0;
-    for (size_t i = first; i < n; i++) melodynet_feed(x, &j->j_melody.ev[i]);
-    mnpd_status_path(x->x_out_info, "read", j->j_path, (long)(n - first));
+    size_t n = r->r_melody.n, first = n > MNPD_PRIME_MAX ? n - MNPD_PRIME_MAX : 0;
+    for (size_t i = first; i < n; i++) melodynet_feed(x, &r->r_melody.ev[i]);
+    mnpd_status_path(x->x_out_info, "read", r->r_path, (long)(n - first));
     melodynet_replay(x);
 }
 

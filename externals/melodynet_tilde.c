@@ -552,10 +552,10 @@ static void melodynet_tilde_load_path(t_melodynet_tilde *x, const char *path, in
     mnpd_load_path(x, cls, x->x_out_info, x->x_load, melodynet_tilde_use, path, async);
 }
 
-static void melodynet_tilde_load_done(void *owner, t_mnpd_job *j)
+static void melodynet_tilde_load_done(void *owner, t_mnpd_result *r)
 {
     t_melodynet_tilde *x = (t_melodynet_tilde *)owner;
-    mnpd_load_done(x, cls, x->x_out_info, j, melodynet_tilde_use);
+    mnpd_load_done(x, cls, x->x_out_info, r, melodynet_tilde_use);
 }
 
 static void melodynet_tilde_prime(t_melodynet_tilde *x, const mn_event *ev, int n)
@@ -678,17 +678,17 @@ static void melodynet_tilde_load(t_melodynet_tilde *x, t_symbol *s, int argc, t_
         melodynet_tilde_load_path(x, path, 1);
 }
 
-static void melodynet_tilde_read_done(void *owner, t_mnpd_job *j)
+static void melodynet_tilde_read_done(void *owner, t_mnpd_result *r)
 {
     t_melodynet_tilde *x = (t_melodynet_tilde *)owner;
-    if (j->j_status != MN_OK) {
-        mnpd_error(x, cls, x->x_out_info, j->j_err);
+    if (r->r_status != MN_OK) {
+        mnpd_error(x, cls, x->x_out_info, r->r_err);
         return;
     }
     if (!melodynet_tilde_ready(x)) return;
-    size_t n = j->j_melody.n, first = n > MNPD_PRIME_MAX ? n - MNPD_PRIME_MAX : 0;
-    melodynet_tilde_prime(x, j->j_melody.ev + first, (int)(n - first));
-    mnpd_status_path(x->x_out_info, "read", j->j_path, (long)(n - first));
+    size_t n = r->r_melody.n, first = n > MNPD_PRIME_MAX ? n - MNPD_PRIME_MAX : 0;
+    melodynet_tilde_prime(x, r->r_melody.ev + first, (int)(n - first));
+    mnpd_status_path(x->x_out_info, "read", r->r_path, (long)(n - first));
 }
 
 static void melodynet_tilde_read(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)

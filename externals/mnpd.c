@@ -175,79 +175,156 @@ int mnpd_find_file(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t
 
 /*=== background loader ======================================================================*/
 
-static void *mnpd_job_thread(void *arg)
+/* A request's life: queued (in the loader's list), running (the loader thread has it), done
+ * (the result waits for the slot's clock). The state and the orphan flag change under the
+ * loader's mutex; the result is written by the loader thread while running and read by Pd's
+ * thread once done, the mutex ordering the two. */
+enum { MNPD_REQ_QUEUED, MNPD_REQ_RUNNING, MNPD_REQ_DONE };
+
+typedef struct _mnpd_req {
+    t_mnpd_result q_res;
+    int q_state;                 /* MNPD_REQ_* */
+    int q_orphan;                /* its slot is gone while running: the loader frees it */
+    struct _mnpd_req *q_next;    /* the loader's queue */
+} t_mnpd_req;
+
+struct _mnpd_job {
+    t_mnpd_req *j_cur;           /* sent to the loader (queued, running or done), or NULL */
+    t_mnpd_req *j_wait;          /* made while j_cur is out: sent when j_cur ends, or NULL */
+    t_clock *j_poll;             /* polls j_cur while it is out */
+    t_mnpd_jobdone j_fn;
+    void *j_owner;
+};
+
+/* the loader of this binary (memory is malloc'd: the thread frees requests and must not call
+ * Pd's freebytes) */
+static struct {
+    pthread_mutex_t l_mutex;
+    pthread_cond_t l_cond;       /* wakes the thread: a request was queued, or quit */
+    pthread_t l_thread;
+    int l_started, l_quit;
+    t_mnpd_req *l_head, *l_tail; /* queued requests, oldest first */
+} mnpd_loader = {.l_mutex = PTHREAD_MUTEX_INITIALIZER, .l_cond = PTHREAD_COND_INITIALIZER};
+
+static void mnpd_req_free(t_mnpd_req *q)
 {
-    /* only core calls here: Pd's API is not thread-safe */
-    t_mnpd_job *j = (t_mnpd_job *)arg;
-    j->j_err[0] = '\0';
-    if (j->j_kind == MNPD_JOB_LOAD) {
-        j->j_status = mn_model_load(j->j_path, &j->j_model, j->j_err);
+    if (!q) return;
+    mn_model_free(q->q_res.r_model);
+    mn_melody_free(&q->q_res.r_melody);
+    free(q);
+}
+
+/* The work itself: core calls only, as Pd's API is not thread-safe. */
+static void mnpd_req_run(t_mnpd_result *r)
+{
+    r->r_err[0] = '\0';
+    if (r->r_kind == MNPD_JOB_LOAD) {
+        r->r_status = mn_model_load(r->r_path, &r->r_model, r->r_err);
     } else {
         mn_midi_options opt;
         mn_midi_options_default(&opt);
-        j->j_status = mn_midi_read_file(j->j_path, &opt, &j->j_melody, j->j_err);
-        if (j->j_status == MN_OK && j->j_melody.n == 0)
-            j->j_status = mn_errf(j->j_err, MN_ERR_EMPTY, "%s: no notes", j->j_path);
+        r->r_status = mn_midi_read_file(r->r_path, &opt, &r->r_melody, r->r_err);
+        if (r->r_status == MN_OK && r->r_melody.n == 0)
+            r->r_status = mn_errf(r->r_err, MN_ERR_EMPTY, "%s: no notes", r->r_path);
     }
-    atomic_store_explicit(&j->j_done, 1, memory_order_release);
+}
+
+static void *mnpd_loader_thread(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&mnpd_loader.l_mutex);
+    for (;;) {
+        while (!mnpd_loader.l_quit && !mnpd_loader.l_head)
+            pthread_cond_wait(&mnpd_loader.l_cond, &mnpd_loader.l_mutex);
+        if (mnpd_loader.l_quit) break;
+        t_mnpd_req *q = mnpd_loader.l_head;
+        mnpd_loader.l_head = q->q_next;
+        if (!mnpd_loader.l_head) mnpd_loader.l_tail = NULL;
+        q->q_next = NULL;
+        q->q_state = MNPD_REQ_RUNNING;
+        pthread_mutex_unlock(&mnpd_loader.l_mutex);
+        mnpd_req_run(&q->q_res);
+        pthread_mutex_lock(&mnpd_loader.l_mutex);
+        if (q->q_orphan) {
+            /* nobody else knows q any more */
+            pthread_mutex_unlock(&mnpd_loader.l_mutex);
+            mnpd_req_free(q);
+            pthread_mutex_lock(&mnpd_loader.l_mutex);
+        } else {
+            q->q_state = MNPD_REQ_DONE;
+        }
+    }
+    pthread_mutex_unlock(&mnpd_loader.l_mutex);
     return NULL;
 }
 
-static void mnpd_job_drop_results(t_mnpd_job *j)
+/* Pd exits without freeing objects: stop the loader after the request it is running, so it
+ * does not run on while the process tears down its libraries. Requests still queued stay in
+ * memory, reachable from their slots. */
+static void mnpd_loader_atexit(void)
 {
-    mn_model_free(j->j_model);
-    j->j_model = NULL;
-    mn_melody_free(&j->j_melody);
+    pthread_mutex_lock(&mnpd_loader.l_mutex);
+    mnpd_loader.l_quit = 1;
+    pthread_cond_signal(&mnpd_loader.l_cond);
+    pthread_mutex_unlock(&mnpd_loader.l_mutex);
+    pthread_join(mnpd_loader.l_thread, NULL);
 }
 
-static int mnpd_job_spawn(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path,
-                          const char *key, char *err)
+/* Pd thread. Starts the loader thread the first time; 0, or -1 with err filled. */
+static int mnpd_loader_start(char *err)
 {
-    j->j_kind = kind;
-    snprintf(j->j_path, sizeof j->j_path, "%s", path);
-    snprintf(j->j_key, sizeof j->j_key, "%s", key ? key : "");
-    j->j_model = NULL;
-    mn_melody_init(&j->j_melody);
-    j->j_status = MN_OK;
-    atomic_store(&j->j_done, 0);
-    int rc = pthread_create(&j->j_thread, NULL, mnpd_job_thread, j);
+    if (mnpd_loader.l_started) return 0;
+    int rc = pthread_create(&mnpd_loader.l_thread, NULL, mnpd_loader_thread, NULL);
     if (rc) {
-        mn_errf(err, MN_ERR_IO, "cannot start a loader thread (%s)", strerror(rc));
+        mn_errf(err, MN_ERR_IO, "cannot start the loader thread (%s)", strerror(rc));
         return -1;
     }
-    j->j_running = 1;
-    clock_delay(j->j_poll, MNPD_POLL_MS);
+    mnpd_loader.l_started = 1;
+    atexit(mnpd_loader_atexit);
     return 0;
+}
+
+/* Pd thread: hands q to the loader as j's current request. */
+static void mnpd_job_send(t_mnpd_job *j, t_mnpd_req *q)
+{
+    pthread_mutex_lock(&mnpd_loader.l_mutex);
+    q->q_state = MNPD_REQ_QUEUED;
+    if (mnpd_loader.l_tail) mnpd_loader.l_tail->q_next = q;
+    else mnpd_loader.l_head = q;
+    mnpd_loader.l_tail = q;
+    pthread_cond_signal(&mnpd_loader.l_cond);
+    pthread_mutex_unlock(&mnpd_loader.l_mutex);
+    j->j_cur = q;
+    clock_delay(j->j_poll, MNPD_POLL_MS);
 }
 
 static void mnpd_job_poll(t_mnpd_job *j)
 {
-    if (!j->j_running) return;
-    if (!atomic_load_explicit(&j->j_done, memory_order_acquire)) {
+    t_mnpd_req *q = j->j_cur;
+    if (!q) return;
+    pthread_mutex_lock(&mnpd_loader.l_mutex);
+    int done = q->q_state == MNPD_REQ_DONE;
+    pthread_mutex_unlock(&mnpd_loader.l_mutex);
+    if (!done) {
         clock_delay(j->j_poll, MNPD_POLL_MS);
         return;
     }
-    pthread_join(j->j_thread, NULL);
-    j->j_running = 0;
-    j->j_fn(j->j_owner, j);
-    mnpd_job_drop_results(j);
-    if (j->j_has_next) {
-        char err[MN_ERR_LEN];
-        j->j_has_next = 0;
-        if (mnpd_job_spawn(j, j->j_next_kind, j->j_next_path, j->j_next_key, err)) {
-            j->j_status = MN_ERR_IO;
-            snprintf(j->j_err, sizeof j->j_err, "%s", err);
-            j->j_fn(j->j_owner, j);
-        }
+    /* q is ours alone now. The slot is settled before the done function runs (requests it
+     * makes wait behind the one sent here) and not touched after it. */
+    j->j_cur = NULL;
+    if (j->j_wait) {
+        t_mnpd_req *w = j->j_wait;
+        j->j_wait = NULL;
+        mnpd_job_send(j, w);
     }
+    j->j_fn(j->j_owner, &q->q_res);
+    mnpd_req_free(q);
 }
 
 t_mnpd_job *mnpd_job_new(void *owner, t_mnpd_jobdone fn)
 {
     t_mnpd_job *j = (t_mnpd_job *)getbytes(sizeof *j);
-    memset(j, 0, sizeof *j);
-    mn_melody_init(&j->j_melody);
-    atomic_init(&j->j_done, 0);
+    j->j_cur = j->j_wait = NULL;
     j->j_poll = clock_new(j, (t_method)mnpd_job_poll);
     j->j_fn = fn;
     j->j_owner = owner;
@@ -257,26 +334,52 @@ t_mnpd_job *mnpd_job_new(void *owner, t_mnpd_jobdone fn)
 int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path, const char *key,
                    char *err)
 {
-    if (j->j_running) {
-        j->j_has_next = 1;
-        j->j_next_kind = kind;
-        snprintf(j->j_next_path, sizeof j->j_next_path, "%s", path);
-        snprintf(j->j_next_key, sizeof j->j_next_key, "%s", key ? key : "");
-        return 0;
+    if (mnpd_loader_start(err)) return -1;
+    t_mnpd_req *q = (t_mnpd_req *)calloc(1, sizeof *q);
+    if (!q) {
+        mn_errf(err, MN_ERR_NOMEM, "%s: out of memory for a loader request", path);
+        return -1;
     }
-    return mnpd_job_spawn(j, kind, path, key, err);
+    q->q_res.r_kind = kind;
+    snprintf(q->q_res.r_path, sizeof q->q_res.r_path, "%s", path);
+    snprintf(q->q_res.r_key, sizeof q->q_res.r_key, "%s", key ? key : "");
+    mn_melody_init(&q->q_res.r_melody);
+    if (j->j_cur) {
+        mnpd_req_free(j->j_wait); /* the latest request wins */
+        j->j_wait = q;
+    } else {
+        mnpd_job_send(j, q);
+    }
+    return 0;
 }
 
 int mnpd_job_busy(const t_mnpd_job *j)
 {
-    return j->j_running || j->j_has_next;
+    return j->j_cur || j->j_wait;
 }
 
 void mnpd_job_free(t_mnpd_job *j)
 {
     if (!j) return;
-    if (j->j_running) pthread_join(j->j_thread, NULL);
-    mnpd_job_drop_results(j);
+    mnpd_req_free(j->j_wait);
+    t_mnpd_req *q = j->j_cur;
+    if (q) {
+        pthread_mutex_lock(&mnpd_loader.l_mutex);
+        if (q->q_state == MNPD_REQ_RUNNING) {
+            q->q_orphan = 1; /* the loader frees it */
+            q = NULL;
+        } else if (q->q_state == MNPD_REQ_QUEUED) {
+            t_mnpd_req **pq = &mnpd_loader.l_head, *prev = NULL;
+            while (*pq != q) {
+                prev = *pq;
+                pq = &(*pq)->q_next;
+            }
+            *pq = q->q_next;
+            if (mnpd_loader.l_tail == q) mnpd_loader.l_tail = prev;
+        }
+        pthread_mutex_unlock(&mnpd_loader.l_mutex);
+        mnpd_req_free(q); /* never ran, or done and not delivered */
+    }
     clock_free(j->j_poll);
     freebytes(j, sizeof *j);
 }
@@ -290,13 +393,16 @@ void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
         mnpd_error(x, cls, info, err);
         return;
     }
-    mn_model *m = mnpd_model_acquire(key);
-    if (m) {
-        if (!use(x, m, path) && async) mnpd_status_path(info, "loaded", path, -1);
+    if (async) {
+        /* through the slot even when the registry holds the file, so that the latest request
+         * wins and `loaded` never comes back inside the load message (the loaded copy is
+         * dropped for the registered one in mnpd_load_done) */
+        if (mnpd_job_start(job, MNPD_JOB_LOAD, path, key, err)) mnpd_error(x, cls, info, err);
         return;
     }
-    if (async) {
-        if (mnpd_job_start(job, MNPD_JOB_LOAD, path, key, err)) mnpd_error(x, cls, info, err);
+    mn_model *m = mnpd_model_acquire(key);
+    if (m) {
+        use(x, m, path);
         return;
     }
     if (mn_model_load(path, &m, err) != MN_OK) {
@@ -314,16 +420,16 @@ void mnpd_read(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t_mnp
     if (mnpd_job_start(job, MNPD_JOB_READ, path, NULL, err)) mnpd_error(x, cls, info, err);
 }
 
-void mnpd_load_done(void *x, const char *cls, t_outlet *info, t_mnpd_job *j,
+void mnpd_load_done(void *x, const char *cls, t_outlet *info, t_mnpd_result *r,
                     t_mnpd_use_model use)
 {
-    if (j->j_status != MN_OK) {
-        mnpd_error(x, cls, info, j->j_err);
+    if (r->r_status != MN_OK) {
+        mnpd_error(x, cls, info, r->r_err);
         return;
     }
-    mn_model *m = mnpd_model_adopt(j->j_key, j->j_model);
-    j->j_model = NULL;
-    if (!use(x, m, j->j_path)) mnpd_status_path(info, "loaded", j->j_path, -1);
+    mn_model *m = mnpd_model_adopt(r->r_key, r->r_model);
+    r->r_model = NULL;
+    if (!use(x, m, r->r_path)) mnpd_status_path(info, "loaded", r->r_path, -1);
 }
 
 /*=== settings and parameter messages ========================================================*/

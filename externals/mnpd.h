@@ -1,9 +1,9 @@
 /* mnpd.h - what [melodynet] and [melodynet~] share on Pd's side: the model registry (one
  * mn_model per file however many objects use it), path resolution, the background loader
- * (model files and MIDI files are read on a worker thread and handed back through a polled
- * flag), the parameter messages (temperature, scale, bpm, ...), the note history behind
+ * (model files and MIDI files are read on a loader thread and handed back through a polled
+ * state), the parameter messages (temperature, scale, bpm, ...), the note history behind
  * `write`, and the status and info messages. Everything here runs on Pd's scheduler thread
- * except the loader's worker, which calls only core functions. */
+ * except the loader thread, which calls only core functions. */
 #ifndef MNPD_H
 #define MNPD_H
 
@@ -80,68 +80,71 @@ int mnpd_find_file(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t
 
 /*=== background loader ======================================================================*/
 
+/* One loader thread per external binary, started by the first request and joined at exit,
+ * runs every object's requests in turn (first come, first served). Each object has one slot
+ * per kind of request (model loads, MIDI reads). A slot has at most one request out with the
+ * loader and one waiting: a request made while one is out waits, and a later one replaces the
+ * waiting one (the latest wins). A request may come from anywhere, including the done function
+ * of the same slot. The done function runs on Pd's thread from the slot's clock, with a result
+ * that belongs to nobody else; it may make new requests, and the slot is not touched after it
+ * returns. Deleting an object never waits for the loader: a request that has not started is
+ * dropped, one under way is finished by the loader, which frees its result. */
+
 typedef enum { MNPD_JOB_LOAD = 1, MNPD_JOB_READ = 2 } t_mnpd_jobkind;
 
 typedef struct _mnpd_job t_mnpd_job;
 
-/* Called on Pd's thread when a job has finished. On MNPD_JOB_LOAD success j_model holds the
- * loaded model (the callback takes it and sets j_model to NULL, else it is freed); on
- * MNPD_JOB_READ success j_melody holds the melody (freed after the callback). */
-typedef void (*t_mnpd_jobdone)(void *owner, t_mnpd_job *j);
+/* What a finished request hands to its done function. */
+typedef struct _mnpd_result {
+    t_mnpd_jobkind r_kind;
+    char r_path[MNPD_PATH_LEN];  /* resolved file */
+    char r_key[MNPD_KEY_LEN];    /* registry key (loads) */
+    mn_status r_status;
+    char r_err[MN_ERR_LEN];      /* the error when r_status is not MN_OK */
+    mn_model *r_model;           /* loads: the model; the done function may take it (and set
+                                  * r_model to NULL), else it is freed after the call */
+    mn_melody r_melody;          /* reads: the melody, freed after the call */
+} t_mnpd_result;
 
-struct _mnpd_job {
-    /* what the worker reads and writes (set before the thread starts, read after done) */
-    t_mnpd_jobkind j_kind;
-    char j_path[MNPD_PATH_LEN];  /* resolved file */
-    char j_key[MNPD_KEY_LEN];    /* registry key (loads) */
-    mn_status j_status;
-    char j_err[MN_ERR_LEN];
-    mn_model *j_model;
-    mn_melody j_melody;
-    atomic_int j_done;           /* set by the worker last, with release order */
-    /* Pd-thread bookkeeping */
-    pthread_t j_thread;
-    int j_running;               /* a thread was started and not yet joined */
-    int j_has_next;              /* a request that arrived while busy: run it next */
-    t_mnpd_jobkind j_next_kind;
-    char j_next_path[MNPD_PATH_LEN];
-    char j_next_key[MNPD_KEY_LEN];
-    t_clock *j_poll;
-    t_mnpd_jobdone j_fn;
-    void *j_owner;
-};
+/* Called on Pd's thread when a request of owner's slot has ended. */
+typedef void (*t_mnpd_jobdone)(void *owner, t_mnpd_result *r);
 
-/* Allocates a job slot for an owner; fn is called with the owner when a job ends. */
+/* Allocates a slot for an owner; fn is called with the owner when a request ends. */
 t_mnpd_job *mnpd_job_new(void *owner, t_mnpd_jobdone fn);
 
-/* Starts a job (or queues it as the next one when a job is running: the latest request
- * wins). Returns 0, or -1 with err filled when the thread cannot be started. */
+/* Sends a request to the loader, or makes it the slot's waiting one when a request is out
+ * (replacing an older waiting one). Returns 0, or -1 with err filled when the loader thread
+ * cannot be started or memory runs out (nothing is then requested). */
 int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path, const char *key,
                    char *err);
 
+/* A request is out or waiting. */
 int mnpd_job_busy(const t_mnpd_job *j);
 
-/* Joins a running worker (a model load cannot be interrupted; it ends on its own), drops any
- * result and frees the slot. NULL is a no-op. */
+/* Frees the slot without waiting: a waiting or queued request is dropped, one under way is
+ * left to the loader, which frees it when it ends. NULL is a no-op. */
 void mnpd_job_free(t_mnpd_job *j);
 
 /* Installs a loaded model in an object: returns 0 when it took the model (one reference),
  * -1 after reporting why not (the reference is released). */
 typedef int (*t_mnpd_use_model)(void *x, mn_model *m, const char *path);
 
-/* Loads the model at path into object x through use: from the shared registry when another
- * object holds it, else synchronously (async 0: creation) or on job's worker (async 1: the load
- * message, answered by mnpd_load_done). Errors go to the console and the info outlet. */
+/* Loads the model at path into object x through use: synchronously (async 0: creation), from
+ * the shared registry when another object holds it, else from the file; or by the loader
+ * through job (async 1: the load message, answered by mnpd_load_done, which keeps the
+ * registered copy when there is one). Errors go to the console and the info outlet. */
 void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
                     t_mnpd_use_model use, const char *path, int async);
 
-/* The read message: resolves the MIDI file on the canvas's path and reads it on job's worker
- * (answered by the job's done function). Errors go to the console and the info outlet. */
+/* The read message: resolves the MIDI file on the canvas's path and reads it by the loader
+ * through job (answered by the job's done function). Errors go to the console and the info
+ * outlet. */
 void mnpd_read(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t_mnpd_job *job,
                int argc, const t_atom *argv);
 
-/* The end of an asynchronous load: installs the model or reports the error. */
-void mnpd_load_done(void *x, const char *cls, t_outlet *info, t_mnpd_job *j,
+/* The end of an asynchronous load: installs the model (taking r_model) or reports the
+ * error. */
+void mnpd_load_done(void *x, const char *cls, t_outlet *info, t_mnpd_result *r,
                     t_mnpd_use_model use);
 
 /*=== settings and parameter messages ========================================================*/

@@ -1,6 +1,8 @@
 /* test_train.c - the trainer: finite-difference gradients of every tensor, learning a simple
  * pattern that the exported model then generates, validation figures that agree with the
- * session's scoring, exact resume from a checkpoint, and no allocation in a training step. */
+ * session's scoring, exact resume from a checkpoint, no allocation in a training step, and
+ * fine-tuning: the schedule chosen for a corpus, the too-short-run warning, the held-out split
+ * and starting from a model's weights. */
 #include "testutil.h"
 
 #include <math.h>
@@ -392,6 +394,162 @@ static void test_bad_input(void **state)
     mn_trainer_free(NULL);
 }
 
+/* ---- fine-tuning: schedule, held-out split, starting from a model ---- */
+
+static void test_finetune_schedule(void **state)
+{
+    (void)state;
+    mn_train_config d;
+    mn_train_config_default(&d);
+    mn_train_schedule s;
+    /* 54 tunes of 52 steps: epochs for about MN_TRAIN_FT_STEPS steps, a quarter-epoch warm-up */
+    mn_train_finetune_schedule(54, 52, 0, &s);
+    assert_true(s.lr < d.lr && fabsf(s.lr - d.lr / 20) < 1e-9f);
+    assert_true(s.lr_decay > d.lr_decay && s.lr_decay <= 1);
+    assert_int_equal(s.epochs, (MN_TRAIN_FT_STEPS + 51) / 52);
+    assert_int_equal(s.warmup, 13);
+    assert_int_equal(s.patience, 2);
+    assert_non_null(strstr(s.reason, "54 tunes of 52 steps per epoch"));
+    assert_non_null(strstr(s.reason, "a quarter epoch"));
+    /* a large corpus: at least 3 epochs, warm-up capped at 50 steps */
+    mn_train_finetune_schedule(5000, 4000, 0, &s);
+    assert_int_equal(s.epochs, 3);
+    assert_int_equal(s.warmup, 50);
+    assert_non_null(strstr(s.reason, "at most 50 steps"));
+    /* a tiny one: at most 30 epochs, and a warm-up of at least one step */
+    mn_train_finetune_schedule(2, 1, 0, &s);
+    assert_int_equal(s.epochs, 30);
+    assert_int_equal(s.warmup, 1);
+    assert_non_null(strstr(s.reason, "2 tunes of 1 step per epoch"));
+    /* epochs given: the warm-up shrinks to a tenth of the run, and the run is long enough */
+    mn_train_finetune_schedule(54, 52, 2, &s);
+    assert_int_equal(s.epochs, 2);
+    assert_int_equal(s.warmup, 10);
+    assert_non_null(strstr(s.reason, "epochs as given"));
+    assert_non_null(strstr(s.reason, "a tenth of the run"));
+    mn_train_config c = d;
+    c.lr = s.lr, c.warmup = s.warmup;
+    char msg[MN_TRAIN_REASON_LEN];
+    assert_int_equal(mn_train_schedule_warning(&c, 52, s.epochs, msg), 0);
+}
+
+static void test_schedule_warning(void **state)
+{
+    (void)state;
+    mn_train_config c;
+    mn_train_config_default(&c); /* warm-up 200 steps */
+    char msg[MN_TRAIN_REASON_LEN];
+    /* 2 epochs of 67 steps (60 tunes): the run ends in the warm-up */
+    assert_int_equal(mn_train_schedule_warning(&c, 67, 2, msg), 1);
+    print_message("%s\n", msg);
+    assert_non_null(strstr(msg, "134 steps"));
+    assert_non_null(strstr(msg, "200-step warm-up"));
+    assert_non_null(strstr(msg, "--warmup 13"));
+    assert_int_equal(mn_train_schedule_warning(&c, 67, 3, msg), 0);
+    assert_int_equal(mn_train_schedule_warning(&c, 200, 1, msg), 0);
+    c.warmup = 0;
+    assert_int_equal(mn_train_schedule_warning(&c, 1, 1, msg), 0);
+}
+
+static void test_holdout(void **state)
+{
+    (void)state;
+    assert_int_equal(mn_train_holdout_count(0), 0);
+    assert_int_equal(mn_train_holdout_count(1), 0);
+    assert_int_equal(mn_train_holdout_count(2), 1);
+    assert_int_equal(mn_train_holdout_count(14), 1);
+    assert_int_equal(mn_train_holdout_count(15), 2);
+    assert_int_equal(mn_train_holdout_count(60), 6);
+    assert_int_equal(mn_train_holdout_count(1000), 100);
+    uint8_t a[60], b[60], c[60];
+    mn_train_holdout_pick(60, 6, 1, a);
+    mn_train_holdout_pick(60, 6, 1, b);
+    mn_train_holdout_pick(60, 6, 2, c);
+    int na = 0, nc = 0;
+    for (int i = 0; i < 60; i++) na += a[i], nc += c[i];
+    assert_int_equal(na, 6);
+    assert_int_equal(nc, 6);
+    assert_memory_equal(a, b, 60);
+    assert_true(memcmp(a, c, 60) != 0);
+    /* over many seeds every tune is held out about equally often */
+    int hits[60] = {0};
+    for (uint64_t seed = 0; seed < 2000; seed++) {
+        mn_train_holdout_pick(60, 6, seed, a);
+        for (int i = 0; i < 60; i++) hits[i] += a[i];
+    }
+    for (int i = 0; i < 60; i++) assert_true(hits[i] > 120 && hits[i] < 280); /* mean 200 */
+}
+
+static void test_steps_per_epoch(void **state)
+{
+    (void)state;
+    mn_melody mels[8];
+    size_t n = small_corpus(mels, 8);
+    for (int aug = 0; aug <= 1; aug++) {
+        mn_train_config cfg;
+        tiny_config(&cfg);
+        cfg.augment = aug;
+        mn_trainer *t;
+        char err[MN_ERR_LEN];
+        assert_int_equal(mn_trainer_new(&cfg, mels, n, &t, err), MN_OK);
+        assert_int_equal(mn_train_steps_per_epoch(&cfg, mels, n), mn_trainer_steps_per_epoch(t));
+        mn_trainer_free(t);
+    }
+    free_corpus(mels, n);
+}
+
+static void test_init_from_model(void **state)
+{
+    (void)state;
+    mn_melody mels[8];
+    size_t n = small_corpus(mels, 8);
+    mn_train_config cfg;
+    tiny_config(&cfg);
+    mn_trainer *a, *b, *c;
+    char err[MN_ERR_LEN];
+    assert_int_equal(mn_trainer_new(&cfg, mels, n, &a, err), MN_OK);
+    for (int i = 0; i < 20; i++) mn_trainer_step(a, NULL);
+    char path[64];
+    mn_test_tmpfile(path, sizeof path, ".mnet");
+    assert_int_equal(mn_trainer_export(a, path, NULL, 0, err), MN_OK);
+    mn_model *m;
+    assert_int_equal(mn_model_load(path, &m, err), MN_OK);
+    unlink(path);
+
+    /* a trainer of the model's sizes and table, seeded otherwise, takes its weights */
+    mn_train_config fc = cfg;
+    fc.model = *mn_model_cfg(m);
+    fc.seed = 99;
+    assert_int_equal(mn_trainer_new(&fc, mels, n, &b, err), MN_OK);
+    assert_int_equal(mn_trainer_init_from_model(b, m, err), MN_OK);
+    size_t np = mn_trainer_n_params(a);
+    assert_memory_equal(mn_trainer_params(b), mn_trainer_params(a), np * sizeof(float));
+    double pa, da, pb, db;
+    assert_int_equal(mn_trainer_evaluate(a, mels, n, &pa, &da, NULL, err), MN_OK);
+    assert_int_equal(mn_trainer_evaluate(b, mels, n, &pb, &db, NULL, err), MN_OK);
+    assert_true(fabs(pa - pb) < 1e-9 && fabs(da - db) < 1e-9);
+
+    /* other sizes or another duration table: refused, the trainer untouched */
+    fc.model.n_hidden = 6;
+    assert_int_equal(mn_trainer_new(&fc, mels, n, &c, err), MN_OK);
+    float first = mn_trainer_params(c)[0];
+    assert_int_equal(mn_trainer_init_from_model(c, m, err), MN_ERR_ARG);
+    assert_non_null(strstr(err, "hidden size 5, the trainer has 6"));
+    assert_true(mn_trainer_params(c)[0] == first);
+    mn_trainer_free(c);
+    fc.model = *mn_model_cfg(m);
+    fc.model.dur.ticks[fc.model.dur.n - 1] += 1;
+    assert_int_equal(mn_trainer_new(&fc, mels, n, &c, err), MN_OK);
+    assert_int_equal(mn_trainer_init_from_model(c, m, err), MN_ERR_ARG);
+    assert_non_null(strstr(err, "duration"));
+    mn_trainer_free(c);
+
+    mn_model_free(m);
+    mn_trainer_free(a);
+    mn_trainer_free(b);
+    free_corpus(mels, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -402,6 +560,11 @@ int main(void)
         cmocka_unit_test(test_resume),
         cmocka_unit_test(test_step_allocates_nothing),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_finetune_schedule),
+        cmocka_unit_test(test_schedule_warning),
+        cmocka_unit_test(test_holdout),
+        cmocka_unit_test(test_steps_per_epoch),
+        cmocka_unit_test(test_init_from_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

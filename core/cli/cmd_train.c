@@ -1,7 +1,10 @@
 /* cmd_train.c - `melodynet train`: loads the corpora, runs the trainer epoch by epoch with a
  * progress bar, validates after each epoch, keeps the best model (MODEL, with its CSV log and
  * learning curve beside it), stops early, and checkpoints so that an interrupted run resumes
- * exactly. Messages and progress go to stderr; the final figures to stdout. */
+ * exactly. With --init it fine-tunes a model: the parent's weights, sizes and duration table, a
+ * schedule chosen for the corpus size, a held-out split when there is no valid set, and the
+ * parent recorded in the metadata. Messages and progress go to stderr; the final figures to
+ * stdout. */
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +19,7 @@
 #include "data.h"
 #include "model.h"
 #include "sbuf.h"
+#include "sha256.h"
 #include "svg.h"
 #include "train.h"
 
@@ -34,6 +38,10 @@ static void help(FILE *f)
         "it stopped. The outputs are checked before training starts.\n\n"
         "  -o, --output MODEL     model file to write (required)\n"
         "  --valid DATA...        validation files, folders or lists (without: keep the last)\n"
+        "  --init MODEL           fine-tune MODEL ('default': the bundled model): start from its\n"
+        "                         weights, sizes and duration table, with a schedule chosen for\n"
+        "                         the corpus (printed; the options below override it) and, with\n"
+        "                         no --valid, 10%% of the tunes held out (chosen by --seed)\n"
         "  --layers L             LSTM layers (default 2)\n"
         "  --hidden H             hidden size (default 256)\n"
         "  --embed E              embedding size (default 64)\n"
@@ -174,6 +182,10 @@ typedef struct {
     const char *model;
     char *train_data, *valid_data, *command;
     const char *license;
+    const char *parent;       /* --init: the parent's path, else NULL */
+    char parent_sha256[65];   /* of the parent's file */
+    char *parent_train_data;  /* the corpora the parent learned from (with its own parents') */
+    const char *parent_license;
 } run_info;
 
 static int save_model(mn_trainer *t, const run_info *ri, double bp, double bd, int have_valid)
@@ -185,7 +197,7 @@ static int save_model(mn_trainer *t, const run_info *ri, double bp, double bd, i
     snprintf(sd, sizeof sd, "%.4f", bd);
     snprintf(st_, sizeof st_, "%.4f", bp + bd);
     snprintf(params, sizeof params, "%zu", mn_trainer_n_params(t));
-    const char *meta[10][2] = {{"train_data", ri->train_data},
+    const char *meta[14][2] = {{"train_data", ri->train_data},
                                {"train_command", ri->command},
                                {"train_date", date},
                                {"epochs", epochs},
@@ -196,6 +208,14 @@ static int save_model(mn_trainer *t, const run_info *ri, double bp, double bd, i
                                {"valid_bits_duration", sd},
                                {"valid_bits_total", st_}};
     size_t n_meta = have_valid ? 10 : 6;
+    if (ri->parent) {
+        meta[n_meta][0] = "parent_model", meta[n_meta++][1] = ri->parent;
+        meta[n_meta][0] = "parent_sha256", meta[n_meta++][1] = ri->parent_sha256;
+        meta[n_meta][0] = "parent_train_data";
+        meta[n_meta++][1] = ri->parent_train_data ? ri->parent_train_data : "";
+        meta[n_meta][0] = "parent_license";
+        meta[n_meta++][1] = ri->parent_license ? ri->parent_license : "unspecified";
+    }
     char err[MN_ERR_LEN];
     if (mn_trainer_export(t, ri->model, meta, n_meta, err)) {
         fprintf(stderr, "melodynet train: %s\n", err);
@@ -285,6 +305,141 @@ static int check_outputs(const char *const *paths, int n)
     return 0;
 }
 
+/* ---- fine-tuning (--init) ---- */
+
+/* Whether the option name is among the options given. */
+static int given(char **seen, int n_seen, const char *name)
+{
+    for (int i = 0; i < n_seen; i++)
+        if (!strcmp(seen[i], name)) return 1;
+    return 0;
+}
+
+/* Loads the --init parent (a path, or "default" for the bundled model) into *out, takes its
+ * sizes and duration table into cfg, and fills the parent fields of ri (path points into
+ * path_buf or arg). A size option given that disagrees with the parent is refused. Returns 0,
+ * 1 (failure) or 2 (usage error) after one message. */
+static int parent_load(const char *arg, char **seen, int n_seen, mn_train_config *cfg,
+                       run_info *ri, mn_model **out, char *path_buf, size_t n)
+{
+    const char *path = arg;
+    if (!strcmp(arg, "default") && !(path = mn_cli_default_model(path_buf, n))) {
+        fprintf(stderr, "melodynet train: --init default: no bundled model found\n");
+        return 1;
+    }
+    char err[MN_ERR_LEN];
+    mn_model *m;
+    if (mn_model_load(path, &m, err)) {
+        fprintf(stderr, "melodynet train: --init: %s\n", err);
+        return 1;
+    }
+    const mn_model_config *mc = mn_model_cfg(m);
+    const struct {
+        const char *opt, *what;
+        int asked, parent;
+    } arch[] = {{"--layers", "layers", cfg->model.n_layers, mc->n_layers},
+                {"--hidden", "hidden size", cfg->model.n_hidden, mc->n_hidden},
+                {"--embed", "embedding size", cfg->model.n_embed, mc->n_embed},
+                {"--pos", "position classes", cfg->model.n_pos, mc->n_pos},
+                {"--max-durations", "durations", cfg->max_durations, mc->dur.n}};
+    for (size_t i = 0; i < sizeof arch / sizeof *arch; i++)
+        if (given(seen, n_seen, arch[i].opt) && arch[i].asked != arch[i].parent) {
+            fprintf(stderr, "melodynet train: %s %d conflicts with --init %s (%s %d): a "
+                    "fine-tuned model keeps its parent's architecture\n", arch[i].opt,
+                    arch[i].asked, path, arch[i].what, arch[i].parent);
+            mn_model_free(m);
+            return 2;
+        }
+    if (mn_sha256_file(path, ri->parent_sha256, err)) {
+        fprintf(stderr, "melodynet train: --init: %s\n", err);
+        mn_model_free(m);
+        return 1;
+    }
+    cfg->model = *mc;
+    cfg->max_durations = mc->dur.n;
+    /* the corpora behind the parent: its own parents' and its training data */
+    const char *pp = mn_model_meta(m, "parent_train_data"), *pt = mn_model_meta(m, "train_data");
+    if (!pp) pp = "";
+    if (!pt) pt = "";
+    size_t len = strlen(pp) + strlen(pt) + 2;
+    if (!(ri->parent_train_data = malloc(len))) {
+        mn_model_free(m);
+        return 1;
+    }
+    snprintf(ri->parent_train_data, len, "%s%s%s", pp, *pp && *pt ? " " : "", pt);
+    ri->parent = path;
+    ri->parent_license = mn_model_meta(m, "license"); /* lives as long as m */
+    *out = m;
+    return 0;
+}
+
+/* Splits tc into views of its training tunes (*tm) and n_held tunes held out for validation
+ * (*vm), chosen by seed, and writes the valid_data text that names them. Returns 0 or -1. */
+static int fine_tune_split(const mn_corpus *tc, size_t n_held, uint64_t seed, mn_melody **tm,
+                           mn_melody **vm, char **valid_data)
+{
+    uint8_t *held = malloc(tc->n);
+    *tm = malloc(tc->n * sizeof **tm), *vm = malloc(n_held * sizeof **vm);
+    size_t len = 64;
+    for (size_t i = 0; i < tc->n; i++) len += strlen(tc->paths[i]) + 1;
+    *valid_data = malloc(len);
+    if (!held || !*tm || !*vm || !*valid_data) {
+        free(held), free(*tm), free(*vm), free(*valid_data);
+        *tm = *vm = NULL, *valid_data = NULL;
+        fprintf(stderr, "melodynet train: out of memory\n");
+        return -1;
+    }
+    mn_train_holdout_pick(tc->n, n_held, seed, held);
+    size_t a = 0, b = 0, k = (size_t)snprintf(*valid_data, len, "held out (seed %llu):",
+                                               (unsigned long long)seed);
+    for (size_t i = 0; i < tc->n; i++) {
+        if (!held[i]) {
+            (*tm)[a++] = tc->mels[i];
+            continue;
+        }
+        (*vm)[b++] = tc->mels[i];
+        k += (size_t)snprintf(*valid_data + k, len - k, " %s", tc->paths[i]);
+    }
+    free(held);
+    return 0;
+}
+
+/* Chooses the fine-tuning schedule for the n_tm training tunes (mn_train_finetune_schedule),
+ * applies what the options given do not set (lr, decay and warm-up only for a new run: a
+ * resumed one keeps its checkpoint's), and prints one line saying what it chose. */
+static void fine_tune_schedule(mn_train_config *cfg, const mn_melody *tm, size_t n_tm,
+                               size_t n_held, size_t n_tunes, int n_valid, char **seen,
+                               int n_seen, int resumed, long *epochs, long *patience)
+{
+    mn_train_schedule fs;
+    int ge = given(seen, n_seen, "--epochs");
+    mn_train_finetune_schedule(n_tm, mn_train_steps_per_epoch(cfg, tm, n_tm),
+                               ge && *epochs > 0 ? (int)*epochs : 0, &fs);
+    static const char *opts[] = {"--lr", "--lr-decay", "--warmup", "--epochs", "--patience"};
+    char over[96] = "";
+    for (size_t i = 0; i < sizeof opts / sizeof *opts; i++)
+        if (given(seen, n_seen, opts[i]))
+            snprintf(over + strlen(over), sizeof over - strlen(over), " %s", opts[i]);
+    if (!resumed) {
+        if (!given(seen, n_seen, "--lr")) cfg->lr = fs.lr;
+        if (!given(seen, n_seen, "--lr-decay")) cfg->lr_decay = fs.lr_decay;
+        if (!given(seen, n_seen, "--warmup")) cfg->warmup = fs.warmup;
+    }
+    if (!ge) *epochs = fs.epochs;
+    if (!given(seen, n_seen, "--patience")) *patience = fs.patience;
+    char split[96];
+    if (n_valid) snprintf(split, sizeof split, "valid on --valid");
+    else if (n_held)
+        snprintf(split, sizeof split, "valid on %zu of the %zu tunes held out (seed %llu)", n_held,
+                 n_tunes, (unsigned long long)cfg->seed);
+    else snprintf(split, sizeof split, "no valid set (1 tune: none to hold out)");
+    fprintf(stderr, "melodynet train: fine-tuning: lr %g, decay %g per epoch, warm-up %d step%s, "
+            "%ld epochs, patience %ld, %s; %s%s%s%s\n", cfg->lr, cfg->lr_decay, cfg->warmup,
+            cfg->warmup == 1 ? "" : "s", *epochs, *patience, split,
+            resumed ? "resumed with the checkpoint's lr and warm-up; " : "", fs.reason,
+            *over ? "; given:" : "", over);
+}
+
 int mn_cmd_train(int argc, char **argv)
 {
     const char *V = "train";
@@ -292,18 +447,23 @@ int mn_cmd_train(int argc, char **argv)
     mn_train_config_default(&cfg);
     char **data = calloc((size_t)argc + 1, sizeof *data), **valid = calloc((size_t)argc + 1,
                                                                            sizeof *valid);
-    int n_data = 0, n_valid = 0, rc = 1;
+    char **seen = calloc((size_t)argc + 1, sizeof *seen); /* options given */
+    int n_data = 0, n_valid = 0, n_seen = 0, rc = 1;
     const char *opt = "";
-    const char *out = NULL, *resume = NULL, *ckpt_arg = NULL, *license = NULL;
+    const char *out = NULL, *resume = NULL, *ckpt_arg = NULL, *license = NULL, *init = NULL;
     long epochs = 10, patience = 3, threads = 1, bench = 0, v;
     double f;
     mn_midi_options mo;
     mn_midi_options_default(&mo);
-    if (!data || !valid) return 1;
+    if (!data || !valid || !seen) {
+        free(data), free(valid), free(seen);
+        return 1;
+    }
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *next = i + 1 < argc ? argv[i + 1] : NULL;
         opt = a;
+        if (a[0] == '-') seen[n_seen++] = argv[i];
 #define INT_OPT(name, lo, hi, dst) \
         if (!strcmp(a, name)) { \
             if (mn_cli_int(V, name, next, lo, hi, &v)) goto usage; \
@@ -329,10 +489,12 @@ int mn_cmd_train(int argc, char **argv)
             if (!n_valid) goto missing;
             continue;
         }
-        if (!strcmp(a, "--resume") || !strcmp(a, "--checkpoint") || !strcmp(a, "--license")) {
+        if (!strcmp(a, "--resume") || !strcmp(a, "--checkpoint") || !strcmp(a, "--license") ||
+            !strcmp(a, "--init")) {
             if (!next) goto missing;
             if (a[2] == 'r') resume = next;
             else if (a[2] == 'c') ckpt_arg = next;
+            else if (a[2] == 'i') init = next;
             else license = next;
             i++;
             continue;
@@ -409,7 +571,12 @@ int mn_cmd_train(int argc, char **argv)
     memset(&csv, 0, sizeof csv);
     char *ckpt = NULL, *csv_path = NULL, *svg_path = NULL;
     run_info ri = {out, join(data, n_data, ""), n_valid ? join(valid, n_valid, "") : NULL,
-                   join(argv, argc, "melodynet"), license};
+                   join(argv, argc, "melodynet"), license, NULL, "", NULL, NULL};
+    mn_model *parent = NULL;
+    char parent_buf[4096];
+    mn_melody *tm = NULL, *vm = NULL; /* with a held-out split: views of tc's melodies */
+    size_t n_tm = 0, n_vm = 0, n_held = 0;
+    double parent_valid = 0;
     if (!bench) {
         size_t ol = strlen(out);
         ckpt = ckpt_arg ? strdup(ckpt_arg) : malloc(ol + 8);
@@ -421,9 +588,33 @@ int mn_cmd_train(int argc, char **argv)
         const char *outs[4] = {out, ckpt, csv_path, svg_path};
         if (check_outputs(outs, 4)) goto cleanup;
     }
+    if (init && (rc = parent_load(init, seen, n_seen, &cfg, &ri, &parent, parent_buf,
+                                  sizeof parent_buf)) != 0)
+        goto cleanup;
+    rc = 1;
     if (load_corpus(&tc, data, n_data, &mo, "training")) goto cleanup;
     if (n_valid && load_corpus(&vc, valid, n_valid, &mo, "validation")) goto cleanup;
-    if (mn_trainer_new(&cfg, tc.mels, tc.n, &t, err)) {
+    tm = tc.mels, n_tm = tc.n, vm = vc.mels, n_vm = vc.n;
+    if (parent && !n_valid && (n_held = mn_train_holdout_count(tc.n)) > 0) {
+        if (fine_tune_split(&tc, n_held, cfg.seed, &tm, &vm, &ri.valid_data)) goto cleanup;
+        n_tm = tc.n - n_held, n_vm = n_held;
+    }
+    if (parent) fine_tune_schedule(&cfg, tm, n_tm, n_held, tc.n, n_valid, seen, n_seen,
+                                   resume != NULL, &epochs, &patience);
+    if (parent) {
+        size_t n_ev = 0, n_off = 0;
+        for (size_t i = 0; i < n_tm; i++)
+            for (size_t j = 0; j < tm[i].n; j++, n_ev++) {
+                int d = tm[i].ev[j].dur_ticks;
+                n_off += cfg.model.dur.ticks[mn_durtable_index(&cfg.model.dur, d)] != d;
+            }
+        if (n_off)
+            fprintf(stderr, "melodynet train: %zu of %zu events (%.1f%%) have a duration that is "
+                    "not in the parent's table; they train as its nearest entry\n", n_off, n_ev,
+                    100.0 * (double)n_off / (double)n_ev);
+    }
+    if (mn_trainer_new(&cfg, tm, n_tm, &t, err) ||
+        (parent && mn_trainer_init_from_model(t, parent, err))) {
         fprintf(stderr, "melodynet train: %s\n", err);
         goto cleanup;
     }
@@ -431,7 +622,8 @@ int mn_cmd_train(int argc, char **argv)
         fprintf(stderr, "melodynet train: %s\n", err);
         goto cleanup;
     }
-    mn_corpus_free(&tc); /* the trainer holds its own tokens */
+    if (!n_held) mn_corpus_free(&tc); /* the trainer holds its own tokens */
+    int have_valid = n_vm > 0;
 
     const mn_train_config *c = mn_trainer_config(t);
     const mn_model_config *mc = &c->model;
@@ -443,6 +635,9 @@ int mn_cmd_train(int argc, char **argv)
             mc->n_layers, mc->n_hidden, mc->n_embed, mc->n_pos, mc->dur.n, mn_trainer_n_params(t),
             c->batch, c->seq, (unsigned long long)mn_trainer_epoch_events(t),
             (unsigned long long)spe, threads, threads == 1 ? "" : "s");
+    char warn[MN_TRAIN_REASON_LEN];
+    if (!bench && mn_train_schedule_warning(c, spe, (int)epochs, warn))
+        fprintf(stderr, "melodynet train: %s\n", warn);
 
     if (bench) {
         double loss;
@@ -481,7 +676,7 @@ int mn_cmd_train(int argc, char **argv)
         rc = 0;
         goto cleanup;
     }
-    if (!n_valid)
+    if (!have_valid)
         fprintf(stderr, "melodynet train: no --valid data: %s will hold the last epoch's model\n",
                 out);
 
@@ -496,6 +691,19 @@ int mn_cmd_train(int argc, char **argv)
     progress_bar pb = {isatty(2), 0, -1};
     double run_start = now_s(), elapsed0 = prog->elapsed_s, last_ckpt = run_start;
     uint64_t run_steps = 0;
+    if (parent && have_valid && prog->step == 0) {
+        /* the parent is the model to beat: OUT never holds a worse one */
+        double pv[2];
+        size_t ne;
+        if (mn_trainer_evaluate(t, vm, n_vm, &pv[0], &pv[1], &ne, err)) {
+            fprintf(stderr, "melodynet train: validation: %s\n", err);
+            goto cleanup;
+        }
+        parent_valid = prog->best_valid = pv[0] + pv[1];
+        fprintf(stderr, "epoch 0 (the parent): valid bits/event pitch %.4f  duration %.4f  "
+                "total %.4f\n", pv[0], pv[1], parent_valid);
+        if (save_model(t, &ri, pv[0], pv[1], 1)) goto cleanup;
+    }
     rc = 0;
     while (prog->epoch < epochs && !interrupted) {
         uint64_t end = (uint64_t)(prog->epoch + 1) * spe, start = (uint64_t)prog->epoch * spe;
@@ -534,9 +742,9 @@ int mn_cmd_train(int argc, char **argv)
         prog->epoch++;
         double vb[2] = {0, 0};
         int improved = 1;
-        if (n_valid) {
+        if (have_valid) {
             size_t ne;
-            if (mn_trainer_evaluate(t, vc.mels, vc.n, &vb[0], &vb[1], &ne, err)) {
+            if (mn_trainer_evaluate(t, vm, n_vm, &vb[0], &vb[1], &ne, err)) {
                 fprintf(stderr, "melodynet train: validation: %s\n", err);
                 rc = 1;
                 break;
@@ -549,14 +757,14 @@ int mn_cmd_train(int argc, char **argv)
             else prog->bad_epochs++;
         }
         csv_row(&csv, prog->epoch, prog, loss_n ? loss_sum / (double)loss_n : prog->last_loss,
-                n_valid ? vb : NULL, mn_trainer_lr(t), tok_s);
+                have_valid ? vb : NULL, mn_trainer_lr(t), tok_s);
         if (csv_write(&csv)) {
             rc = 1;
             break;
         }
         if (mn_svg_learning_curve(csv_path, svg_path, err))
             fprintf(stderr, "melodynet train: learning curve: %s\n", err);
-        if (improved && save_model(t, &ri, vb[0], vb[1], n_valid > 0)) {
+        if (improved && save_model(t, &ri, vb[0], vb[1], have_valid)) {
             rc = 1;
             break;
         }
@@ -565,7 +773,7 @@ int mn_cmd_train(int argc, char **argv)
             break;
         }
         last_ckpt = now_s();
-        if (n_valid && patience > 0 && prog->bad_epochs >= patience) {
+        if (have_valid && patience > 0 && prog->bad_epochs >= patience) {
             fprintf(stderr, "melodynet train: no improvement for %d epochs, stopping\n",
                     prog->bad_epochs);
             break;
@@ -579,7 +787,15 @@ int mn_cmd_train(int argc, char **argv)
                     "interrupted", (unsigned long long)prog->step, ckpt, ckpt);
         rc = 1;
     } else if (rc == 0) {
-        if (n_valid)
+        if (parent_valid > 0 && prog->best_valid >= parent_valid)
+            printf("%s: no epoch beat the parent (valid bits/event %.4f after %d epochs, %llu "
+                   "steps): it holds the parent's weights\n", out, parent_valid, prog->epoch,
+                   (unsigned long long)prog->step);
+        else if (parent_valid > 0)
+            printf("%s: best valid bits/event %.4f after %d epochs, %llu steps (the parent: "
+                   "%.4f)\n", out, prog->best_valid, prog->epoch,
+                   (unsigned long long)prog->step, parent_valid);
+        else if (have_valid)
             printf("%s: best valid bits/event %.4f after %d epochs, %llu steps\n", out,
                    prog->best_valid, prog->epoch, (unsigned long long)prog->step);
         else
@@ -589,7 +805,9 @@ int mn_cmd_train(int argc, char **argv)
 cleanup:
     mn_sbuf_free(&csv.b);
     free(ckpt), free(csv_path), free(svg_path);
-    free(ri.train_data), free(ri.valid_data), free(ri.command);
+    free(ri.train_data), free(ri.valid_data), free(ri.command), free(ri.parent_train_data);
+    if (n_held) free(tm), free(vm);
+    mn_model_free(parent);
     mn_trainer_free(t);
     mn_corpus_free(&tc);
     mn_corpus_free(&vc);
@@ -602,5 +820,6 @@ usage:
 done:
     free(data);
     free(valid);
+    free(seen);
     return rc;
 }

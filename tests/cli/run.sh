@@ -1,8 +1,9 @@
 #!/bin/sh
 # tests/cli/run.sh - tests of the `melodynet` command as a user runs it: determinism of
 # generate, MIDI output checked by an independent reader (mido), one clear error line for each
-# hostile model and MIDI file, usage errors, eval's JSON keys. MN_CLI names the binary
-# (default bin/melodynet). Prints one line per check; exits non-zero if any failed.
+# hostile model and MIDI file, usage errors, eval's JSON keys, fine-tuning with train --init and
+# the too-short-run warning. MN_CLI names the binary (default bin/melodynet). Prints one line
+# per check; exits non-zero if any failed.
 cli=${MN_CLI:-bin/melodynet}
 model=tests/fixtures/ref/small.mnet
 tmp=$(mktemp -d)
@@ -175,6 +176,65 @@ assert d["baseline"]["events"] == d["events"] > 0
 assert abs(d["bits_total"] - d["bits_pitch"] - d["bits_duration"]) < 1e-5
 assert any(s["file"].endswith("hostile_bad_magic.mid") and s["reason"] for s in d["skipped"])
 PY
+
+# train --init: a tiny parent trained on the fixtures is fine-tuned on two of them, with the
+# third as valid data; the child says what schedule it chose, records its parent (path, SHA-256,
+# corpora, license) and scores no worse than the parent on the valid tune
+F=tests/fixtures/midi
+"$cli" train $F/jig_68.mid $F/reel_pickup.mid $F/waltz_change.mid --hidden 16 --embed 8 --batch 4 \
+    --seq 16 --epochs 20 --warmup 10 --license "parent terms" -o "$tmp/parent.mnet" >/dev/null 2>"$tmp/e" \
+    || bad "train the parent: $(tail -1 "$tmp/e")"
+"$cli" train $F/jig_68.mid $F/reel_pickup.mid --valid $F/waltz_change.mid --init "$tmp/parent.mnet" \
+    --batch 4 --seq 16 -o "$tmp/child.mnet" >"$tmp/o" 2>"$tmp/e" || bad "fine-tune: $(tail -1 "$tmp/e")"
+grep -q "^melodynet train: fine-tuning: lr 0.0001, decay 0.8 per epoch, warm-up [0-9]* steps*, [0-9]* epochs, patience 2, valid on --valid; for 2 tunes of [0-9]* steps per epoch" "$tmp/e" \
+    && ok || bad "no line says which fine-tuning schedule was chosen: $(grep fine-tuning "$tmp/e")"
+grep -q "^epoch 0 (the parent): valid" "$tmp/e" && ok || bad "the parent is not scored before fine-tuning"
+"$cli" info "$tmp/child.mnet" >"$tmp/info" 2>&1
+sha=$(sha256sum "$tmp/parent.mnet" | cut -d' ' -f1)
+grep -qx "parent_model $tmp/parent.mnet" "$tmp/info" && ok || bad "info: no parent_model line"
+grep -qx "parent_sha256 $sha" "$tmp/info" && ok || bad "info: parent_sha256 is not the parent's SHA-256"
+grep -qx "parent_train_data $F/jig_68.mid $F/reel_pickup.mid $F/waltz_change.mid" "$tmp/info" \
+    && ok || bad "info: parent_train_data is not the parent's corpus"
+grep -qx "train_data   $F/jig_68.mid $F/reel_pickup.mid" "$tmp/info" && ok || bad "info: train_data is not the new corpus"
+grep -qx "parent_license parent terms" "$tmp/info" && ok || bad "info: no parent_license"
+"$cli" eval -m "$tmp/parent.mnet" --json $F/waltz_change.mid >"$tmp/ep" 2>/dev/null
+"$cli" eval -m "$tmp/child.mnet" --json $F/waltz_change.mid >"$tmp/ec" 2>/dev/null
+/usr/bin/python3 - "$tmp/ep" "$tmp/ec" <<'PY' && ok || bad "the fine-tuned model scores worse than its parent on the valid tune"
+import json, sys
+p, c = (json.load(open(f)) for f in sys.argv[1:3])
+print("    parent %.4f, fine-tuned %.4f bits/event on the valid tune" % (p["bits_total"], c["bits_total"]))
+assert c["events"] == p["events"] > 0 and c["bits_total"] <= p["bits_total"] + 1e-4
+PY
+# a grandchild keeps the whole lineage of corpora
+"$cli" train $F/waltz_change.mid $F/jig_68.mid --init "$tmp/child.mnet" --batch 4 --seq 16 --epochs 1 \
+    -o "$tmp/grandchild.mnet" >/dev/null 2>"$tmp/e" || bad "fine-tune a fine-tuned model: $(tail -1 "$tmp/e")"
+"$cli" info "$tmp/grandchild.mnet" 2>&1 | grep -qx "parent_train_data $F/jig_68.mid $F/reel_pickup.mid $F/waltz_change.mid $F/jig_68.mid $F/reel_pickup.mid" \
+    && ok || bad "grandchild: parent_train_data lacks the grandparent's corpus"
+# no --valid: 10% of the tunes, at least one, held out by --seed, named in valid_data
+"$cli" train $F/jig_68.mid $F/reel_pickup.mid $F/waltz_change.mid --init "$tmp/parent.mnet" --batch 4 \
+    --seq 16 --epochs 2 --seed 3 -o "$tmp/split.mnet" >/dev/null 2>"$tmp/e" || bad "fine-tune with a split: $(tail -1 "$tmp/e")"
+grep -q "valid on 1 of the 3 tunes held out (seed 3).*given: --epochs" "$tmp/e" && ok || bad "the held-out split is not reported"
+"$cli" info "$tmp/split.mnet" 2>&1 | grep -q "^valid_data   held out (seed 3): $F/[a-z_0-9]*\.mid$" && ok || bad "valid_data does not name the held-out tune"
+"$cli" train $F/jig_68.mid $F/reel_pickup.mid $F/waltz_change.mid --init "$tmp/parent.mnet" --batch 4 \
+    --seq 16 --epochs 2 --seed 3 -o "$tmp/split2.mnet" >/dev/null 2>&1
+[ "$("$cli" info "$tmp/split.mnet" | grep ^valid_data)" = "$("$cli" info "$tmp/split2.mnet" | grep ^valid_data)" ] \
+    && ok || bad "the same --seed held out other tunes"
+# architecture options that disagree with the parent are refused; agreeing ones are fine
+expect_error 2 "--init with another --hidden" "$cli" train $F --init "$tmp/parent.mnet" --hidden 32 -o "$tmp/x.mnet"
+expect_error 2 "--init with another --max-durations" "$cli" train $F --init "$tmp/parent.mnet" --max-durations 4 -o "$tmp/x.mnet"
+"$cli" train $F/jig_68.mid --init "$tmp/parent.mnet" --hidden 16 --layers 2 --bench-steps 1 >/dev/null 2>&1 \
+    && ok || bad "--init with the parent's own --hidden refused"
+expect_error 1 "--init missing model" "$cli" train $F --init "$tmp/none.mnet" -o "$tmp/x.mnet"
+if [ -f models/default.mnet ]; then
+    "$cli" train $F/jig_68.mid --init default --bench-steps 1 >/dev/null 2>"$tmp/e" \
+        && grep -q "L=2 H=256 .*durations=32" "$tmp/e" && ok || bad "--init default: $(tail -1 "$tmp/e")"
+fi
+# a run shorter than its warm-up says so; one that fits does not
+"$cli" train $F/jig_68.mid --hidden 8 --embed 4 --epochs 2 -o "$tmp/short.mnet" >/dev/null 2>"$tmp/e"
+grep -q "^melodynet train: warning: 2 steps (2 epochs of 1) end before the 200-step warm-up" "$tmp/e" \
+    && ok || bad "no warning for a run shorter than its warm-up"
+"$cli" train $F/jig_68.mid --hidden 8 --embed 4 --epochs 2 --warmup 2 -o "$tmp/short.mnet" >/dev/null 2>"$tmp/e"
+grep -q "warm-up" "$tmp/e" && bad "warning for a run that fits its warm-up: $(grep warm-up "$tmp/e")" || ok
 
 # the bundled model loads and generates
 if [ -f models/default.mnet ]; then

@@ -6,12 +6,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+/* Run before the abort (libFuzzer then exits without atexit handlers): fuzz_tmp.h removes its
+ * folder. */
+static void (*fuzz_check_cleanup)(void) __attribute__((unused));
+
 #define FUZZ_CHECK(cond, ...)                                                                  \
     do {                                                                                       \
         if (!(cond)) {                                                                         \
             fprintf(stderr, "%s:%d: invariant failed: %s: ", __FILE__, __LINE__, #cond);       \
             fprintf(stderr, __VA_ARGS__);                                                      \
             fputc('\n', stderr);                                                               \
+            if (fuzz_check_cleanup) fuzz_check_cleanup();                                      \
             abort();                                                                           \
         }                                                                                      \
     } while (0)

@@ -1,5 +1,6 @@
 /* fuzz_tmp.h - a private temporary folder for harnesses that go through files: made on first
- * use under $TMPDIR (else /tmp), removed with everything in it when the process exits. */
+ * use under $TMPDIR (else /tmp), removed with everything in it when the process exits or an
+ * invariant fails (a sanitizer report leaves it). */
 #ifndef MN_FUZZ_TMP_H
 #define MN_FUZZ_TMP_H
 
@@ -34,6 +35,7 @@ static inline const char *fuzz_tmp(void)
         snprintf(fuzz_tmp_dir, sizeof fuzz_tmp_dir, "%s/mnfuzz.XXXXXX", t && *t ? t : "/tmp");
         FUZZ_CHECK(mkdtemp(fuzz_tmp_dir) != NULL, "cannot make %s", fuzz_tmp_dir);
         atexit(fuzz_tmp_cleanup);
+        fuzz_check_cleanup = fuzz_tmp_cleanup;
     }
     return fuzz_tmp_dir;
 }

@@ -2,7 +2,8 @@
 # run.sh - runs the Pd patch tests: each tests/pd/test_*.pd in `pd -batch` and its console
 # output compared with tests/pd/test_*.golden (paths under the repo root shown as <root>), then
 # every help and example patch opened, which must print nothing that looks like an error.
-# A test fails on a diff, a timeout, a crash or any "couldn't create". Run from the repo root;
+# A test fails on a diff, a timeout, a crash or any "couldn't create"; a test_*.sh beside a
+# test_*.pd runs Pd itself and its output is compared instead. Run from the repo root;
 # `--golden` rewrites the golden files instead of comparing. Exits non-zero on any failure.
 # PD overrides the pd command; PD_PRELOAD is put in LD_PRELOAD for Pd only (sanitizer builds).
 set -u
@@ -32,7 +33,12 @@ normalize() {
 
 for t in tests/pd/test_*.pd; do
     name=$(basename "$t" .pd)
-    runpd "$t" | normalize >"$out/$name.out"
+    if [ -f "tests/pd/$name.sh" ]; then
+        # a test that drives Pd itself (e.g. samples its /proc status while it runs)
+        PD=$pd sh "tests/pd/$name.sh" | normalize >"$out/$name.out"
+    else
+        runpd "$t" | normalize >"$out/$name.out"
+    fi
     if [ $golden -eq 1 ]; then
         cp "$out/$name.out" "tests/pd/$name.golden"
         echo "golden $name"
