@@ -70,6 +70,8 @@ DEKEN_FILE = melodynet[v$(VERSION)](Linux-$(PD_ARCH)-32).dek
 dist:
 	rm -rf "$(DIST)/melodynet" "$(DIST)/$(DEKEN_FILE)" "$(DIST)/$(DEKEN_FILE)".*
 	$(MAKE) --no-print-directory install PDLIBDIR="$(DIST)"
+	@# a copy-guard index built here holds the training tunes: it is not distributed
+	rm -f "$(DIST)"/melodynet/models/*.mncopy
 	cd "$(DIST)" && zip -q -r -X "$(DEKEN_FILE)" melodynet
 	cd "$(DIST)" && sha256sum "$(DEKEN_FILE)" >"$(DEKEN_FILE).sha256"
 	tools/dek-objects.sh "$(DIST)"/melodynet/*-help.pd >"$(DIST)/$(DEKEN_FILE).txt"
@@ -206,8 +208,10 @@ model: cli
 # build the bundled model's copy-guard index (models/default.mncopy) from DATA's train splits;
 # it holds the training tunes' intervals, so it is not distributed (see models/README.md)
 copy-index: cli
+	@mkdir -p build/copy-index
 	bin/melodynet copy-index $(or $(DATA),../shared/data)/nottingham/train.txt \
-	    $(or $(DATA),../shared/data)/essen/train.txt -o models/default.mnet
+	    $(or $(DATA),../shared/data)/essen/train.txt -o build/copy-index/default.mnet
+	mv build/copy-index/default.mncopy models/default.mncopy
 
 # remove our build folders too (pd-lib-builder's clean removes the externals and objects)
 clean: clean-tools
