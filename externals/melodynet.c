@@ -491,9 +491,12 @@ static void melodynet_seed(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 static void melodynet_param(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (melodynet_defer(x, s, argc, argv)) return;
-    if (mnpd_settings_message(x, cls, x->x_out_info, &x->x_st, s, argc, argv) > 0
-        && x->x_session)
-        *mn_session_sampler(x->x_session) = x->x_st.s_sampler;
+    int old = x->x_st.s_sampler.max_copy;
+    if (mnpd_settings_message(x, cls, x->x_out_info, &x->x_st, s, argc, argv) <= 0) return;
+    if (!strcmp(s->s_name, "novelty") && x->x_session &&
+        mnpd_novelty_check(x, cls, x->x_out_info, x->x_model, &x->x_st, old))
+        return;
+    if (x->x_session) *mn_session_sampler(x->x_session) = x->x_st.s_sampler;
 }
 
 /*=== play ===================================================================================*/

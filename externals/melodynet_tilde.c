@@ -632,7 +632,11 @@ static void melodynet_tilde_seed(t_melodynet_tilde *x, t_symbol *s, int argc, t_
 
 static void melodynet_tilde_param(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
+    int old = x->x_st.s_sampler.max_copy;
     if (mnpd_settings_message(x, cls, x->x_out_info, &x->x_st, s, argc, argv) <= 0) return;
+    if (!strcmp(s->s_name, "novelty") &&
+        mnpd_novelty_check(x, cls, x->x_out_info, x->x_model, &x->x_st, old))
+        return;
     /* Tempo and legato are read by perform. The sampler settings reach the next note the
      * worker generates: no replay, so a stream of changes (an LFO on temperature) costs a copy
      * each. A tempo change resizes the look-ahead, which is measured in time. */

@@ -782,6 +782,20 @@ int mnpd_parse_seed(void *x, const char *cls, t_outlet *info, const char *what, 
     return 0;
 }
 
+/* After a `novelty K` with K > 0: the copy guard needs the model's copy index. Without one,
+ * the setting goes back to old and the message says why (the guard would otherwise leave no
+ * pitch legal and play only rests). Returns 0 when the setting stands. */
+int mnpd_novelty_check(void *x, const char *cls, t_outlet *info, const mn_model *m,
+                       t_mnpd_settings *st, int old)
+{
+    const char *why = NULL;
+    if (st->s_sampler.max_copy <= 0 || !m || mn_model_copyidx(m, &why)) return 0;
+    mnpd_errorf(x, cls, info, "novelty %d needs the model's copy index (%s); novelty stays %d",
+                st->s_sampler.max_copy, why ? why : "none", old);
+    st->s_sampler.max_copy = old;
+    return -1;
+}
+
 /*=== notes and history ======================================================================*/
 
 void mnpd_outlet_note(t_outlet *o, const mn_event *e, int last_pitch, double bpm, double legato)

@@ -188,6 +188,10 @@ int mnpd_parse_note(void *x, const char *cls, t_outlet *info, int argc, const t_
 int mnpd_parse_seed(void *x, const char *cls, t_outlet *info, const char *what, int argc,
                     const t_atom *argv, uint64_t *seed);
 
+/* After `novelty K`: reverts to old and reports when the model has no copy index. */
+int mnpd_novelty_check(void *x, const char *cls, t_outlet *info, const mn_model *m,
+                       t_mnpd_settings *st, int old);
+
 /*=== notes and history ======================================================================*/
 
 /* Sends a note as `pitch velocity duration_ms onset_ms`: onset_ms is the note's inter-onset
