@@ -4,6 +4,9 @@
 #ifndef MN_CLI_H
 #define MN_CLI_H
 
+#include <stddef.h>
+#include <stdio.h>
+
 int mn_cmd_info(int argc, char **argv);
 int mn_cmd_generate(int argc, char **argv);
 int mn_cmd_eval(int argc, char **argv);
@@ -26,5 +29,13 @@ const char *mn_cli_default_model(char *buf, size_t n);
 int mn_cli_int(const char *verb, const char *opt, const char *s, long lo, long hi, long *out);
 int mn_cli_float(const char *verb, const char *opt, const char *s, double lo, double hi,
                  double *out);
+
+/* Parses the arguments of a verb of the form `VERB [-m MODEL] -o OUT FILES...` (fit-motif,
+ * copy-index). files holds argc slots. --help prints help(stdout). Returns -1 after --help,
+ * 0 when parsed (at least one file and an output), or 2 after printing "melodynet VERB: ..."
+ * on stderr; no_files is the message for a call without files. */
+int mn_cli_model_out_files(const char *verb, int argc, char **argv, void (*help)(FILE *),
+                           const char *no_files, const char **model, const char **out,
+                           const char **files, size_t *n_files);
 
 #endif

@@ -72,31 +72,10 @@ int mn_cmd_copyindex(int argc, char **argv)
     char *ix_path = NULL;
     char err[MN_ERR_LEN], buf[4096];
     if (!files) return 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            help_index(stdout);
-            rc = 0;
-            goto done;
-        } else if (!strcmp(a, "-m") || !strcmp(a, "--model") || !strcmp(a, "-o") ||
-                   !strcmp(a, "--output")) {
-            if (!v) {
-                fprintf(stderr, "melodynet copy-index: %s needs a value\n", a);
-                goto done;
-            }
-            if (a[1] == 'm' || a[2] == 'm') model_path = v;
-            else out_path = v;
-            i++;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "melodynet copy-index: unknown option '%s' (see --help)\n", a);
-            goto done;
-        } else {
-            files[n_files++] = a;
-        }
-    }
-    if (!n_files || !out_path) {
-        fprintf(stderr, "melodynet copy-index: %s (see --help)\n",
-                !n_files ? "no training tunes given" : "no output file given (-o)");
+    int parsed = mn_cli_model_out_files("copy-index", argc, argv, help_index, "no training tunes given", &model_path,
+                                        &out_path, files, &n_files);
+    if (parsed) {
+        rc = parsed < 0 ? 0 : parsed;
         goto done;
     }
     rc = 1;

@@ -52,31 +52,10 @@ int mn_cmd_fitmotif(int argc, char **argv)
         fprintf(stderr, "melodynet fit-motif: out of memory\n");
         return 1;
     }
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-            help(stdout);
-            rc = 0;
-            goto done;
-        } else if (!strcmp(a, "-m") || !strcmp(a, "--model") || !strcmp(a, "-o") ||
-                   !strcmp(a, "--output")) {
-            if (!v) {
-                fprintf(stderr, "melodynet fit-motif: %s needs a value\n", a);
-                goto done;
-            }
-            if (a[1] == 'm' || a[2] == 'm') model_path = v;
-            else out_path = v;
-            i++;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "melodynet fit-motif: unknown option '%s' (see --help)\n", a);
-            goto done;
-        } else {
-            files[n_files++] = a;
-        }
-    }
-    if (!n_files || !out_path) {
-        fprintf(stderr, "melodynet fit-motif: %s (see --help)\n",
-                !n_files ? "no tunes to fit on" : "no output file given (-o)");
+    int parsed = mn_cli_model_out_files("fit-motif", argc, argv, help, "no tunes to fit on", &model_path,
+                                        &out_path, files, &n_files);
+    if (parsed) {
+        rc = parsed < 0 ? 0 : parsed;
         goto done;
     }
     rc = 1;

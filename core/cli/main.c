@@ -126,3 +126,37 @@ const char *mn_cli_default_model(char *buf, size_t n)
         }
     return NULL;
 }
+
+int mn_cli_model_out_files(const char *verb, int argc, char **argv, void (*help)(FILE *),
+                           const char *no_files, const char **model, const char **out,
+                           const char **files, size_t *n_files)
+{
+    *n_files = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            help(stdout);
+            return -1;
+        } else if (!strcmp(a, "-m") || !strcmp(a, "--model") || !strcmp(a, "-o") ||
+                   !strcmp(a, "--output")) {
+            if (!v) {
+                fprintf(stderr, "melodynet %s: %s needs a value\n", verb, a);
+                return 2;
+            }
+            if (a[1] == 'm' || a[2] == 'm') *model = v;
+            else *out = v;
+            i++;
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "melodynet %s: unknown option '%s' (see --help)\n", verb, a);
+            return 2;
+        } else {
+            files[(*n_files)++] = a;
+        }
+    }
+    if (!*n_files || !*out) {
+        fprintf(stderr, "melodynet %s: %s (see --help)\n", verb,
+                !*n_files ? no_files : "no output file given (-o)");
+        return 2;
+    }
+    return 0;
+}
