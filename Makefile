@@ -3,23 +3,22 @@
 
 lib.name = melodynet
 
-# run-time core: what the externals and the CLI link (the trainer stays out of the externals)
-CORE_RT = core/base.c core/event.c core/json.c core/model.c core/session.c core/sampler.c \
-          core/midi.c core/ngram.c core/motif.c core/sbuf.c core/matvec.c core/copyidx.c
-# tools core: training, data pipeline, evaluation, pictures (CLI and tests only)
-CORE_TOOLS = $(filter-out $(CORE_RT), $(wildcard core/*.c))
+# The run-time core (core/rt): what runs inside Pd. The externals link exactly this set, and a
+# file in it includes only headers of core/rt (tests/build/layout.sh checks both).
+CORE_RT = core/rt/base.c core/rt/event.c core/rt/json.c core/rt/model.c core/rt/session.c \
+          core/rt/sampler.c core/rt/midi.c core/rt/motif.c core/rt/sbuf.c core/rt/matvec.c \
+          core/rt/copyidx.c
+# The offline tools (core/tools): trainer, data pipeline, evaluation, report, pictures, n-gram
+# baseline, token files. They may include core/rt; the command and the tests link both sets.
+CORE_TOOLS = core/tools/train.c core/tools/data.c core/tools/eval.c core/tools/report.c \
+             core/tools/svg.c core/tools/ngram.c core/tools/tokens.c core/tools/sha256.c
 
-ifneq ($(wildcard externals/melodynet.c),)
 melodynet.class.sources = externals/melodynet.c
-endif
-ifneq ($(wildcard externals/melodynet_tilde.c),)
 melodynet~.class.sources = externals/melodynet_tilde.c
-endif
-common.sources = $(CORE_RT) $(filter-out externals/melodynet.c externals/melodynet_tilde.c, \
-                 $(wildcard externals/*.c))
+common.sources = $(CORE_RT) externals/mnpd.c
 
-cflags = -std=c11 -D_GNU_SOURCE -Icore
-# The externals' step runs on core/matvec's own kernels: they link no BLAS, so a user's machine
+cflags = -std=c11 -D_GNU_SOURCE -Icore/rt
+# The externals' step runs on core/rt/matvec's own kernels: they link no BLAS, so a user's machine
 # needs nothing beyond libc, libm and pthread (tests/install checks the binaries). The trainer,
 # the CLI and the tests link OpenBLAS.
 ldlibs = -lpthread -lm
@@ -89,25 +88,27 @@ install-examples: all
 # SANITIZE=address,undefined builds the CLI and tests instrumented into their own folder
 SANITIZE ?=
 BUILD := build/$(if $(SANITIZE),$(subst $(strip ,),-,$(SANITIZE)),rel)
-TOOL_CFLAGS = -std=c11 -D_GNU_SOURCE -Icore -Wall -Wextra -O2 -g \
-              $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+SAN_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -O2 -g \
+             $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all)
+TOOL_CFLAGS = $(SAN_CFLAGS) -Icore/rt -Icore/tools
 TOOL_LDFLAGS = $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 TOOL_LDLIBS = -lopenblas -lpthread -lm
 
 CORE_OBJS = $(patsubst core/%.c,$(BUILD)/core/%.o,$(CORE_RT) $(CORE_TOOLS))
-CLI_SRCS = $(wildcard core/cli/*.c)
-CLI_OBJS = $(patsubst core/cli/%.c,$(BUILD)/cli/%.o,$(CLI_SRCS))
+CLI_SRCS = $(wildcard cli/*.c)
+CLI_OBJS = $(patsubst cli/%.c,$(BUILD)/cli/%.o,$(CLI_SRCS))
 TEST_SRCS = $(wildcard tests/test_*.c)
 TEST_BINS = $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 CLI = $(if $(SANITIZE),$(BUILD)/melodynet,bin/melodynet)
 
-$(BUILD)/core/%.o: core/%.c $(wildcard core/*.h)
+CORE_HEADERS = $(wildcard core/rt/*.h core/tools/*.h)
+$(BUILD)/core/%.o: core/%.c $(CORE_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TOOL_CFLAGS) -c $< -o $@
 
-$(BUILD)/cli/%.o: core/cli/%.c $(wildcard core/*.h core/cli/*.h)
+$(BUILD)/cli/%.o: cli/%.c $(CORE_HEADERS) cli/cli.h
 	@mkdir -p $(dir $@)
-	$(CC) $(TOOL_CFLAGS) -Icore/cli -c $< -o $@
+	$(CC) $(TOOL_CFLAGS) -Icli -c $< -o $@
 
 $(BUILD)/libmncore.a: $(CORE_OBJS)
 	@rm -f $@
@@ -133,11 +134,11 @@ $(BUILD)/tests/torch/%: tests/torch/%.c $(BUILD)/libmncore.a
 SAN_EXTS = $(BUILD)/ext/melodynet.$(extension) $(BUILD)/ext/melodynet~.$(extension)
 $(BUILD)/ext/melodynet.$(extension): externals/melodynet.c
 $(BUILD)/ext/melodynet~.$(extension): externals/melodynet_tilde.c
-$(SAN_EXTS): $(common.sources) $(wildcard core/*.h externals/*.h)
+$(SAN_EXTS): $(common.sources) $(wildcard core/rt/*.h externals/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(TOOL_CFLAGS) -fPIC -shared -I"$(PDINCLUDEDIR)" -o $@ \
+	$(CC) $(SAN_CFLAGS) -Icore/rt -fPIC -shared -I"$(PDINCLUDEDIR)" -o $@ \
 	    $(filter externals/melodynet.c externals/melodynet_tilde.c,$^) $(common.sources) \
-	    $(TOOL_LDFLAGS) $(TOOL_LDLIBS)
+	    $(TOOL_LDFLAGS) $(ldlibs)
 sanitized-externals: $(SAN_EXTS)
 
 all: cli
@@ -197,6 +198,14 @@ screenshots: all
 	@$(INSTALL_DEPS) xvfb xdotool imagemagick puredata-gui
 	@MN_SHOT_PATH=$(CURDIR) tools/screenshots.sh build/screenshots
 
+# the sets above, for tests/build/layout.sh
+print-layout:
+	@echo "CORE_RT=$(CORE_RT)"
+	@echo "CORE_TOOLS=$(CORE_TOOLS)"
+	@echo "COMMON=$(common.sources)"
+	@echo "CLASS_SOURCES=$(melodynet.class.sources) $(melodynet~.class.sources)"
+	@echo "PDINCLUDEDIR=$(PDINCLUDEDIR)"
+
 # regenerate the golden files of the Pd patch tests
 golden: all
 	@tests/pd/run.sh --golden
@@ -220,6 +229,7 @@ clean-tools:
 	rm -f melodynet.pd_linux melodynet~.pd_linux  # the binaries' names before 0.2
 
 .PHONY: externals install-examples clean-tools cli deps check check-asan check-threads \
-        sanitized-externals cli-tests unit demo bench fuzz golden model screenshots copy-index
+        sanitized-externals cli-tests unit demo bench fuzz golden model screenshots copy-index \
+        print-layout
 
 endif # pd-lib-builder present

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""mido_check.py - checks a MIDI file's notes with mido, a reader independent of core/midi.c.
+"""mido_check.py - checks a MIDI file's notes with mido, a reader independent of core/rt/midi.c.
 
 Usage: mido_check.py FILE.mid EXPECTED.txt
 EXPECTED has one note per line, "pitch onset_ticks dur_ticks velocity" at the file's division

@@ -20,10 +20,10 @@ tools/install-deps.sh clang libclang-rt-14-dev || exit 2
 CC=${FUZZ_CC:-clang}
 out=build/fuzz
 san="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
-cflags="-std=c11 -D_GNU_SOURCE -Icore -g -O1 $san"
+cflags="-std=c11 -D_GNU_SOURCE -Icore/rt -Icore/tools -g -O1 $san"
 libs="-lopenblas -lm -lpthread"
-# the core sources: the Makefile's CORE_RT and CORE_TOOLS (`make fuzz` passes them), else core/*.c
-core_srcs=${MN_CORE_SRCS:-$(ls core/*.c)}
+# the core sources: the Makefile's CORE_RT and CORE_TOOLS (`make fuzz` passes them), else core/*/*.c
+core_srcs=${MN_CORE_SRCS:-$(ls core/*/*.c)}
 mkdir -p "$out/obj" "$out/bin" || exit 2
 
 # the core, built once with the fuzzing instrumentation (rebuilt when a source changes)

@@ -15,6 +15,8 @@ for t in "$@"; do
 done
 echo "== build tests"
 if ! tests/build/run.sh; then fail=1; fi
+echo "== layout (run-time core, offline tools, externals)"
+if ! tests/build/layout.sh; then fail=1; fi
 echo "== help patch checks"
 if ! /usr/bin/python3 tests/help/check_help.py; then fail=1; fi
 echo "== CLI tests"

@@ -1,7 +1,7 @@
-"""mnet.py - the melodynet network in PyTorch, with the same equations as core/session.c and
-core/train.c, the .mnet reader and writer (safetensors layout, the rules of mn_model_save and
+"""mnet.py - the melodynet network in PyTorch, with the same equations as core/rt/session.c and
+core/tools/train.c, the .mnet reader and writer (safetensors layout, the rules of mn_model_save and
 mn_model_load), the strict converter between a PyTorch state dict and the .mnet tensors, and
-the reader of the token files that `melodynet prep` writes (core/tokens.h).
+the reader of the token files that `melodynet prep` writes (core/tools/tokens.h).
 
 Inputs of the step predicting event t: x = [emb_pitch[prev pitch] | emb_dur[prev dur token] |
 emb_pos[min(pos_t, n_pos - 1)]] (position only when n_pos > 0); the first step of a tune sees
@@ -31,16 +31,16 @@ VERSION = "1"
 ALIGN = 64         # the data section starts on this boundary in written files
 ARCH_KEYS = ("format", "version", "n_layers", "n_hidden", "n_embed", "n_pos",
              "ticks_per_quarter", "durations", "data_fnv1a64")
-CHECKSUM_KEY = "data_fnv1a64"  # FNV-1a 64 of the data section, as core/model.c writes it
+CHECKSUM_KEY = "data_fnv1a64"  # FNV-1a 64 of the data section, as core/rt/model.c writes it
 
 
 def fnv1a64(data):
-    """FNV-1a 64 of bytes (the checksum core/model.c stores and checks)."""
+    """FNV-1a 64 of bytes (the checksum core/rt/model.c stores and checks)."""
     h = 0xcbf29ce484222325
     for b in data:
         h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
     return h
-# limits of core/model.h
+# limits of core/rt/model.h
 MAX_LAYERS, MAX_HIDDEN, MAX_EMBED, MAX_POS, MAX_DUR, MAX_DUR_TICKS = 8, 4096, 1024, 1024, 64, 1536
 MAX_HEADER_BYTES = 1 << 20
 
@@ -85,7 +85,7 @@ class MelodyNet(nn.Module):
                 "n_dur": self.n_dur}
 
     def canonical_tensors(self):
-        """(name, tensor) in the canonical order of core/model.h."""
+        """(name, tensor) in the canonical order of core/rt/model.h."""
         out = [("emb.pitch", self.emb_pitch.weight), ("emb.dur", self.emb_dur.weight)]
         if self.emb_pos is not None:
             out.append(("emb.pos", self.emb_pos.weight))
@@ -129,7 +129,7 @@ def torch_name(canonical):
 
 
 def check_config(L, H, E, n_pos, durations, where):
-    """Raises ValueError unless the sizes and the duration table are within core/model.h's
+    """Raises ValueError unless the sizes and the duration table are within core/rt/model.h's
     limits (what mn_model_load accepts)."""
     for name, v, lo, hi in (("n_layers", L, 1, MAX_LAYERS), ("n_hidden", H, 1, MAX_HIDDEN),
                             ("n_embed", E, 1, MAX_EMBED), ("n_pos", n_pos, 0, MAX_POS)):

@@ -1,12 +1,12 @@
 #!/usr/bin/python3
 """train.py - trains the melodynet network with PyTorch DistributedDataParallel on a token file
-of `melodynet prep`, the way `melodynet train` (core/train.c) does, and writes the same .mnet.
+of `melodynet prep`, the way `melodynet train` (core/tools/train.c) does, and writes the same .mnet.
 
     melodynet prep DATA... --valid VALID... -o tokens.bin
     torchrun --nproc_per_node N train/torch/train.py tokens.bin -o OUT.mnet [options]
     python3 train/torch/train.py tokens.bin -o OUT.mnet            (one process)
 
-What is the same as core/train.c: truncated BPTT over B streams (--batch, the global count,
+What is the same as core/tools/train.c: truncated BPTT over B streams (--batch, the global count,
 split evenly over the processes) of T events (--seq); each stream plays (tune, transposition)
 items one after another from a list of every transposition in the file's range that keeps the
 tune in MIDI range, shuffled anew each pass; the recurrent state carries from window to window
@@ -101,7 +101,7 @@ M64 = (1 << 64) - 1
 
 
 class CRng:
-    """core/sampler.c's mn_rng: xoshiro256** seeded through splitmix64."""
+    """core/rt/sampler.c's mn_rng: xoshiro256** seeded through splitmix64."""
 
     def __init__(self, seed):
         x = seed & M64
@@ -133,7 +133,7 @@ class CRng:
 
 
 def c_shuffle(n, seed, e):
-    """The order core/train.c's items_build gives pass e of n items (Fisher-Yates with the
+    """The order core/tools/train.c's items_build gives pass e of n items (Fisher-Yates with the
     trainer's generator), so a seed gives the C trainer's sequence of tunes."""
     r = CRng(seed ^ ((0x5851F42D4C957F2D * (e + 1)) & M64))
     order = list(range(n))
@@ -389,7 +389,7 @@ def main(argv=None):
         say(f"warning: the warm-up ({args.warmup} steps) is longer than the run "
             f"({spe * args.epochs} steps): the rate never reaches --lr")
 
-    # weight decay on the weight matrices only, as core/train.c: not on biases or embeddings
+    # weight decay on the weight matrices only, as core/tools/train.c: not on biases or embeddings
     decay = [p for n, p in net.named_parameters()
              if n.startswith("lstm.weight") or (n.startswith("head_") and n.endswith(".weight"))]
     decay_ids = {id(p) for p in decay}

@@ -1,5 +1,5 @@
 /* cmd_prep.c - `melodynet prep`: reads corpora with the trainer's data pipeline and writes
- * their events as a token file (core/tokens.h), for trainers outside this program
+ * their events as a token file (core/tools/tokens.h), for trainers outside this program
  * (train/torch). The duration table is built from the training data as `train` builds it, or
  * taken from a model. Messages go to stderr; the summary line to stdout. */
 #include <stdio.h>
@@ -18,7 +18,7 @@ static void help(FILE *f)
         "Writes the events of MIDI files as the trainer sees them (pitch, duration token,\n"
         "metric position, tune boundaries) with their duration table, for train/torch/train.py.\n"
         "DATA are MIDI files, folders (searched recursively) or list files (.txt, one path per\n"
-        "line relative to the list). The format is described in core/tokens.h.\n\n"
+        "line relative to the list). The format is described in core/tools/tokens.h.\n\n"
         "  -o, --output TOKENS    token file to write (required)\n"
         "  --valid DATA...        validation files, stored as a second set with the same table\n"
         "  --max-durations N      entries of the duration table built from DATA (default 32)\n"
