@@ -1,5 +1,5 @@
 /* mnpd.c - the Pd-side plumbing [melodynet] and [melodynet~] share: model registry, path
- * resolution, the background loader, parameter messages, note history and status output.
+ * resolution, the background loader (and writer), parameter messages and status output.
  * See mnpd.h for who owns what. */
 #include "mnpd.h"
 
@@ -220,6 +220,8 @@ static void mnpd_req_run(t_mnpd_result *r)
     r->r_err[0] = '\0';
     if (r->r_kind == MNPD_JOB_LOAD) {
         r->r_status = mn_model_load(r->r_path, &r->r_model, r->r_err);
+    } else if (r->r_kind == MNPD_JOB_WRITE) {
+        r->r_status = mn_midi_write_file(r->r_path, &r->r_melody, r->r_err);
     } else {
         mn_midi_options opt;
         mn_midi_options_default(&opt);
@@ -331,26 +333,59 @@ t_mnpd_job *mnpd_job_new(void *owner, t_mnpd_jobdone fn)
     return j;
 }
 
-int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path, const char *key,
-                   char *err)
+/* A new request, or NULL with err filled. */
+static t_mnpd_req *mnpd_req_new(t_mnpd_jobkind kind, const char *path, const char *key,
+                                char *err)
 {
-    if (mnpd_loader_start(err)) return -1;
+    if (mnpd_loader_start(err)) return NULL;
     t_mnpd_req *q = (t_mnpd_req *)calloc(1, sizeof *q);
     if (!q) {
         mn_errf(err, MN_ERR_NOMEM, "%s: out of memory for a loader request", path);
-        return -1;
+        return NULL;
     }
     q->q_res.r_kind = kind;
     snprintf(q->q_res.r_path, sizeof q->q_res.r_path, "%s", path);
     snprintf(q->q_res.r_key, sizeof q->q_res.r_key, "%s", key ? key : "");
     mn_melody_init(&q->q_res.r_melody);
+    return q;
+}
+
+/* Sends q, or makes it the waiting one when a request is out (the latest request wins). */
+static void mnpd_job_submit(t_mnpd_job *j, t_mnpd_req *q)
+{
     if (j->j_cur) {
-        mnpd_req_free(j->j_wait); /* the latest request wins */
+        mnpd_req_free(j->j_wait);
         j->j_wait = q;
     } else {
         mnpd_job_send(j, q);
     }
+}
+
+int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path, const char *key,
+                   char *err)
+{
+    t_mnpd_req *q = mnpd_req_new(kind, path, key, err);
+    if (!q) return -1;
+    mnpd_job_submit(j, q);
     return 0;
+}
+
+int mnpd_job_start_write(t_mnpd_job *j, const char *path, mn_melody *m, char *err)
+{
+    t_mnpd_req *q = mnpd_req_new(MNPD_JOB_WRITE, path, NULL, err);
+    if (!q) {
+        mn_melody_free(m);
+        return -1;
+    }
+    q->q_res.r_melody = *m; /* the request owns the events now */
+    mn_melody_init(m);
+    mnpd_job_submit(j, q);
+    return 0;
+}
+
+const char *mnpd_job_waiting(const t_mnpd_job *j)
+{
+    return j->j_wait ? j->j_wait->q_res.r_path : NULL;
 }
 
 int mnpd_job_busy(const t_mnpd_job *j)
@@ -361,12 +396,26 @@ int mnpd_job_busy(const t_mnpd_job *j)
 void mnpd_job_free(t_mnpd_job *j)
 {
     if (!j) return;
-    mnpd_req_free(j->j_wait);
+    t_mnpd_req *w = j->j_wait;
+    if (w && w->q_res.r_kind == MNPD_JOB_WRITE) {
+        /* a file asked for is written all the same: the loader runs it and frees it */
+        w->q_orphan = 1;
+        pthread_mutex_lock(&mnpd_loader.l_mutex);
+        w->q_state = MNPD_REQ_QUEUED;
+        if (mnpd_loader.l_tail) mnpd_loader.l_tail->q_next = w;
+        else mnpd_loader.l_head = w;
+        mnpd_loader.l_tail = w;
+        pthread_cond_signal(&mnpd_loader.l_cond);
+        pthread_mutex_unlock(&mnpd_loader.l_mutex);
+    } else {
+        mnpd_req_free(w);
+    }
     t_mnpd_req *q = j->j_cur;
     if (q) {
         pthread_mutex_lock(&mnpd_loader.l_mutex);
-        if (q->q_state == MNPD_REQ_RUNNING) {
-            q->q_orphan = 1; /* the loader frees it */
+        if (q->q_state == MNPD_REQ_RUNNING ||
+            (q->q_state == MNPD_REQ_QUEUED && q->q_res.r_kind == MNPD_JOB_WRITE)) {
+            q->q_orphan = 1; /* the loader frees it (a queued write runs first) */
             q = NULL;
         } else if (q->q_state == MNPD_REQ_QUEUED) {
             t_mnpd_req **pq = &mnpd_loader.l_head, *prev = NULL;
@@ -810,44 +859,15 @@ void mnpd_outlet_note(t_outlet *o, const mn_event *e, int last_pitch, double bpm
     outlet_list(o, &s_list, 4, at);
 }
 
-void mnpd_hist_init(t_mnpd_hist *h)
-{
-    h->h_ev = (mn_event *)getbytes(MNPD_HIST * sizeof *h->h_ev);
-    mnpd_hist_clear(h);
-}
-
-void mnpd_hist_free(t_mnpd_hist *h)
-{
-    if (h->h_ev) freebytes(h->h_ev, MNPD_HIST * sizeof *h->h_ev);
-    h->h_ev = NULL;
-}
-
-void mnpd_hist_clear(t_mnpd_hist *h)
-{
-    h->h_head = h->h_n = 0;
-    h->h_total = 0;
-}
-
-void mnpd_hist_push(t_mnpd_hist *h, const mn_event *e)
-{
-    if (h->h_n < MNPD_HIST) {
-        h->h_ev[(h->h_head + h->h_n++) % MNPD_HIST] = *e;
-    } else {
-        h->h_ev[h->h_head] = *e;
-        h->h_head = (h->h_head + 1) % MNPD_HIST;
-    }
-    h->h_total++;
-}
-
-void mnpd_hist_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info,
-                     const t_mnpd_hist *h, double bpm, t_symbol *file)
+void mnpd_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info, t_mnpd_job *job,
+                const mn_event *ev, size_t n, double bpm, t_symbol *file)
 {
     char path[MAXPDSTRING], err[MN_ERR_LEN];
     if (!file || !*file->s_name) {
         mnpd_error(x, cls, info, "write expects a file name");
         return;
     }
-    if (h->h_n == 0) {
+    if (n == 0) {
         mnpd_error(x, cls, info, "write: no notes generated yet");
         return;
     }
@@ -856,12 +876,23 @@ void mnpd_hist_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info,
     mn_melody_init(&m);
     m.bpm = bpm;
     mn_status st = MN_OK;
-    for (int i = 0; i < h->h_n && st == MN_OK; i++)
-        st = mn_melody_push(&m, &h->h_ev[(h->h_head + i) % MNPD_HIST], err);
-    if (st == MN_OK) st = mn_midi_write_file(path, &m, err);
-    if (st != MN_OK) mnpd_error(x, cls, info, err);
-    else mnpd_status_path(info, "wrote", path, h->h_n);
-    mn_melody_free(&m);
+    for (size_t i = 0; i < n && st == MN_OK; i++) st = mn_melody_push(&m, &ev[i], err);
+    if (st != MN_OK) {
+        mn_melody_free(&m);
+        mnpd_error(x, cls, info, err);
+        return;
+    }
+    const char *waiting = mnpd_job_waiting(job);
+    if (waiting)
+        mnpd_errorf(x, cls, info, "write: %s not written: a later write replaced it before it "
+                    "started", waiting);
+    if (mnpd_job_start_write(job, path, &m, err)) mnpd_error(x, cls, info, err);
+}
+
+void mnpd_write_done(void *x, const char *cls, t_outlet *info, const t_mnpd_result *r)
+{
+    if (r->r_status != MN_OK) mnpd_error(x, cls, info, r->r_err);
+    else mnpd_status_path(info, "wrote", r->r_path, (long)r->r_melody.n);
 }
 
 /*=== status and info ========================================================================*/

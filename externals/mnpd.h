@@ -1,8 +1,8 @@
 /* mnpd.h - what [melodynet] and [melodynet~] share on Pd's side: the model registry (one
  * mn_model per file however many objects use it), path resolution, the background loader
  * (model files and MIDI files are read on a loader thread and handed back through a polled
- * state), the parameter messages (temperature, scale, bpm, ...), the note history behind
- * `write`, and the status and info messages. Everything here runs on Pd's scheduler thread
+ * state) and the writer of `write` (the notes go out on the same thread), the parameter
+ * messages (temperature, scale, bpm, ...), and the status and info messages. Everything here runs on Pd's scheduler thread
  * except the loader thread, which calls only core functions. */
 #ifndef MNPD_H
 #define MNPD_H
@@ -20,7 +20,6 @@
 
 #define MNPD_VERSION "0.2"
 #define MNPD_PATH_LEN 1024      /* longest resolved path we keep */
-#define MNPD_HIST 1024          /* generated notes kept for `write` (the most recent ones) */
 #define MNPD_PRIME_MAX MN_PRIME_MAX /* events of a MIDI file fed by `read` (its last ones) */
 #define MNPD_LIST_MAX 256       /* pitches accepted in one priming list */
 #define MNPD_GENERATE_MAX 1024  /* notes one `generate N` may emit */
@@ -87,10 +86,11 @@ int mnpd_find_file(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t
  * waiting one (the latest wins). A request may come from anywhere, including the done function
  * of the same slot. The done function runs on Pd's thread from the slot's clock, with a result
  * that belongs to nobody else; it may make new requests, and the slot is not touched after it
- * returns. Deleting an object never waits for the loader: a request that has not started is
- * dropped, one under way is finished by the loader, which frees its result. */
+ * returns. Deleting an object never waits for the loader: a load or read that has not started
+ * is dropped, one under way is finished by the loader, which frees its result; a write is
+ * always carried out (the file was asked for), its result freed by the loader. */
 
-typedef enum { MNPD_JOB_LOAD = 1, MNPD_JOB_READ = 2 } t_mnpd_jobkind;
+typedef enum { MNPD_JOB_LOAD = 1, MNPD_JOB_READ = 2, MNPD_JOB_WRITE = 3 } t_mnpd_jobkind;
 
 typedef struct _mnpd_job t_mnpd_job;
 
@@ -103,7 +103,8 @@ typedef struct _mnpd_result {
     char r_err[MN_ERR_LEN];      /* the error when r_status is not MN_OK */
     mn_model *r_model;           /* loads: the model; the done function may take it (and set
                                   * r_model to NULL), else it is freed after the call */
-    mn_melody r_melody;          /* reads: the melody, freed after the call */
+    mn_melody r_melody;          /* reads: the melody read; writes: the melody written; freed
+                                  * after the call */
 } t_mnpd_result;
 
 /* Called on Pd's thread when a request of owner's slot has ended. */
@@ -117,6 +118,13 @@ t_mnpd_job *mnpd_job_new(void *owner, t_mnpd_jobdone fn);
  * cannot be started or memory runs out (nothing is then requested). */
 int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path, const char *key,
                    char *err);
+
+/* Sends a write of melody m (taken over: m is left empty) to path, as mnpd_job_start does.
+ * Returns 0, or -1 with err filled (m is then freed). */
+int mnpd_job_start_write(t_mnpd_job *j, const char *path, mn_melody *m, char *err);
+
+/* The path of the slot's waiting request, or NULL when none waits. */
+const char *mnpd_job_waiting(const t_mnpd_job *j);
 
 /* A request is out or waiting. */
 int mnpd_job_busy(const t_mnpd_job *j);
@@ -202,22 +210,16 @@ int mnpd_novelty_check(void *x, const char *cls, t_outlet *info, const mn_model 
 void mnpd_outlet_note(t_outlet *o, const mn_event *e, int last_pitch, double bpm,
                       double legato);
 
-typedef struct {
-    mn_event *h_ev;   /* [MNPD_HIST], a ring of the most recent notes */
-    int h_head;       /* index of the oldest note */
-    int h_n;          /* notes held, 0..MNPD_HIST */
-    long h_total;     /* notes generated since the last reset or prime */
-} t_mnpd_hist;
+/* The write message: writes the n notes of ev (the generated notes of the melody so far, from
+ * the session's history) as a MIDI file at bpm, file relative to the canvas's folder. The file
+ * is written (atomically, fsynced: mn_midi_write_file) on the loader thread through job, whose
+ * done function calls mnpd_write_done; a bad argument, no notes or a write that a later one
+ * replaced before it started are reported at once with mnpd_error. */
+void mnpd_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info, t_mnpd_job *job,
+                const mn_event *ev, size_t n, double bpm, t_symbol *file);
 
-void mnpd_hist_init(t_mnpd_hist *h);   /* allocates the ring (getbytes) */
-void mnpd_hist_free(t_mnpd_hist *h);
-void mnpd_hist_clear(t_mnpd_hist *h);
-void mnpd_hist_push(t_mnpd_hist *h, const mn_event *e); /* never allocates */
-
-/* Writes the history as a MIDI file (relative names against the canvas's folder). Reports on
- * the info outlet (`wrote <path> <n>`) or with mnpd_error. */
-void mnpd_hist_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info,
-                     const t_mnpd_hist *h, double bpm, t_symbol *file);
+/* The end of a write: `wrote PATH N` on the info outlet, or the error (naming its cause). */
+void mnpd_write_done(void *x, const char *cls, t_outlet *info, const t_mnpd_result *r);
 
 /*=== status and info ========================================================================*/
 
