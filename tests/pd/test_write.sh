@@ -1,0 +1,21 @@
+#!/bin/sh
+# test_write.sh - run by run.sh in place of a plain batch run of test_write.pd: copies the patch
+# into a fresh folder with a regular file file.txt beside it (so that file.txt/out.mid names a
+# folder that is a file), runs it there (the model small.mnet found on Pd's path) and prints
+# Pd's console output with the folder shown as <dir>, then the files the patch left there and
+# Pd's exit status.
+set -u
+pd=${PD:-pd}
+root=$(pwd)
+dir=$(mktemp -d)
+mkdir "$dir/home"
+cp tests/pd/test_write.pd "$dir/"
+: >"$dir/file.txt"
+HOME="$dir/home" LD_PRELOAD=${PD_PRELOAD:-} ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
+    timeout 120 "$pd" -nogui -noaudio -nomidi -batch -stderr -path "$root" \
+    -path "$root/tests/fixtures/ref" -open "$dir/test_write.pd" >"$dir/log" 2>&1
+rc=$?
+sed "s#$dir#<dir>#g" "$dir/log"
+echo "files: $(cd "$dir" && ls -A | grep -v -e '^home$' -e '^log$' | tr '\n' ' ')"
+echo "exit $rc"
+rm -rf "$dir"
