@@ -50,6 +50,16 @@ for s in load_playing corrupt_load_playing load_cycles delete_loading delete_fro
     verdict "$s" "$out/$s.log" $rc "scenario: done"
 done
 
+# writes from both objects every 20 ms while they play and parameters change every 1 ms: the
+# loader writes the files while [melodynet~]'s look-ahead hands out the notes played
+mkdir "$out/write"
+LD_PRELOAD=$tsan timeout 300 pd -nogui -noaudio -nomidi -nrt -nobatch -stderr \
+    -path "$tsan_dir" -open tests/threads/write_playing.pd -send "write-dir symbol $out/write" \
+    >"$out/write.log" 2>&1
+rc=$?
+grep -E "^(wrote|errors|notes)-" "$out/write.log" | tr '\n' ' ' | sed "s/^/     write_playing: /; s/ \$/\n/"
+verdict write_playing "$out/write.log" $rc "scenario: done"
+
 # objects deleted while the loader is held up in one of their files (see the test)
 PD_PRELOAD=$tsan PD_PATH=$tsan_dir sh tests/pd/test_delete_loading.sh |
     sed "s#$(pwd)#<root>#g" >"$out/dl.log"
