@@ -81,10 +81,10 @@ for build in tsan release; do
 done
 
 # the loader's tests with the AddressSanitizer build and leak detection: requests of deleted
-# objects and of chained answers are all freed
+# objects (a write among them) and of chained answers are all freed
 if [ -n "$asan_dir" ]; then
     asan=$(${CC:-gcc} -print-file-name=libasan.so)
-    for t in test_delete_loading test_chain; do
+    for t in test_delete_loading test_chain test_write; do
         PD_PRELOAD=$asan PD_PATH=$asan_dir ASAN_OPTIONS=detect_leaks=1 sh "tests/pd/$t.sh" \
             >"$out/$t.log" 2>&1
         if grep -q "ERROR: \(LeakSanitizer\|AddressSanitizer\)" "$out/$t.log"; then

@@ -3,7 +3,7 @@
 # into a fresh folder with a regular file file.txt beside it (so that file.txt/out.mid names a
 # folder that is a file), runs it there (the model small.mnet found on Pd's path) and prints
 # Pd's console output with the folder shown as <dir>, then the files the patch left there and
-# Pd's exit status.
+# Pd's exit status. PD_PATH is the folder of the externals (default the current one).
 set -u
 pd=${PD:-pd}
 root=$(pwd)
@@ -12,7 +12,7 @@ mkdir "$dir/home"
 cp tests/pd/test_write.pd "$dir/"
 : >"$dir/file.txt"
 HOME="$dir/home" LD_PRELOAD=${PD_PRELOAD:-} ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0} \
-    timeout 120 "$pd" -nogui -noaudio -nomidi -batch -stderr -path "$root" \
+    timeout 120 "$pd" -nogui -noaudio -nomidi -batch -stderr -path "${PD_PATH:-$root}" \
     -path "$root/tests/fixtures/ref" -open "$dir/test_write.pd" >"$dir/log" 2>&1
 rc=$?
 sed "s#$dir#<dir>#g" "$dir/log"
