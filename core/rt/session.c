@@ -389,7 +389,7 @@ void mn_session_commit(mn_session *s, const mn_event *e)
 
 void mn_session_feed(mn_session *s, const mn_event *e) { mn_session_commit(s, e); }
 
-/*=== history ================================================================================*/
+/* ================================================================ history */
 
 size_t mn_session_history_len(const mn_session *s) { return s->hist_n; }
 
