@@ -1,5 +1,6 @@
-/* test_base.c - error formatting, the allocation hook and atomic file writing: a failed write
- * leaves the target as it was and no temporary file behind. */
+/* test_base.c - error formatting, the allocation hook, atomic file writing (a failed write
+ * leaves the target as it was and no temporary file behind) and whole-file reading (each fault
+ * gives its one message). */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -7,6 +8,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "model.h"
 
@@ -216,6 +218,187 @@ static void test_atomic_failed_write_names_the_cause(void **state)
     rm_rf(dir);
 }
 
+/*=== reading files ============================================================================*/
+
+static void *no_malloc(size_t n, void *ctx) { (void)n; (void)ctx; return NULL; }
+static void *no_realloc(void *p, size_t n, void *ctx) { (void)p; (void)n; (void)ctx; return NULL; }
+static void libc_free(void *p, void *ctx) { (void)ctx; free(p); }
+
+static void fail_allocs(void)
+{
+    static const mn_allocator a = {no_malloc, no_realloc, libc_free, NULL};
+    mn_set_allocator(&a);
+}
+
+static void write_bytes(const char *path, const char *bytes, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A file is read whole, NUL-terminated; the limit is inclusive; an empty file is refused only
+ * when asked. */
+static void test_read_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mn_base_XXXXXX", path[64], err[MN_ERR_LEN];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/a.bin", dir);
+    write_bytes(path, "ab\0cd", 5);
+    uint8_t *b;
+    size_t n;
+    assert_int_equal(mn_read_file(path, 5, 0, &b, &n, err), MN_OK);
+    assert_int_equal(n, 5);
+    assert_memory_equal(b, "ab\0cd", 6);
+    mn_free(b);
+    assert_int_equal(mn_read_file(path, 4, 0, &b, &n, err), MN_ERR_LIMIT);
+    assert_null(b);
+    assert_int_equal(n, 0);
+    char want[MN_ERR_LEN];
+    snprintf(want, sizeof want, "%s: 5 bytes, larger than the limit of 4", path);
+    assert_string_equal(err, want);
+    write_bytes(path, "", 0);
+    assert_int_equal(mn_read_file(path, 4, 0, &b, &n, err), MN_OK);
+    assert_int_equal(n, 0);
+    assert_non_null(b);
+    assert_int_equal(b[0], 0);
+    mn_free(b);
+    assert_int_equal(mn_read_file(path, 4, MN_READ_NONEMPTY, &b, &n, err), MN_ERR_FORMAT);
+    snprintf(want, sizeof want, "%s: the file is empty", path);
+    assert_string_equal(err, want);
+    assert_null(b);
+    assert_int_equal(mn_read_file(NULL, 4, 0, &b, &n, err), MN_ERR_ARG);
+    assert_int_equal(mn_read_file("", 4, 0, &b, &n, err), MN_ERR_ARG);
+    assert_string_equal(err, "no file name to read");
+    /* out of memory: refused with the size, nothing kept */
+    write_bytes(path, "abc", 3);
+    fail_allocs();
+    mn_status st = mn_read_file(path, 4, 0, &b, &n, err);
+    mn_set_allocator(NULL);
+    assert_int_equal(st, MN_ERR_NOMEM);
+    snprintf(want, sizeof want, "%s: out of memory for 3 bytes", path);
+    assert_string_equal(err, want);
+    assert_null(b);
+    rm_rf(dir);
+}
+
+/* A missing file, a folder, a pipe and a device: one message each, errno the cause, and a pipe
+ * nobody writes to or an endless device is never read (the alarm fails a read that hangs). */
+static void test_read_file_refuses(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mn_base_XXXXXX", path[64], err[MN_ERR_LEN], want[MN_ERR_LEN];
+    assert_non_null(mkdtemp(dir));
+    uint8_t *b = (uint8_t *)1;
+    size_t n = 1;
+    snprintf(path, sizeof path, "%s/none.mid", dir);
+    errno = 0;
+    assert_int_equal(mn_read_file(path, 100, 0, &b, &n, err), MN_ERR_IO);
+    assert_int_equal(errno, ENOENT);
+    assert_null(b);
+    assert_int_equal(n, 0);
+    snprintf(want, sizeof want, "%s: cannot open: %s", path, strerror(ENOENT));
+    assert_string_equal(err, want);
+
+    assert_int_equal(mn_read_file(dir, 100, 0, &b, &n, err), MN_ERR_IO);
+    assert_int_equal(errno, EISDIR);
+    snprintf(want, sizeof want, "%s: cannot read: it is a folder", dir);
+    assert_string_equal(err, want);
+
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    alarm(10);
+    assert_int_equal(mn_read_file(path, 100, 0, &b, &n, err), MN_ERR_IO);
+    snprintf(want, sizeof want, "%s: cannot read: not a regular file", path);
+    assert_string_equal(err, want);
+    assert_int_equal(mn_read_file("/dev/zero", SIZE_MAX, 0, &b, &n, err), MN_ERR_IO);
+    assert_string_equal(err, "/dev/zero: cannot read: not a regular file");
+    alarm(0);
+    assert_null(b);
+
+    /* a long path keeps the fault in the message */
+    char lp[400];
+    memset(lp, 'x', sizeof lp - 1);
+    lp[0] = '/';
+    lp[sizeof lp - 1] = 0;
+    assert_int_equal(mn_read_file(lp, 100, 0, &b, &n, err), MN_ERR_IO);
+    assert_int_equal(strncmp(err, "...", 3), 0);
+    assert_non_null(strstr(err, "cannot open: "));
+    rm_rf(dir);
+}
+
+/* A file without read permission: "Permission denied". Root reads any file, so as root the
+ * check runs in a child that has given up root (skipped where that is not allowed). */
+static void test_read_file_permission(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mn_base_XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0755), 0);
+    snprintf(path, sizeof path, "%s/locked.mid", dir);
+    write_bytes(path, "MThd", 4);
+    assert_int_equal(chmod(path, 0), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(77);
+        char err[MN_ERR_LEN], want[MN_ERR_LEN];
+        uint8_t *b;
+        size_t n;
+        mn_status st = mn_read_file(path, 100, 0, &b, &n, err);
+        snprintf(want, sizeof want, "%s: cannot open: %s", path, strerror(EACCES));
+        if (st != MN_ERR_IO || errno != EACCES || strcmp(err, want) != 0) {
+            fprintf(stderr, "    got status %d: %s\n", (int)st, err);
+            _exit(1);
+        }
+        _exit(0);
+    }
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws));
+    if (WEXITSTATUS(ws) == 77)
+        printf("    skipped: running as root, and cannot give up root to test permissions\n");
+    else
+        assert_int_equal(WEXITSTATUS(ws), 0);
+    rm_rf(dir);
+}
+
+/* A file that changes size between open and read is refused, either way. */
+static void test_infile_changed_while_read(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mn_base_XXXXXX", path[64], err[MN_ERR_LEN], want[MN_ERR_LEN], buf[16];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.mnet", dir);
+    write_bytes(path, "12345678", 8);
+    mn_infile f;
+    assert_int_equal(mn_infile_open(&f, path, 100, 0, err), MN_OK);
+    assert_int_equal(f.size, 8);
+    assert_int_equal(mn_infile_pread(&f, buf, 3, 2, err), MN_OK);
+    assert_memory_equal(buf, "345", 3);
+    write_bytes(path, "123456789", 9); /* same inode, now longer */
+    assert_int_equal(mn_infile_read_all(&f, buf, err), MN_ERR_IO);
+    snprintf(want, sizeof want, "%s: cannot read: the file grew past 8 bytes while being read",
+             path);
+    assert_string_equal(err, want);
+    assert_int_equal(truncate(path, 5), 0);
+    assert_int_equal(mn_infile_read_all(&f, buf, err), MN_ERR_IO);
+    snprintf(want, sizeof want, "%s: cannot read: the file shrank from 8 to 5 bytes while being "
+             "read", path);
+    assert_string_equal(err, want);
+    assert_int_equal(mn_infile_pread(&f, buf, 4, 3, err), MN_ERR_IO);
+    mn_infile_close(&f);
+    assert_int_equal(f.fd, -1);
+    mn_infile_close(&f); /* a no-op */
+    assert_int_equal(mn_infile_open(&f, dir, 100, 0, err), MN_ERR_IO);
+    assert_int_equal(f.fd, -1);
+    mn_infile_close(&f);
+    rm_rf(dir);
+}
+
 static void test_errf_and_alloc(void **state)
 {
     (void)state;
@@ -240,6 +423,10 @@ int main(void)
         cmocka_unit_test(test_atomic_writes_through_links),
         cmocka_unit_test(test_atomic_refuses_a_folder),
         cmocka_unit_test(test_atomic_failed_write_names_the_cause),
+        cmocka_unit_test(test_read_file),
+        cmocka_unit_test(test_read_file_refuses),
+        cmocka_unit_test(test_read_file_permission),
+        cmocka_unit_test(test_infile_changed_while_read),
         cmocka_unit_test(test_errf_and_alloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
