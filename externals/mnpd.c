@@ -389,7 +389,7 @@ void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
 {
     char key[MNPD_KEY_LEN], err[MN_ERR_LEN];
     if (mnpd_model_key(path, key)) {
-        snprintf(err, sizeof err, "%s: cannot read the file", path);
+        snprintf(err, sizeof err, "%s: cannot open: %s", path, strerror(errno));
         mnpd_error(x, cls, info, err);
         return;
     }

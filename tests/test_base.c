@@ -10,7 +10,14 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "copyidx.h"
+#include "data.h"
+#include "midi.h"
 #include "model.h"
+#include "ngram.h"
+#include "sha256.h"
+#include "svg.h"
+#include "train.h"
 
 static int count_entries(const char *dir)
 {
@@ -399,6 +406,153 @@ static void test_infile_changed_while_read(void **state)
     rm_rf(dir);
 }
 
+/* Every reader of a file, as its callers use it. */
+static char svg_out[64];
+static mn_status rd_model(const char *p, char *err)
+{
+    mn_model *m;
+    mn_status st = mn_model_load(p, &m, err);
+    if (!st) mn_model_free(m);
+    return st;
+}
+static mn_status rd_midi(const char *p, char *err)
+{
+    mn_melody m;
+    mn_status st = mn_midi_read_file(p, NULL, &m, err);
+    mn_melody_free(&m);
+    return st;
+}
+static mn_status rd_copyidx(const char *p, char *err)
+{
+    mn_copyidx *ix;
+    mn_status st = mn_copyidx_load(p, &ix, err);
+    mn_copyidx_free(ix);
+    return st;
+}
+static mn_status rd_ngram(const char *p, char *err)
+{
+    mn_ngram *g;
+    mn_status st = mn_ngram_load(p, &g, err);
+    mn_ngram_free(g);
+    return st;
+}
+static mn_status rd_checkpoint(const char *p, char *err)
+{
+    mn_train_config cfg;
+    return mn_train_checkpoint_config(p, &cfg, err);
+}
+static mn_status rd_log(const char *p, char *err) { return mn_svg_learning_curve(p, svg_out, err); }
+static mn_status rd_list(const char *p, char *err)
+{
+    char **paths;
+    size_t n;
+    mn_status st = mn_data_expand(&p, 1, &paths, &n, err);
+    for (size_t i = 0; !st && i < n; i++) mn_free(paths[i]);
+    if (!st) mn_free(paths);
+    return st;
+}
+static mn_status rd_sha256(const char *p, char *err)
+{
+    char hex[65];
+    return mn_sha256_file(p, hex, err);
+}
+
+static const struct reader {
+    const char *name, *ext;
+    mn_status (*read)(const char *path, char *err);
+    int nonempty, has_limit;
+} readers[] = {
+    {"model", ".mnet", rd_model, 1, 0},       {"MIDI", ".mid", rd_midi, 1, 1},
+    {"copy index", ".mncopy", rd_copyidx, 1, 1}, {"n-gram", ".ngram", rd_ngram, 1, 1},
+    {"checkpoint", ".ckpt", rd_checkpoint, 1, 1}, {"log", ".csv", rd_log, 1, 1},
+    {"list", ".txt", rd_list, 0, 1},          {"sha256", ".bin", rd_sha256, 0, 0},
+};
+#define N_READERS (sizeof readers / sizeof *readers)
+
+/* One fault, one message, whichever reader meets it: "<path>: <fault>". */
+static void expect_fault(const struct reader *r, const char *path, mn_status code,
+                         const char *fault)
+{
+    char err[MN_ERR_LEN] = "", want[MN_ERR_LEN];
+    mn_status st = r->read(path, err);
+    snprintf(want, sizeof want, "%s: %s", path, fault);
+    if (st != code || strcmp(err, want) != 0)
+        fail_msg("%s reader: status %d, expected %d:\n  got  '%s'\n  want '%s'", r->name, st,
+                 code, err, want);
+}
+
+static void test_every_reader_speaks_alike(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mn_base_XXXXXX", path[128], sub[128], fault[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(svg_out, sizeof svg_out, "%s/curve.svg", dir);
+    snprintf(sub, sizeof sub, "%s/folder", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    snprintf(fault, sizeof fault, "cannot open: %s", strerror(ENOENT));
+    alarm(20); /* a reader that waits on the pipe fails instead of hanging */
+    for (size_t i = 0; i < N_READERS; i++) {
+        const struct reader *r = &readers[i];
+        snprintf(path, sizeof path, "%s/none%s", dir, r->ext);
+        expect_fault(r, path, MN_ERR_IO, fault);
+        if (strcmp(r->ext, ".txt") != 0) /* a folder argument is walked, not read as a list */
+            expect_fault(r, sub, MN_ERR_IO, "cannot read: it is a folder");
+        snprintf(path, sizeof path, "%s/pipe%s", dir, r->ext);
+        assert_int_equal(mkfifo(path, 0600), 0);
+        expect_fault(r, path, MN_ERR_IO, "cannot read: not a regular file");
+        unlink(path);
+        snprintf(path, sizeof path, "%s/empty%s", dir, r->ext);
+        write_bytes(path, "", 0);
+        if (r->nonempty) expect_fault(r, path, MN_ERR_FORMAT, "the file is empty");
+        unlink(path);
+        if (r->has_limit) { /* a sparse terabyte: over every reader's limit, never read */
+            snprintf(path, sizeof path, "%s/huge%s", dir, r->ext);
+            write_bytes(path, "", 0);
+            assert_int_equal(truncate(path, (off_t)1 << 40), 0);
+            char err[MN_ERR_LEN] = "", want[MN_ERR_LEN];
+            assert_int_equal(r->read(path, err), MN_ERR_LIMIT);
+            snprintf(want, sizeof want, "%s: 1099511627776 bytes, larger than the limit of ", path);
+            if (strncmp(err, want, strlen(want)) != 0)
+                fail_msg("%s reader: got '%s', want '%s...'", r->name, err, want);
+            unlink(path);
+        }
+    }
+    alarm(0);
+    /* no read permission: in a child that is not root (root reads anything) */
+    assert_int_equal(chmod(dir, 0755), 0);
+    for (size_t i = 0; i < N_READERS; i++) {
+        snprintf(path, sizeof path, "%s/locked%s", dir, readers[i].ext);
+        write_bytes(path, "x", 1);
+        assert_int_equal(chmod(path, 0), 0);
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(77);
+        int bad = 0;
+        for (size_t i = 0; i < N_READERS; i++) {
+            char p[128], err[MN_ERR_LEN] = "", want[MN_ERR_LEN];
+            snprintf(p, sizeof p, "%s/locked%s", dir, readers[i].ext);
+            snprintf(want, sizeof want, "%s: cannot open: %s", p, strerror(EACCES));
+            if (readers[i].read(p, err) != MN_ERR_IO || strcmp(err, want) != 0) {
+                fprintf(stderr, "    %s reader: got '%s', want '%s'\n", readers[i].name, err,
+                        want);
+                bad = 1;
+            }
+        }
+        _exit(bad);
+    }
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws));
+    if (WEXITSTATUS(ws) == 77)
+        printf("    skipped the permission check: running as root, and cannot give up root\n");
+    else
+        assert_int_equal(WEXITSTATUS(ws), 0);
+    rm_rf(dir);
+}
+
 static void test_errf_and_alloc(void **state)
 {
     (void)state;
@@ -427,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_read_file_refuses),
         cmocka_unit_test(test_read_file_permission),
         cmocka_unit_test(test_infile_changed_while_read),
+        cmocka_unit_test(test_every_reader_speaks_alike),
         cmocka_unit_test(test_errf_and_alloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -83,7 +83,7 @@ uint64_t mn_fnv1a64(uint64_t h, const void *p, size_t n)
 
 /* path as shown in a message: whole when short, else its last part, so that the fault still
  * fits in MN_ERR_LEN after it */
-#define SHOWN_PATH 150
+#define SHOWN_PATH MN_SHOWN_PATH
 static const char *shown(const char *path, char buf[SHOWN_PATH + 4])
 {
     size_t n = strlen(path);

@@ -10,6 +10,9 @@
 #include <stdio.h>
 
 #define MN_ERR_LEN 256
+/* A message about a file names it whole, or when longer than this as "..." and its last
+ * MN_SHOWN_PATH bytes, so that the fault still fits after it. */
+#define MN_SHOWN_PATH 150
 
 typedef enum {
     MN_OK = 0,
@@ -70,7 +73,7 @@ mn_status mn_atomic_check(const char *path, char *err);
 
 /* Whole-file reading: every reader of a file (model, MIDI, n-gram, copy index, checkpoint,
  * logs, lists) goes through here, so that each fault reads the same wherever it happens. Each
- * message names the path (its last 150 bytes when longer) and the fault:
+ * message names the path (shortened as MN_SHOWN_PATH says) and the fault:
  *   MN_ERR_ARG     "no file name to read"
  *   MN_ERR_IO      "<path>: cannot open: <strerror>"   (No such file or directory, Permission
  *                                                       denied, ...)

@@ -1180,39 +1180,19 @@ static mn_status ckpt_open(const char *path, uint8_t **buf, ckpt_reader *r, mn_t
                            char *err)
 {
     *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return mn_errf(err, MN_ERR_IO, "%s: cannot open", path);
-    long sz = -1;
-    if (fseek(f, 0, SEEK_END) == 0) sz = ftell(f);
-    if (sz < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return mn_errf(err, MN_ERR_IO, "%s: cannot read", path);
-    }
-    if ((size_t)sz > CKPT_MAX_BYTES) {
-        fclose(f);
-        return mn_errf(err, MN_ERR_LIMIT, "%s: %ld bytes, too large for a checkpoint", path, sz);
-    }
-    if (sz < 20) {
-        fclose(f);
-        return mn_errf(err, MN_ERR_FORMAT, "%s: %ld bytes, too short for a checkpoint", path, sz);
-    }
-    uint8_t *b = mn_malloc((size_t)sz);
-    if (!b) {
-        fclose(f);
-        return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", path);
-    }
-    size_t got = fread(b, 1, (size_t)sz, f);
-    fclose(f);
-    if (got != (size_t)sz) {
+    uint8_t *b;
+    size_t n;
+    mn_status st = mn_read_file(path, CKPT_MAX_BYTES, MN_READ_NONEMPTY, &b, &n, err);
+    if (st) return st;
+    if (n < 20) {
         mn_free(b);
-        return mn_errf(err, MN_ERR_IO, "%s: short read", path);
+        return mn_errf(err, MN_ERR_FORMAT, "%s: %zu bytes, too short for a checkpoint", path, n);
     }
-    mn_status st = MN_OK;
     if (memcmp(b, CKPT_MAGIC, 8) != 0) {
         st = mn_errf(err, MN_ERR_FORMAT, "%s: not a melodynet training checkpoint", path);
         goto fail;
     }
-    size_t body = (size_t)sz - 8;
+    size_t body = n - 8;
     ckpt_reader tail = {b + body, 8, 0, 0};
     if (fnv1a(0xcbf29ce484222325ull, b, body) != r_u64(&tail)) {
         st = mn_errf(err, MN_ERR_FORMAT, "%s: checksum mismatch (truncated or damaged)", path);
