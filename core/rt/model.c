@@ -1008,22 +1008,6 @@ void mn_model_meta_at(const mn_model *m, size_t i, const char **key, const char 
 
 /* ================================================================ saving */
 
-static void sb_json_str(mn_sbuf *b, const char *s)
-{
-    mn_sbuf_put(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            char e[2] = {'\\', (char)*p};
-            mn_sbuf_put(b, e, 2);
-        } else if (*p < 0x20) {
-            mn_sbuf_printf(b, "\\u%04x", *p);
-        } else {
-            mn_sbuf_put(b, (const char *)p, 1);
-        }
-    }
-    mn_sbuf_put(b, "\"", 1);
-}
-
 static int is_arch_key(const char *k)
 {
     static const char *keys[] = {"format", "version", "n_layers", "n_hidden", "n_embed",
@@ -1163,9 +1147,9 @@ mn_status mn_model_save_as(const char *path, const mn_model_config *cfg, const f
     for (size_t i = 0; i < n_meta; i++) {
         if (is_arch_key(meta[i][0])) continue;
         mn_sbuf_puts(&b, ",");
-        sb_json_str(&b, meta[i][0]);
+        mn_json_put_str(&b, meta[i][0]);
         mn_sbuf_puts(&b, ":");
-        sb_json_str(&b, meta[i][1]);
+        mn_json_put_str(&b, meta[i][1]);
     }
     mn_sbuf_puts(&b, "}");
     for (int i = 0; i < count; i++) {
