@@ -746,7 +746,7 @@ int mnpd_parse_listen(void *x, const char *cls, t_outlet *info, int argc, const 
     }
     memset(e, 0, sizeof *e);
     e->pitch = p;
-    e->velocity = 90;
+    e->velocity = MN_DEFAULT_VELOCITY;
     e->dur_ticks = (int)lrint(beats * MN_TPQ);
     if (e->dur_ticks < 1) e->dur_ticks = 1;
     return 0;
