@@ -305,7 +305,7 @@ static int check_outputs(const char *const *paths, int n)
     return 0;
 }
 
-/* ---- fine-tuning (--init) ---- */
+/*=== fine-tuning (--init) ===================================================================*/
 
 /* Whether the option name is among the options given. */
 static int given(char **seen, int n_seen, const char *name)

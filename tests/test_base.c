@@ -225,7 +225,7 @@ static void test_atomic_failed_write_names_the_cause(void **state)
     rm_rf(dir);
 }
 
-/*=== reading files ============================================================================*/
+/*=== reading files ==========================================================================*/
 
 static void *no_malloc(size_t n, void *ctx) { (void)n; (void)ctx; return NULL; }
 static void *no_realloc(void *p, size_t n, void *ctx) { (void)p; (void)n; (void)ctx; return NULL; }

@@ -9,7 +9,7 @@
 
 #include "midi.h"
 
-/*=== building files ==========================================================================*/
+/*=== building files =========================================================================*/
 
 /* An element >= V(0) is written as a variable-length number; anything else is one byte. */
 #define V(x) (0x10000000 | (x))
@@ -135,7 +135,7 @@ static void expect_fail(const smf *s, mn_status code, const char *what)
     assert_null(m.ev);
 }
 
-/*=== parsing =================================================================================*/
+/*=== parsing ================================================================================*/
 
 /* Format 0 at division 96: running status, note-on velocity 0 as note-off, tempo, 3/4. */
 static void test_format0_running_status(void **state)
@@ -490,7 +490,7 @@ static void test_track_name_cleaning(void **state)
     mn_melody_free(&m);
 }
 
-/*=== hostile input ===========================================================================*/
+/*=== hostile input ==========================================================================*/
 
 static void test_hostile_headers(void **state)
 {
@@ -772,7 +772,7 @@ static void test_truncation_and_mutation_sweep(void **state)
     }
 }
 
-/*=== fixtures ================================================================================*/
+/*=== fixtures ===============================================================================*/
 
 static void read_fixture(const char *stem, mn_melody *m)
 {
@@ -848,7 +848,7 @@ static void test_fixture_waltz_change(void **state)
     mn_melody_free(&m);
 }
 
-/*=== writer ==================================================================================*/
+/*=== writer =================================================================================*/
 
 static void make_melody(mn_melody *m)
 {

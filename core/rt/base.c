@@ -79,7 +79,7 @@ uint64_t mn_fnv1a64(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-/* ================================================================ atomic writes */
+/*=== atomic writes ==========================================================================*/
 
 /* path as shown in a message: whole when short, else its last part, so that the fault still
  * fits in MN_ERR_LEN after it */
@@ -279,7 +279,7 @@ mn_status mn_atomic_check(const char *path, char *err)
     return MN_OK;
 }
 
-/* ================================================================ reading files */
+/*=== reading files ==========================================================================*/
 
 /* mn_errf for an I/O fault whose cause is e, leaving errno = e for the caller */
 #define IO_FAIL(e, ...) (mn_errf(err, MN_ERR_IO, __VA_ARGS__), errno = (e), MN_ERR_IO)

@@ -215,7 +215,7 @@ const char *mn_copyidx_name(const mn_copyidx *ix, size_t t)
     return t < ix->n_tunes ? ix->name[t] : "";
 }
 
-/*=== queries ================================================================*/
+/*=== queries ================================================================================*/
 
 /* Symbol of suffix j at depth d, as the sort compares it (unsigned byte). */
 static unsigned sym(const mn_copyidx *ix, size_t j, int d)

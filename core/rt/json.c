@@ -28,7 +28,7 @@ typedef struct {
     mn_status st;
 } parser;
 
-/* ---------------------------------------------------------------- arena */
+/*=== arena ==================================================================================*/
 
 static void *arena_alloc(mn_json_doc *doc, size_t n)
 {
@@ -61,7 +61,7 @@ void mn_json_free(mn_json_doc *doc)
     mn_free(doc);
 }
 
-/* ---------------------------------------------------------------- errors */
+/*=== errors =================================================================================*/
 
 static int fail(parser *ps, mn_status st, const char *what)
 {
@@ -74,7 +74,7 @@ static int fail(parser *ps, mn_status st, const char *what)
 
 static int nomem(parser *ps) { return fail(ps, MN_ERR_NOMEM, "out of memory"); }
 
-/* ---------------------------------------------------------------- lexing */
+/*=== lexing =================================================================================*/
 
 static void skip_ws(parser *ps)
 {
@@ -303,7 +303,7 @@ static int literal(parser *ps, const char *word)
     return 0;
 }
 
-/* ---------------------------------------------------------------- values */
+/*=== values =================================================================================*/
 
 static int parse_value(parser *ps, mn_json *v, int depth);
 

@@ -56,7 +56,7 @@ void mn_midi_options_default(mn_midi_options *o)
     o->channel = -1;
 }
 
-/*=== reader state ============================================================================*/
+/*=== reader state ===========================================================================*/
 
 typedef struct {
     int64_t on, off;   /* source ticks; off < 0 while the note is open */
@@ -348,7 +348,7 @@ static mn_status read_chunks(midi_reader *r)
     return MN_OK;
 }
 
-/*=== from notes to events ====================================================================*/
+/*=== from notes to events ===================================================================*/
 
 static int cmp_note(const void *a, const void *b)
 {
@@ -541,7 +541,7 @@ mn_status mn_midi_read_memory_stats(const uint8_t *buf, size_t len, const char *
     return s;
 }
 
-/*=== writer ==================================================================================*/
+/*=== writer =================================================================================*/
 
 typedef struct {
     uint8_t *p;

@@ -42,7 +42,7 @@ struct mn_model {
     char copyidx_why[MN_ERR_LEN]; /* ... and why not */
 };
 
-/* ================================================================ canonical layout */
+/*=== canonical layout =======================================================================*/
 
 int mn_model_input_size(const mn_model_config *cfg)
 {
@@ -193,7 +193,7 @@ void mn_weights_point(const mn_model_config *cfg, const float *params, mn_weight
     }
 }
 
-/* ================================================================ byte order */
+/*=== byte order =============================================================================*/
 
 static int host_is_le(void)
 {
@@ -222,7 +222,7 @@ static void copy_le_floats(float *dst, const uint8_t *src, size_t n)
     }
 }
 
-/* ================================================================ loading */
+/*=== loading ================================================================================*/
 
 static void model_destroy(mn_model *m)
 {
@@ -424,7 +424,7 @@ static mn_status read_tensor_entry(const mn_json *t, const char *name, const cha
     return MN_OK;
 }
 
-/* ================================================================ probe */
+/*=== probe ==================================================================================*/
 
 /* A model that loads must play music: a few steps of the network on a fixed melody (a C-major
  * scale in quarter notes from a bar line, from the reset state) must give pitch and duration
@@ -1006,7 +1006,7 @@ void mn_model_meta_at(const mn_model *m, size_t i, const char **key, const char 
     if (value) *value = v;
 }
 
-/* ================================================================ saving */
+/*=== saving =================================================================================*/
 
 static int is_arch_key(const char *k)
 {

@@ -59,7 +59,7 @@ static void sb_esc(mn_sbuf *b, const char *s)
     }
 }
 
-/*=== files ==================================================================*/
+/*=== files ==================================================================================*/
 
 static mn_status write_atomic(const char *path, const mn_sbuf *b, char *err)
 {
@@ -76,7 +76,7 @@ static const char *base_name(const char *path)
     return s ? s + 1 : path;
 }
 
-/*=== axes ===================================================================*/
+/*=== axes ===================================================================================*/
 
 /* A step of 1, 2 or 5 times a power of ten giving about `target` intervals over range. */
 static double nice_step(double range, int target)
@@ -120,7 +120,7 @@ static int axis_ticks(const axis *a)
     return n >= 1 && n <= 1000 ? (int)n : 1;
 }
 
-/*=== learning curve =========================================================*/
+/*=== learning curve =========================================================================*/
 
 enum { COL_EPOCH, COL_STEP, COL_TRAIN, COL_VPITCH, COL_VDUR, COL_VTOTAL, N_COLS };
 static const char *const col_names[N_COLS] = {
@@ -420,7 +420,7 @@ mn_status mn_svg_learning_curve(const char *csv_path, const char *svg_path, char
     return st;
 }
 
-/*=== piano roll =============================================================*/
+/*=== piano roll =============================================================================*/
 
 static int is_black_key(int pitch)
 {
