@@ -79,7 +79,8 @@ int mn_event_from_heard(const mn_durtable *t, int pitch, int velocity, int held_
 /* Parses a note list such as "60 62:0.5 rest 64:2" (tokens separated by blanks or commas):
  * each a MIDI number 0..127 or `rest` (`r`), optionally `:BEATS` for its length in quarter
  * notes, 1/24..64 (default 1), rounded to ticks. Appends the events to out (velocity
- * MN_DEFAULT_VELOCITY for a note, 0 for a rest; pos_ticks and bar_ticks 0: the clock places them when they are fed).
+ * MN_DEFAULT_VELOCITY for a note, 0 for a rest; pos_ticks and bar_ticks 0: the clock places
+ * them when they are fed).
  * On failure out is left as it was and err names the token and the fault. */
 mn_status mn_parse_notes(const char *s, mn_melody *out, char *err);
 

@@ -133,9 +133,11 @@ expect_line() {
     timeout 10 "$@" >/dev/null 2>"$tmp/err"
     [ "$(cat "$tmp/err")" = "$want" ] && ok || bad "$*: expected '$want', got: $(cat "$tmp/err")"
 }
-expect_line "melodynet info: $tmp/none.mnet: cannot open: No such file or directory" "$cli" info "$tmp/none.mnet"
+expect_line "melodynet info: $tmp/none.mnet: cannot open: No such file or directory" \
+    "$cli" info "$tmp/none.mnet"
 expect_line "melodynet info: $tmp/dir.mnet: cannot read: it is a folder" "$cli" info "$tmp/dir.mnet"
-expect_line "melodynet info: $tmp/pipe.mnet: cannot read: not a regular file" "$cli" info "$tmp/pipe.mnet"
+expect_line "melodynet info: $tmp/pipe.mnet: cannot read: not a regular file" \
+    "$cli" info "$tmp/pipe.mnet"
 expect_line "melodynet generate: $tmp/dir.mid: cannot read: it is a folder" \
     "$cli" generate -m $model -n 1 --seed-midi "$tmp/dir.mid"
 expect_line "melodynet generate: $tmp/pipe.mid: cannot read: not a regular file" \
