@@ -38,12 +38,12 @@ static void help(FILE *f)
         "  --max-copy K          copy guard: never extend a run of intervals found verbatim in\n"
         "                        one training tune beyond K (1..%d; needs the model's copy\n"
         "                        index, see copy-index); holds under every other setting\n"
-        "  --velocity V | LO:HI  note velocity, fixed or drawn from a range (default 90)\n"
+        "  --velocity V | LO:HI  note velocity, fixed or drawn from a range (default %d)\n"
         "  --random-seed S       seed of the sampler (default: from the clock, printed)\n"
         "  --bpm B               tempo of the written MIDI file (default 120, or the seed file's)\n"
         "  -o FILE.mid           also write the generated events as a MIDI file\n"
         "  --json                print one JSON object instead of lines\n", MN_PRIME_MAX,
-           MN_SAMPLER_MAX_COPY);
+           MN_SAMPLER_MAX_COPY, MN_DEFAULT_VELOCITY);
 }
 
 static int parse_root(const char *s, int *root)
@@ -64,7 +64,8 @@ static int parse_root(const char *s, int *root)
 int mn_cmd_generate(int argc, char **argv)
 {
     const char *model_path = NULL, *seed_notes = NULL, *seed_midi = NULL, *out_path = NULL;
-    long n = 32, top_k = 0, lo = 0, hi = 127, vlo = 90, vhi = 90, max_copy = 0;
+    long n = 32, top_k = 0, lo = 0, hi = 127, max_copy = 0;
+    long vlo = MN_DEFAULT_VELOCITY, vhi = MN_DEFAULT_VELOCITY;
     double temp = 1.0, top_p = 1.0, bpm = 0, motif = 1.0;
     const char *scale = NULL;
     int root = 0, json = 0, no_rests = 0, have_seed = 0, downbeat = 0;

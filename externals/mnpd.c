@@ -438,7 +438,7 @@ void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
 {
     char key[MNPD_KEY_LEN], err[MN_ERR_LEN];
     if (mnpd_model_key(path, key)) {
-        snprintf(err, sizeof err, "%s: cannot read the file", path);
+        snprintf(err, sizeof err, "%s: cannot open: %s", path, strerror(errno));
         mnpd_error(x, cls, info, err);
         return;
     }
@@ -795,7 +795,7 @@ int mnpd_parse_listen(void *x, const char *cls, t_outlet *info, int argc, const 
     }
     memset(e, 0, sizeof *e);
     e->pitch = p;
-    e->velocity = 90;
+    e->velocity = MN_DEFAULT_VELOCITY;
     e->dur_ticks = (int)lrint(beats * MN_TPQ);
     if (e->dur_ticks < 1) e->dur_ticks = 1;
     return 0;

@@ -98,7 +98,7 @@ const float *mn_session_pitch_logits(mn_session *s, int pos_ticks, int bar_ticks
 const float *mn_session_dur_logits(mn_session *s, int pitch);
 void mn_session_commit(mn_session *s, const mn_event *e);
 
-/* ================================================================ history */
+/*=== history ================================================================================*/
 
 /* Events in the history (0..MN_SESSION_HIST) and the i-th, oldest first (i < the count; the
  * pointer is valid until the next call that changes the history). */
