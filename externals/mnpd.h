@@ -11,18 +11,19 @@
 #include <stdatomic.h>
 
 #include "m_pd.h"
+#include "atom.h"
 #include "base.h"
 #include "event.h"
 #include "midi.h"
 #include "model.h"
 #include "sampler.h"
 #include "session.h"
+#include "settings.h"
 
 #define MNPD_VERSION "0.2"
 #define MNPD_PATH_LEN 1024      /* longest resolved path we keep */
 #define MNPD_HIST 1024          /* generated notes kept for `write` (the most recent ones) */
 #define MNPD_PRIME_MAX MN_PRIME_MAX /* events of a MIDI file fed by `read` (its last ones) */
-#define MNPD_LIST_MAX 256       /* pitches accepted in one priming list */
 #define MNPD_GENERATE_MAX 1024  /* notes one `generate N` may emit */
 #define MNPD_POLL_MS 2          /* how often a pending load is polled, in logical ms */
 
@@ -149,48 +150,48 @@ void mnpd_load_done(void *x, const char *cls, t_outlet *info, t_mnpd_result *r,
 
 /*=== settings and parameter messages ========================================================*/
 
+/* Pd's atoms as core atoms (atom.h): in a buffer when they fit, else in memory from getbytes,
+ * freed by mnpd_atoms_free. A symbol atom borrows the symbol's name, which Pd never frees. */
 typedef struct {
-    mn_sampler s_sampler;  /* what the core sampler uses */
-    double s_bpm;          /* quarter notes per minute; a beat is a quarter note */
-    double s_legato;       /* part of a note's inter-onset time it sounds, (0, 1]: the gate of
-                            * [melodynet~], the duration_ms both objects send for [makenote] */
-} t_mnpd_settings;
+    mn_atom *a_v;         /* [a_n] */
+    int a_n;
+    mn_atom a_buf[32];
+} t_mnpd_atoms;
 
-void mnpd_settings_default(t_mnpd_settings *st);
+void mnpd_atoms(t_mnpd_atoms *v, int argc, const t_atom *argv);
+void mnpd_atoms_free(t_mnpd_atoms *v);
 
-/* Handles temperature, topk, topp, scale, range, rest, bpm, velocity, accent, motif and
- * legato. Returns 1 when the settings changed, -1 after reporting a bad message with
- * mnpd_error (st is then unchanged). A change that makes a setting act otherwise than asked
- * (a scale with no pitch in the range, which the sampler then ignores; velocity plus accent
- * past 127) is made and reported with mnpd_warning. */
-int mnpd_settings_message(void *x, const char *cls, t_outlet *info, t_mnpd_settings *st,
+/* Handles the messages of the settings table (settings.h: temperature, topk, topp, scale,
+ * range, rest, bpm, velocity, accent, motif, legato, novelty). Returns 1 when the settings
+ * changed, -1 after reporting a bad message with mnpd_error (st is then unchanged). A change
+ * that makes a setting act otherwise than asked (mn_setting_warning) is made and reported as
+ * a warning. */
+int mnpd_settings_message(void *x, const char *cls, t_outlet *info, mn_settings *st,
                           t_symbol *s, int argc, t_atom *argv);
 
-/* Milliseconds of a duration in ticks at bpm. */
-double mnpd_ticks_ms(int dur_ticks, double bpm);
+/* Adds the method m for every setting of the table to class c. */
+void mnpd_settings_methods(t_class *c, t_method m);
 
-/* Parses a list of MIDI pitches (0..127 integers) into out. Returns the count, or -1 after
- * reporting the first bad atom. */
+/* Parses a melody message (MIDI pitches, atom.h) into out [MN_LIST_MAX]. Returns the count,
+ * or -1 after reporting the first bad atom. */
 int mnpd_parse_pitches(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
                        int *out);
 
-/* Parses `listen p [dur_beats]` into an event of dur_beats quarter notes (default 1).
- * Returns 0 or -1 after reporting. */
+/* Parses `listen p [dur_beats]` (mn_atoms_listen). Returns 0 or -1 after reporting. */
 int mnpd_parse_listen(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
                       mn_event *e);
 
-/* Parses `note PITCH VELOCITY` (0..127 each; velocity 0 is a note-off). Returns 0 or -1 after
- * reporting. */
+/* Parses `note PITCH VELOCITY` (mn_atoms_note). Returns 0 or -1 after reporting. */
 int mnpd_parse_note(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
                     int *pitch, int *velocity);
 
-/* Parses a non-negative integer seed for `seed` / `-seed`. Returns 0 or -1 after reporting. */
+/* Parses a seed for `seed` / `-seed` (mn_atoms_seed). Returns 0 or -1 after reporting. */
 int mnpd_parse_seed(void *x, const char *cls, t_outlet *info, const char *what, int argc,
                     const t_atom *argv, uint64_t *seed);
 
 /* After `novelty K`: reverts to old and reports when the model has no copy index. */
 int mnpd_novelty_check(void *x, const char *cls, t_outlet *info, const mn_model *m,
-                       t_mnpd_settings *st, int old);
+                       mn_settings *st, int old);
 
 /*=== notes and history ======================================================================*/
 
@@ -265,6 +266,6 @@ void mnpd_info_symbol(const t_mnpd_info *ic, const char *key, const char *s);
 
 /* The model, settings and counters every object reports. */
 void mnpd_info(const t_mnpd_info *ic, const mn_model *m, const char *path,
-               const t_mnpd_settings *st, uint64_t seed, long notes);
+               const mn_settings *st, uint64_t seed, long notes);
 
 #endif

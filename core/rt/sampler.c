@@ -190,7 +190,14 @@ mn_status mn_scale_mask(const char *name, int root, uint16_t *mask, char *err)
         if (w < 0 || (size_t)w >= sizeof list - len) break;
         len += (size_t)w;
     }
-    return mn_errf(err, MN_ERR_ARG, "scale '%.40s' unknown, expected one of: %s", name, list);
+    char shown[41]; /* the name as typed, control characters as '?': one line */
+    size_t k = 0;
+    for (; name[k] && k < sizeof shown - 1; k++) {
+        unsigned char c = (unsigned char)name[k];
+        shown[k] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    shown[k] = '\0';
+    return mn_errf(err, MN_ERR_ARG, "scale '%s' unknown, expected one of: %s", shown, list);
 }
 
 /*=== sampling ===============================================================================*/
