@@ -234,7 +234,7 @@ static int melodynet_use_model(t_melodynet *x, mn_model *model, const char *path
     char err[MN_ERR_LEN];
     mn_session *ns = NULL;
     if (mn_session_new(model, x->x_seed, &ns, err) != MN_OK) {
-        mnpd_model_release(model);
+        mn_registry_release(model);
         mnpd_error(x, cls, x->x_out_info, err);
         return -1;
     }
@@ -245,7 +245,7 @@ static int melodynet_use_model(t_melodynet *x, mn_model *model, const char *path
     for (int i = 0; i < x->x_ctx_n; i++)
         mn_session_feed(ns, &x->x_ctx[(x->x_ctx_head + i) % MELODYNET_CTX]);
     mn_session_free(x->x_session);
-    mnpd_model_release(x->x_model);
+    mn_registry_release(x->x_model);
     x->x_session = ns;
     x->x_model = model;
     snprintf(x->x_path, sizeof x->x_path, "%s", path);
@@ -694,7 +694,7 @@ static void melodynet_free(t_melodynet *x)
     mnpd_job_free(x->x_load);
     mnpd_job_free(x->x_read);
     mn_session_free(x->x_session);
-    mnpd_model_release(x->x_model);
+    mn_registry_release(x->x_model);
     mnpd_hist_free(&x->x_hist);
 }
 

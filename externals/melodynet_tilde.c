@@ -525,7 +525,7 @@ static int melodynet_tilde_use_model(t_melodynet_tilde *x, mn_model *model, cons
     char err[MN_ERR_LEN];
     mn_session *s = NULL;
     if (mn_session_new(model, x->x_seed, &s, err) != MN_OK) {
-        mnpd_model_release(model);
+        mn_registry_release(model);
         mnpd_error(x, cls, x->x_out_info, err);
         return -1;
     }
@@ -535,7 +535,7 @@ static int melodynet_tilde_use_model(t_melodynet_tilde *x, mn_model *model, cons
     tilde_wake(x, 1);
     pthread_mutex_unlock(&x->x_mutex);
     tilde_sync(x);
-    mnpd_model_release(x->x_model);
+    mn_registry_release(x->x_model);
     x->x_model = model;
     snprintf(x->x_path, sizeof x->x_path, "%s", path);
     return 0;
@@ -798,7 +798,7 @@ static void melodynet_tilde_free(t_melodynet_tilde *x)
     clock_free(x->x_syncclock);
     mnpd_job_free(x->x_load);
     mnpd_job_free(x->x_read);
-    mnpd_model_release(x->x_model);
+    mn_registry_release(x->x_model);
     mnpd_hist_free(&x->x_hist);
     pthread_cond_destroy(&x->x_idlecond);
     pthread_cond_destroy(&x->x_cond);

@@ -1,6 +1,6 @@
-/* mnpd.c - the Pd-side plumbing [melodynet] and [melodynet~] share: model registry, path
- * resolution, the background loader, parameter messages, note history and status output.
- * See mnpd.h for who owns what. */
+/* mnpd.c - the Pd-side plumbing [melodynet] and [melodynet~] share: path resolution, the
+ * background loader, parameter messages, note history and status output. See mnpd.h for who
+ * owns what. */
 #include "mnpd.h"
 
 #include <errno.h>
@@ -23,67 +23,7 @@ uint64_t mnpd_makeseed(void)
     return 1 + (next >> 8) % (MNPD_SEED_SPAN - 1);
 }
 
-/*=== model registry =========================================================================*/
-
-typedef struct _mnpd_entry {
-    char *e_key;
-    mn_model *e_model;  /* the registry's reference */
-    int e_users;
-    struct _mnpd_entry *e_next;
-} t_mnpd_entry;
-
-static t_mnpd_entry *mnpd_registry;
-
-int mnpd_model_key(const char *path, char *key)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) return -1;
-    snprintf(key, MNPD_KEY_LEN, "%s|%lld|%lld|%lld", path, (long long)st.st_size,
-             (long long)st.st_mtim.tv_sec, (long long)st.st_mtim.tv_nsec);
-    return 0;
-}
-
-mn_model *mnpd_model_acquire(const char *key)
-{
-    for (t_mnpd_entry *e = mnpd_registry; e; e = e->e_next)
-        if (!strcmp(e->e_key, key)) {
-            e->e_users++;
-            return e->e_model;
-        }
-    return NULL;
-}
-
-mn_model *mnpd_model_adopt(const char *key, mn_model *loaded)
-{
-    mn_model *m = mnpd_model_acquire(key);
-    if (m) {
-        mn_model_free(loaded);
-        return m;
-    }
-    t_mnpd_entry *e = (t_mnpd_entry *)getbytes(sizeof *e);
-    e->e_key = (char *)getbytes(strlen(key) + 1);
-    strcpy(e->e_key, key);
-    e->e_model = loaded;
-    e->e_users = 1;
-    e->e_next = mnpd_registry;
-    mnpd_registry = e;
-    return loaded;
-}
-
-void mnpd_model_release(mn_model *m)
-{
-    if (!m) return;
-    for (t_mnpd_entry **pe = &mnpd_registry; *pe; pe = &(*pe)->e_next) {
-        t_mnpd_entry *e = *pe;
-        if (e->e_model != m) continue;
-        if (--e->e_users > 0) return;
-        *pe = e->e_next;
-        mn_model_free(e->e_model);
-        freebytes(e->e_key, strlen(e->e_key) + 1);
-        freebytes(e, sizeof *e);
-        return;
-    }
-}
+/*=== paths ================================================================================*/
 
 static int mnpd_realpath(const char *path, char *out)
 {
@@ -387,9 +327,8 @@ void mnpd_job_free(t_mnpd_job *j)
 void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
                     t_mnpd_use_model use, const char *path, int async)
 {
-    char key[MNPD_KEY_LEN], err[MN_ERR_LEN];
-    if (mnpd_model_key(path, key)) {
-        snprintf(err, sizeof err, "%s: cannot read the file", path);
+    char key[MN_REGISTRY_KEY_LEN], err[MN_ERR_LEN];
+    if (mn_registry_key(path, key, err) != MN_OK) {
         mnpd_error(x, cls, info, err);
         return;
     }
@@ -400,16 +339,16 @@ void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
         if (mnpd_job_start(job, MNPD_JOB_LOAD, path, key, err)) mnpd_error(x, cls, info, err);
         return;
     }
-    mn_model *m = mnpd_model_acquire(key);
+    mn_model *m = mn_registry_acquire(key);
     if (m) {
         use(x, m, path);
         return;
     }
-    if (mn_model_load(path, &m, err) != MN_OK) {
+    if (mn_model_load(path, &m, err) != MN_OK || mn_registry_adopt(key, m, &m, err) != MN_OK) {
         mnpd_error(x, cls, info, err);
         return;
     }
-    use(x, mnpd_model_adopt(key, m), path);
+    use(x, m, path);
 }
 
 void mnpd_read(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t_mnpd_job *job,
@@ -427,8 +366,13 @@ void mnpd_load_done(void *x, const char *cls, t_outlet *info, t_mnpd_result *r,
         mnpd_error(x, cls, info, r->r_err);
         return;
     }
-    mn_model *m = mnpd_model_adopt(r->r_key, r->r_model);
+    mn_model *m;
+    mn_status st = mn_registry_adopt(r->r_key, r->r_model, &m, r->r_err);
     r->r_model = NULL;
+    if (st != MN_OK) {
+        mnpd_error(x, cls, info, r->r_err);
+        return;
+    }
     if (!use(x, m, r->r_path)) mnpd_status_path(info, "loaded", r->r_path, -1);
 }
 

@@ -1,7 +1,7 @@
-/* mnpd.h - what [melodynet] and [melodynet~] share on Pd's side: the model registry (one
- * mn_model per file however many objects use it), path resolution, the background loader
- * (model files and MIDI files are read on a loader thread and handed back through a polled
- * state), the parameter messages (temperature, scale, bpm, ...), the note history behind
+/* mnpd.h - what [melodynet] and [melodynet~] share on Pd's side: path resolution, the
+ * background loader (model files and MIDI files are read on a loader thread and handed back
+ * through a polled state, models shared through core/rt/registry.h), the parameter messages
+ * (the settings table of core/rt/settings.h over Pd's atoms), the note history behind
  * `write`, and the status and info messages. Everything here runs on Pd's scheduler thread
  * except the loader thread, which calls only core functions. */
 #ifndef MNPD_H
@@ -16,6 +16,7 @@
 #include "event.h"
 #include "midi.h"
 #include "model.h"
+#include "registry.h"
 #include "sampler.h"
 #include "session.h"
 #include "settings.h"
@@ -33,26 +34,7 @@
 #define MNPD_SEED_SPAN 1000000
 uint64_t mnpd_makeseed(void);
 
-/*=== model registry =========================================================================*/
-
-/* Keyed by realpath plus file size and modification time, so a retrained file is loaded
- * anew. The registry holds one model reference per key and counts its users; Pd thread only. */
-
-/* Fills key (MNPD_PATH_LEN + 64 bytes) for a resolved path; -1 if the file cannot be stat'ed. */
-#define MNPD_KEY_LEN (MNPD_PATH_LEN + 64)
-int mnpd_model_key(const char *path, char *key);
-
-/* Returns the registered model for key with one more user, or NULL. The caller does not own a
- * reference (sessions retain their own); it pairs the call with mnpd_model_release. */
-mn_model *mnpd_model_acquire(const char *key);
-
-/* Registers a freshly loaded model (its reference passes to the registry) and returns the
- * model to use with one more user: the new one, or the one registered meanwhile under the same
- * key (the new one is then freed). */
-mn_model *mnpd_model_adopt(const char *key, mn_model *loaded);
-
-/* Drops one user; the last user frees the registry's reference. NULL is a no-op. */
-void mnpd_model_release(mn_model *m);
+/*=== paths ================================================================================*/
 
 /* Resolves name against the canvas's folder and Pd's search path (canvas_open) into an absolute
  * real path. Returns 0, or -1 when no readable file is found. */
@@ -99,7 +81,7 @@ typedef struct _mnpd_job t_mnpd_job;
 typedef struct _mnpd_result {
     t_mnpd_jobkind r_kind;
     char r_path[MNPD_PATH_LEN];  /* resolved file */
-    char r_key[MNPD_KEY_LEN];    /* registry key (loads) */
+    char r_key[MN_REGISTRY_KEY_LEN]; /* registry key (loads) */
     mn_status r_status;
     char r_err[MN_ERR_LEN];      /* the error when r_status is not MN_OK */
     mn_model *r_model;           /* loads: the model; the done function may take it (and set
