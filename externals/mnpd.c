@@ -15,6 +15,8 @@
 
 #include "m_imp.h" /* t_class.c_externdir: where the loaded binary lives */
 
+static void mnpd_warning(void *x, const char *cls, t_outlet *info, const char *text);
+
 uint64_t mnpd_makeseed(void)
 {
     /* the same generator as [random], so instances differ but a patch replays the same way */
@@ -34,7 +36,9 @@ static int mnpd_realpath(const char *path, char *out)
     return 0;
 }
 
-int mnpd_resolve(t_canvas *canvas, const char *name, char *out)
+/* Resolves name against the canvas's folder and Pd's search path (canvas_open) into an absolute
+ * real path. Returns 0, or -1 when no readable file is found. */
+static int mnpd_resolve(t_canvas *canvas, const char *name, char *out)
 {
     char dir[MAXPDSTRING], *base = NULL;
     int fd = canvas_open(canvas, name, "", dir, &base, MAXPDSTRING, 1);
@@ -45,7 +49,9 @@ int mnpd_resolve(t_canvas *canvas, const char *name, char *out)
     return mnpd_realpath(full, out);
 }
 
-int mnpd_default_model(t_class *c, char *out)
+/* Path of the bundled model: <externdir>/models/default.mnet (or <externdir>/default.mnet).
+ * Returns 0, or -1 when neither exists. */
+static int mnpd_default_model(t_class *c, char *out)
 {
     const char *dir = (c && c->c_externdir) ? c->c_externdir->s_name : ".";
     const char *tries[] = {"models/default.mnet", "default.mnet"};
@@ -271,8 +277,11 @@ t_mnpd_job *mnpd_job_new(void *owner, t_mnpd_jobdone fn)
     return j;
 }
 
-int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path, const char *key,
-                   char *err)
+/* Sends a request to the loader, or makes it the slot's waiting one when a request is out
+ * (replacing an older waiting one). Returns 0, or -1 with err filled when the loader thread
+ * cannot be started or memory runs out (nothing is then requested). */
+static int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path,
+                          const char *key, char *err)
 {
     if (mnpd_loader_start(err)) return -1;
     t_mnpd_req *q = (t_mnpd_req *)calloc(1, sizeof *q);
@@ -378,7 +387,15 @@ void mnpd_load_done(void *x, const char *cls, t_outlet *info, t_mnpd_result *r,
 
 /*=== settings and parameter messages ========================================================*/
 
-void mnpd_atoms(t_mnpd_atoms *v, int argc, const t_atom *argv)
+/* Pd's atoms as core atoms (atom.h): in a buffer when they fit, else in memory from getbytes,
+ * freed by mnpd_atoms_free. A symbol atom borrows the symbol's name, which Pd never frees. */
+typedef struct {
+    mn_atom *a_v;         /* [a_n] */
+    int a_n;
+    mn_atom a_buf[32];
+} t_mnpd_atoms;
+
+static void mnpd_atoms(t_mnpd_atoms *v, int argc, const t_atom *argv)
 {
     v->a_n = argc > 0 ? argc : 0;
     v->a_v = v->a_n <= (int)(sizeof v->a_buf / sizeof v->a_buf[0])
@@ -391,7 +408,7 @@ void mnpd_atoms(t_mnpd_atoms *v, int argc, const t_atom *argv)
     }
 }
 
-void mnpd_atoms_free(t_mnpd_atoms *v)
+static void mnpd_atoms_free(t_mnpd_atoms *v)
 {
     if (v->a_v != v->a_buf) freebytes(v->a_v, (size_t)v->a_n * sizeof *v->a_v);
     v->a_v = v->a_buf;
@@ -563,7 +580,9 @@ void mnpd_hist_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info,
 
 /*=== status and info ========================================================================*/
 
-void mnpd_status(t_outlet *o, const char *sel, const char *text)
+/* Sends `sel word word ...` on outlet o: text is split at spaces (commas and semicolons go),
+ * numbers become floats. For messages made of words (error and warning texts). */
+static void mnpd_status(t_outlet *o, const char *sel, const char *text)
 {
     t_atom at[64];
     int n = 0;
@@ -607,7 +626,9 @@ void mnpd_errorf(void *x, const char *cls, t_outlet *info, const char *fmt, ...)
     mnpd_error(x, cls, info, buf);
 }
 
-void mnpd_warning(void *x, const char *cls, t_outlet *info, const char *text)
+/* Reports a setting that was taken but does not act as asked: "cls: warning: text" on the
+ * console and `warning text` on the info outlet. */
+static void mnpd_warning(void *x, const char *cls, t_outlet *info, const char *text)
 {
     (void)x;
     post("%s: warning: %s", cls, text);
@@ -672,7 +693,7 @@ void mnpd_info_atoms(const t_mnpd_info *ic, const char *key, int n, t_atom *at)
     post("%s: %s", ic->i_cls, line);
 }
 
-void mnpd_info_float(const t_mnpd_info *ic, const char *key, double f)
+static void mnpd_info_float(const t_mnpd_info *ic, const char *key, double f)
 {
     t_atom a;
     SETFLOAT(&a, (t_float)f);

@@ -36,14 +36,6 @@ uint64_t mnpd_makeseed(void);
 
 /*=== paths ================================================================================*/
 
-/* Resolves name against the canvas's folder and Pd's search path (canvas_open) into an absolute
- * real path. Returns 0, or -1 when no readable file is found. */
-int mnpd_resolve(t_canvas *canvas, const char *name, char *out);
-
-/* Path of the bundled model: <externdir>/models/default.mnet (or <externdir>/default.mnet).
- * Returns 0, or -1 when neither exists. */
-int mnpd_default_model(t_class *c, char *out);
-
 /* Parses creation arguments [FILE] [-seed N] (in any order; *seed is set only by a valid -seed)
  * and resolves the model to load: FILE on the canvas's search path, else the bundled model of
  * class c. Errors go to the Pd console; returns 0 with path set, or -1 when there is nothing to
@@ -95,12 +87,6 @@ typedef void (*t_mnpd_jobdone)(void *owner, t_mnpd_result *r);
 /* Allocates a slot for an owner; fn is called with the owner when a request ends. */
 t_mnpd_job *mnpd_job_new(void *owner, t_mnpd_jobdone fn);
 
-/* Sends a request to the loader, or makes it the slot's waiting one when a request is out
- * (replacing an older waiting one). Returns 0, or -1 with err filled when the loader thread
- * cannot be started or memory runs out (nothing is then requested). */
-int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path, const char *key,
-                   char *err);
-
 /* A request is out or waiting. */
 int mnpd_job_busy(const t_mnpd_job *j);
 
@@ -131,17 +117,6 @@ void mnpd_load_done(void *x, const char *cls, t_outlet *info, t_mnpd_result *r,
                     t_mnpd_use_model use);
 
 /*=== settings and parameter messages ========================================================*/
-
-/* Pd's atoms as core atoms (atom.h): in a buffer when they fit, else in memory from getbytes,
- * freed by mnpd_atoms_free. A symbol atom borrows the symbol's name, which Pd never frees. */
-typedef struct {
-    mn_atom *a_v;         /* [a_n] */
-    int a_n;
-    mn_atom a_buf[32];
-} t_mnpd_atoms;
-
-void mnpd_atoms(t_mnpd_atoms *v, int argc, const t_atom *argv);
-void mnpd_atoms_free(t_mnpd_atoms *v);
 
 /* Handles the messages of the settings table (settings.h: temperature, topk, topp, scale,
  * range, rest, bpm, velocity, accent, motif, legato, novelty). Returns 1 when the settings
@@ -204,10 +179,6 @@ void mnpd_hist_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info,
 
 /*=== status and info ========================================================================*/
 
-/* Sends `sel word word ...` on outlet o: text is split at spaces (commas and semicolons go),
- * numbers become floats. For messages made of words (error and warning texts). */
-void mnpd_status(t_outlet *o, const char *sel, const char *text);
-
 /* Sends `sel PATH [N]`: the path as one symbol whatever it holds, N when n >= 0. */
 void mnpd_status_path(t_outlet *o, const char *sel, const char *path, long n);
 
@@ -218,10 +189,6 @@ void mnpd_errorf(void *x, const char *cls, t_outlet *info, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
-
-/* Reports a setting that was taken but does not act as asked: "cls: warning: text" on the
- * console and `warning text` on the info outlet. */
-void mnpd_warning(void *x, const char *cls, t_outlet *info, const char *text);
 
 /* An integer as an atom: a float when a float holds it exactly (|n| < 2^24), else a symbol of
  * its digits. */
@@ -242,7 +209,6 @@ int mnpd_info_args(void *x, const char *cls, t_outlet *out, int argc, const t_at
 
 /* One line `info KEY atoms...`: sent, or posted as "cls: KEY atoms...". */
 void mnpd_info_atoms(const t_mnpd_info *ic, const char *key, int n, t_atom *at);
-void mnpd_info_float(const t_mnpd_info *ic, const char *key, double f);
 void mnpd_info_count(const t_mnpd_info *ic, const char *key, long long n);
 void mnpd_info_symbol(const t_mnpd_info *ic, const char *key, const char *s);
 

@@ -59,8 +59,8 @@ void mn_sampler_default(mn_sampler *s)
     s->scale_on = 0;
     s->scale_mask = 0xFFF;
     s->allow_rest = 1;
-    s->velocity_lo = 90;
-    s->velocity_hi = 90;
+    s->velocity_lo = MN_VELOCITY_DEFAULT;
+    s->velocity_hi = MN_VELOCITY_DEFAULT;
     s->accent = 0;
     s->motif = 1.0f;
 }
@@ -145,8 +145,6 @@ static const char *const scale_name_list[] = {
     "major", "minor", "dorian", "phrygian", "lydian", "mixolydian", "locrian", "harmonic",
     "melodic", "pentatonic", "minorpentatonic", "blues", "chromatic", "wholetone", NULL,
 };
-
-const char *const *mn_scale_names(void) { return scale_name_list; }
 
 /* Pd users type "Harmonic-Minor" or "whole_tone" as readily as "harmonicminor": compare
  * lowercased, ignoring '-', '_' and spaces. Returns 0 when the key does not fit in out. */
@@ -347,13 +345,13 @@ int mn_sampler_duration(const mn_sampler *s, mn_rng *r, const float *logits, int
 int mn_sampler_allows(const mn_sampler *s, int pitch)
 {
     if (pitch == MN_REST) return s->allow_rest;
-    if (pitch < 0 || pitch > 127 || pitch < s->pitch_lo || pitch > s->pitch_hi) return 0;
+    if (!mn_is_pitch(pitch) || pitch < s->pitch_lo || pitch > s->pitch_hi) return 0;
     return !s->scale_on || (s->scale_mask >> (pitch % 12) & 1);
 }
 
 int mn_sampler_velocity(const mn_sampler *s, mn_rng *r, int pitch, int pos_ticks)
 {
-    if (pitch == MN_REST || pitch < 0 || pitch > 127) return 0;
+    if (!mn_is_pitch(pitch)) return 0;
     int lo = s->velocity_lo < 1 ? 1 : (s->velocity_lo > 127 ? 127 : s->velocity_lo);
     int hi = s->velocity_hi > 127 ? 127 : (s->velocity_hi < lo ? lo : s->velocity_hi);
     int v = lo + (int)(mn_rng_uniform(r) * (double)(hi - lo + 1));
