@@ -221,6 +221,38 @@ static void test_scales(void **state)
     assert_non_null(strstr(err, "scale 'bebop' unknown, expected one of: major minor"));
 }
 
+/* Found by tests/fuzz/fuzz_message.c (its corpus keeps the inputs): an error quoting a name
+ * typed with a newline stays one line, and a long scale name is cut the same whatever the
+ * setting is called by, so both sides say the same words. */
+static void test_fuzz_findings(void **state)
+{
+    (void)state;
+    mn_settings st;
+    mn_settings_default(&st);
+    char err[MN_ERR_LEN], err2[MN_ERR_LEN];
+    mn_atom a[2];
+    mn_atom_set_symbol(&a[0], "maj\nor");
+    assert_int_equal(mn_setting_parse(mn_setting_find("scale"), NULL, 1, a, &st, err),
+                     MN_ERR_ARG);
+    assert_null(strchr(err, '\n'));
+    assert_non_null(strstr(err, "scale 'maj?or' unknown"));
+    mn_atom_set_symbol(&a[1], "H\n");
+    assert_int_equal(mn_setting_parse(mn_setting_find("scale"), NULL, 2, a, &st, err),
+                     MN_ERR_ARG);
+    assert_string_equal(err, "scale maj?or expects a root 0..11 or a note name (C, F#, Bb), "
+                             "got 'H?'");
+    char longname[120];
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    mn_atom_set_symbol(&a[0], longname);
+    mn_atom_set_symbol(&a[1], "H");
+    assert_int_equal(mn_setting_parse(mn_setting_find("scale"), NULL, 2, a, &st, err),
+                     MN_ERR_ARG);
+    assert_int_equal(mn_setting_parse(mn_setting_find("scale"), "--scale", 2, a, &st, err2),
+                     MN_ERR_ARG);
+    assert_string_equal(err + strlen("scale"), err2 + strlen("--scale"));
+}
+
 static void test_warnings(void **state)
 {
     (void)state;
@@ -267,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_one_text_per_rule),
         cmocka_unit_test(test_roots),
         cmocka_unit_test(test_scales),
+        cmocka_unit_test(test_fuzz_findings),
         cmocka_unit_test(test_warnings),
         cmocka_unit_test(test_bad_calls),
     };
