@@ -45,7 +45,7 @@ typedef struct _melodynet {
     t_mnpd_job *x_read;         /* background MIDI file read */
 
     /* generate runs: the worker calls core only, never Pd's API */
-    mn_event *x_gen;            /* [MNPD_GENERATE_MAX] notes the worker made in this run */
+    mn_event *x_gen;            /* [MN_GENERATE_MAX] notes the worker made in this run */
     atomic_int x_gen_target;    /* notes the worker is to make */
     atomic_int x_gen_made;      /* notes it made (written with release order) */
     atomic_int x_gen_stop;      /* stop after the current step */
@@ -365,14 +365,11 @@ static void melodynet_list(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 static void melodynet_generate(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (melodynet_defer(x, s, argc, argv)) return;
-    double f = argc == 1 && argv[0].a_type == A_FLOAT ? argv[0].a_w.w_float : -1;
-    if (argc != 1 || argv[0].a_type != A_FLOAT || f != (int)f || f < 1 || f > MNPD_GENERATE_MAX) {
-        mnpd_errorf(x, cls, x->x_out_info, "generate expects a count 1..%d", MNPD_GENERATE_MAX);
+    int n;
+    if (mnpd_parse_generate(x, cls, x->x_out_info, argc, argv, &n) || !melodynet_ready(x))
         return;
-    }
-    if (!melodynet_ready(x)) return;
     melodynet_heard_feed(x, -1);
-    int n = (int)f, now = n < MELODYNET_SYNC ? n : MELODYNET_SYNC, i;
+    int now = n < MELODYNET_SYNC ? n : MELODYNET_SYNC, i;
     for (i = 0; i < now && x->x_session && !x->x_gen_busy; i++) melodynet_emit(x);
     if (i == n || !x->x_session || x->x_gen_busy) {
         melodynet_generated(x, i);
@@ -458,18 +455,11 @@ static void melodynet_answer_tick(t_melodynet *x)
 static void melodynet_answer(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     (void)s;
-    double beats = argc >= 1 && argv[0].a_type == A_FLOAT ? argv[0].a_w.w_float : -1;
-    double notes = argc == 2 && argv[1].a_type == A_FLOAT ? argv[1].a_w.w_float : 0;
-    if (argc < 1 || argc > 2 || !(beats >= 0 && beats <= 64)
-        || (argc == 2 && (argv[1].a_type != A_FLOAT || notes != (int)notes || notes < 0
-                          || notes > MNPD_GENERATE_MAX))) {
-        mnpd_errorf(x, cls, x->x_out_info,
-                    "usage: answer BEATS [NOTES] (BEATS of silence 0..64, 0 = off; NOTES "
-                    "0..%d, 0 = until the player plays)", MNPD_GENERATE_MAX);
-        return;
-    }
+    double beats;
+    int notes;
+    if (mnpd_parse_answer(x, cls, x->x_out_info, argc, argv, &beats, &notes)) return;
     x->x_answer_beats = beats;
-    x->x_answer_notes = (int)notes;
+    x->x_answer_notes = notes;
     if (beats == 0) clock_unset(x->x_answer_clock);
 }
 
@@ -666,7 +656,7 @@ static void *melodynet_new(t_symbol *s, int argc, t_atom *argv)
     x->x_clock = clock_new(x, (t_method)melodynet_tick);
     x->x_load = mnpd_job_new(x, melodynet_load_done);
     x->x_read = mnpd_job_new(x, melodynet_read_done);
-    x->x_gen = (mn_event *)getbytes(MNPD_GENERATE_MAX * sizeof *x->x_gen);
+    x->x_gen = (mn_event *)getbytes(MN_GENERATE_MAX * sizeof *x->x_gen);
     atomic_init(&x->x_gen_target, 0);
     atomic_init(&x->x_gen_made, 0);
     atomic_init(&x->x_gen_stop, 0);
@@ -690,7 +680,7 @@ static void melodynet_free(t_melodynet *x)
     clock_free(x->x_gen_clock);
     clock_free(x->x_answer_clock);
     binbuf_free(x->x_defer);
-    freebytes(x->x_gen, MNPD_GENERATE_MAX * sizeof *x->x_gen);
+    freebytes(x->x_gen, MN_GENERATE_MAX * sizeof *x->x_gen);
     mnpd_job_free(x->x_load);
     mnpd_job_free(x->x_read);
     mn_session_free(x->x_session);

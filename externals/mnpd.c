@@ -483,6 +483,32 @@ int mnpd_parse_note(void *x, const char *cls, t_outlet *info, int argc, const t_
     return -1;
 }
 
+int mnpd_parse_generate(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
+                        int *n)
+{
+    char err[MN_ERR_LEN];
+    t_mnpd_atoms v;
+    mnpd_atoms(&v, argc, argv);
+    mn_status rc = mn_atoms_generate(v.a_n, v.a_v, n, err);
+    mnpd_atoms_free(&v);
+    if (rc == MN_OK) return 0;
+    mnpd_error(x, cls, info, err);
+    return -1;
+}
+
+int mnpd_parse_answer(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
+                      double *beats, int *notes)
+{
+    char err[MN_ERR_LEN];
+    t_mnpd_atoms v;
+    mnpd_atoms(&v, argc, argv);
+    mn_status rc = mn_atoms_answer(v.a_n, v.a_v, beats, notes, err);
+    mnpd_atoms_free(&v);
+    if (rc == MN_OK) return 0;
+    mnpd_error(x, cls, info, err);
+    return -1;
+}
+
 int mnpd_parse_seed(void *x, const char *cls, t_outlet *info, const char *what, int argc,
                     const t_atom *argv, uint64_t *seed)
 {
@@ -649,23 +675,21 @@ void mnpd_setcount(t_atom *a, long long n)
 int mnpd_info_args(void *x, const char *cls, t_outlet *out, int argc, const t_atom *argv,
                    t_mnpd_info *ic)
 {
+    char err[MN_ERR_LEN];
+    const char *key = NULL;
+    t_mnpd_atoms v;
     ic->i_cls = cls;
     ic->i_out = out;
     ic->i_post = 0;
     ic->i_key = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (argv[i].a_type != A_SYMBOL) {
-            mnpd_error(x, cls, out, "usage: info [post] [KEY]");
-            return -1;
-        }
-        t_symbol *w = argv[i].a_w.w_symbol;
-        if (!strcmp(w->s_name, "post") && !ic->i_post && !ic->i_key) ic->i_post = 1;
-        else if (!ic->i_key) ic->i_key = w;
-        else {
-            mnpd_error(x, cls, out, "usage: info [post] [KEY]");
-            return -1;
-        }
+    mnpd_atoms(&v, argc, argv);
+    mn_status rc = mn_atoms_info(v.a_n, v.a_v, &ic->i_post, &key, err);
+    mnpd_atoms_free(&v);
+    if (rc != MN_OK) {
+        mnpd_error(x, cls, out, err);
+        return -1;
     }
+    if (key) ic->i_key = gensym(key);
     return 0;
 }
 

@@ -25,7 +25,6 @@
 #define MNPD_PATH_LEN 1024      /* longest resolved path we keep */
 #define MNPD_HIST 1024          /* generated notes kept for `write` (the most recent ones) */
 #define MNPD_PRIME_MAX MN_PRIME_MAX /* events of a MIDI file fed by `read` (its last ones) */
-#define MNPD_GENERATE_MAX 1024  /* notes one `generate N` may emit */
 #define MNPD_POLL_MS 2          /* how often a pending load is polled, in logical ms */
 
 /* A seed per instance as [random] makes them: distinct, deterministic per process, and below
@@ -141,6 +140,14 @@ int mnpd_parse_listen(void *x, const char *cls, t_outlet *info, int argc, const 
 /* Parses `note PITCH VELOCITY` (mn_atoms_note). Returns 0 or -1 after reporting. */
 int mnpd_parse_note(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
                     int *pitch, int *velocity);
+
+/* Parses `generate N` (mn_atoms_generate). Returns 0 or -1 after reporting. */
+int mnpd_parse_generate(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
+                        int *n);
+
+/* Parses `answer BEATS [NOTES]` (mn_atoms_answer). Returns 0 or -1 after reporting. */
+int mnpd_parse_answer(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
+                      double *beats, int *notes);
 
 /* Parses a seed for `seed` / `-seed` (mn_atoms_seed). Returns 0 or -1 after reporting. */
 int mnpd_parse_seed(void *x, const char *cls, t_outlet *info, const char *what, int argc,

@@ -171,6 +171,59 @@ static void test_listen_note_seed(void **state)
     assert_true(seed == 77);
 }
 
+static void test_generate_answer_info(void **state)
+{
+    (void)state;
+    mn_atom a[8];
+    char err[MN_ERR_LEN];
+    int n = -7;
+    assert_int_equal(mn_atoms_generate(atoms("1", a), a, &n, err), MN_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(mn_atoms_generate(atoms("1024", a), a, &n, err), MN_OK);
+    assert_int_equal(n, 1024);
+    const char *gbad[] = {"0", "1025", "2.5", "foo", "", "3 4"};
+    for (size_t i = 0; i < sizeof gbad / sizeof gbad[0]; i++) {
+        n = -7;
+        assert_int_equal(mn_atoms_generate(atoms(gbad[i], a), a, &n, err), MN_ERR_ARG);
+        assert_string_equal(err, "generate expects a count 1..1024");
+        assert_int_equal(n, -7);
+    }
+
+    double beats = -7;
+    int notes = -7;
+    assert_int_equal(mn_atoms_answer(atoms("4", a), a, &beats, &notes, err), MN_OK);
+    assert_true(beats == 4 && notes == 0);
+    assert_int_equal(mn_atoms_answer(atoms("0.5 1024", a), a, &beats, &notes, err), MN_OK);
+    assert_true(beats == 0.5 && notes == 1024);
+    const char *abad[] = {"-1", "64.5", "2 foo", "2 1.5", "2 1025", "", "1 2 3", "foo"};
+    for (size_t i = 0; i < sizeof abad / sizeof abad[0]; i++) {
+        beats = notes = -7;
+        assert_int_equal(mn_atoms_answer(atoms(abad[i], a), a, &beats, &notes, err),
+                         MN_ERR_ARG);
+        assert_string_equal(err, "usage: answer BEATS [NOTES] (BEATS of silence 0..64, 0 = off; "
+                                 "NOTES 0..1024, 0 = until the player plays)");
+        assert_true(beats == -7 && notes == -7);
+    }
+
+    int post = -7;
+    const char *key = "x";
+    assert_int_equal(mn_atoms_info(0, a, &post, &key, err), MN_OK);
+    assert_true(post == 0 && key == NULL);
+    assert_int_equal(mn_atoms_info(atoms("post seed", a), a, &post, &key, err), MN_OK);
+    assert_true(post == 1 && !strcmp(key, "seed"));
+    assert_int_equal(mn_atoms_info(atoms("seed", a), a, &post, &key, err), MN_OK);
+    assert_true(post == 0 && !strcmp(key, "seed"));
+    assert_int_equal(mn_atoms_info(atoms("post", a), a, &post, &key, err), MN_OK);
+    assert_true(post == 1 && key == NULL);
+    const char *ibad[] = {"foo bar", "3", "seed post", "post post x"};
+    for (size_t i = 0; i < sizeof ibad / sizeof ibad[0]; i++) {
+        post = -7;
+        assert_int_equal(mn_atoms_info(atoms(ibad[i], a), a, &post, &key, err), MN_ERR_ARG);
+        assert_string_equal(err, "usage: info [post] [KEY]");
+        assert_int_equal(post, -7);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_got),
         cmocka_unit_test(test_pitches),
         cmocka_unit_test(test_listen_note_seed),
+        cmocka_unit_test(test_generate_answer_info),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

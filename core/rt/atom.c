@@ -140,6 +140,42 @@ mn_status mn_atoms_note(int argc, const mn_atom *argv, int *pitch, int *velocity
     return MN_OK;
 }
 
+mn_status mn_atoms_generate(int argc, const mn_atom *argv, int *n, char *err)
+{
+    if (argc != 1 || !mn_atom_int(&argv[0], 1, MN_GENERATE_MAX, n))
+        return mn_errf(err, MN_ERR_ARG, "generate expects a count 1..%d", MN_GENERATE_MAX);
+    return MN_OK;
+}
+
+mn_status mn_atoms_answer(int argc, const mn_atom *argv, double *beats, int *notes, char *err)
+{
+    int k = 0;
+    if (argc < 1 || argc > 2 || argv[0].type != MN_ATOM_FLOAT
+        || !(argv[0].f >= 0 && argv[0].f <= 64)
+        || (argc == 2 && !mn_atom_int(&argv[1], 0, MN_GENERATE_MAX, &k)))
+        return mn_errf(err, MN_ERR_ARG, "usage: answer BEATS [NOTES] (BEATS of silence 0..64, "
+                       "0 = off; NOTES 0..%d, 0 = until the player plays)", MN_GENERATE_MAX);
+    *beats = argv[0].f;
+    *notes = k;
+    return MN_OK;
+}
+
+mn_status mn_atoms_info(int argc, const mn_atom *argv, int *post, const char **key, char *err)
+{
+    int p = 0;
+    const char *k = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (argv[i].type != MN_ATOM_SYMBOL)
+            return mn_errf(err, MN_ERR_ARG, "usage: info [post] [KEY]");
+        if (!strcmp(argv[i].s, "post") && !p && !k) p = 1;
+        else if (!k) k = argv[i].s;
+        else return mn_errf(err, MN_ERR_ARG, "usage: info [post] [KEY]");
+    }
+    *post = p;
+    *key = k;
+    return MN_OK;
+}
+
 mn_status mn_atoms_seed(const char *sel, int argc, const mn_atom *argv, uint64_t *seed,
                         char *err)
 {

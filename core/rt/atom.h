@@ -1,6 +1,7 @@
 /* atom.h - the arguments of a message without Pd: each one a number or a word, as Pd's atoms
  * are, and the parsing of the message arguments of [melodynet] and [melodynet~] that are not
- * settings (settings.h has those): melodies, `listen`, `note` and `seed`. The externals turn
+ * settings (settings.h has those): melodies, `listen`, `note`, `generate`, `answer`, `info`
+ * and `seed`. The externals turn
  * Pd's atoms into these, the command turns its words into them, so both parse alike and the
  * parsers can be tested and fuzzed without Pd. Errors are one line that starts with the
  * message's name ("listen expects a MIDI pitch 0..127, got 200"); a failed parse writes
@@ -47,6 +48,18 @@ mn_status mn_atoms_listen(int argc, const mn_atom *argv, mn_event *e, char *err)
 
 /* `note PITCH VELOCITY`: 0..127 each, velocity 0 a note-off. */
 mn_status mn_atoms_note(int argc, const mn_atom *argv, int *pitch, int *velocity, char *err);
+
+#define MN_GENERATE_MAX 1024 /* notes one `generate N` emits, and one answer plays, at most */
+
+/* `generate N`: a count 1..MN_GENERATE_MAX. */
+mn_status mn_atoms_generate(int argc, const mn_atom *argv, int *n, char *err);
+
+/* `answer BEATS [NOTES]`: BEATS of silence 0..64 (0 = off), NOTES 0..MN_GENERATE_MAX (0, the
+ * default: until the player plays). */
+mn_status mn_atoms_answer(int argc, const mn_atom *argv, double *beats, int *notes, char *err);
+
+/* `info [post] [KEY]`: *post 1 with `post` first, *key the word of KEY (borrowed) or NULL. */
+mn_status mn_atoms_info(int argc, const mn_atom *argv, int *post, const char **key, char *err);
 
 /* `seed N`, `randomseed N`, `-seed N` (sel names it): one whole number 0..MN_SEED_MAX. */
 #define MN_SEED_MAX 4294967295.0

@@ -1,14 +1,14 @@
 /* fuzz_message.c - libFuzzer harness for the Pd messages' arguments as core parses them
  * (atom.h, settings.h): every setting of the table (temperature ... novelty, scale names,
- * roots and pitch-class sets included), melodies, listen, note and seed. Input: one byte that
- * picks the message, then atoms separated by blanks: a word or number as typed (read as the
- * command reads its words, mn_atom_from_word), or 'f' and 4 raw bytes for any Pd float (NaN,
- * infinities and denormals included).
+ * roots and pitch-class sets included), melodies, listen, note, seed, generate, answer and
+ * info. Input: one byte that picks the message, then atoms separated by blanks: a word or
+ * number as typed (read as the command reads its words, mn_atom_from_word), or 'f' and 4 raw
+ * bytes for any Pd float (NaN, infinities and denormals included).
  * Checks: a refused message leaves the settings and outputs as they were and says why in one
  * line that starts with the message's name (or "usage:"); accepted settings validate, hold
- * values in the table's range, and parse the same again when written back as atoms (the
- * same with the command's word form); accepted melodies, listen, note and seed hold values in
- * range; mn_atom_got stays inside buffers of any size. */
+ * values in the table's range, and parse the same again when written back as atoms (the same
+ * with the command's word form); the other messages' accepted values are in range;
+ * mn_atom_got stays inside buffers of any size. */
 #include "atom.h"
 #include "settings.h"
 
@@ -126,7 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1) return 0;
     size_t n_set;
     const mn_setting *table = mn_settings_table(&n_set);
-    int which = data[0] % (int)(n_set + 5);
+    int which = data[0] % (int)(n_set + 8);
     data++;
     size--;
 
@@ -225,6 +225,42 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         break;
     }
+    case 5: {
+        int n = -7;
+        if (mn_atoms_generate(argc, argv, &n, err) == MN_OK)
+            FUZZ_CHECK(argc == 1 && n >= 1 && n <= MN_GENERATE_MAX && n == argv[0].f,
+                       "generate %d", n);
+        else {
+            FUZZ_CHECK(n == -7, "a refused generate wrote");
+            check_error(err, "generate");
+        }
+        break;
+    }
+    case 6: {
+        double beats = -7;
+        int notes = -7;
+        if (mn_atoms_answer(argc, argv, &beats, &notes, err) == MN_OK)
+            FUZZ_CHECK(beats >= 0 && beats <= 64 && notes >= 0 && notes <= MN_GENERATE_MAX,
+                       "answer %g %d", beats, notes);
+        else {
+            FUZZ_CHECK(beats == -7 && notes == -7, "a refused answer wrote");
+            check_error(err, "answer");
+        }
+        break;
+    }
+    case 7: {
+        int post = -7;
+        const char *key = "?";
+        if (mn_atoms_info(argc, argv, &post, &key, err) == MN_OK)
+            FUZZ_CHECK((post == 0 || post == 1) && argc == post + (key != NULL),
+                       "info: post %d key %s of %d atoms", post, key ? key : "none", argc);
+        else {
+            FUZZ_CHECK(post == -7, "a refused info wrote");
+            check_error(err, "info");
+        }
+        break;
+    }
+    case 4:
     default: {
         /* a setting by its name, as Pd dispatches a message: the first atom is the selector */
         if (argc < 1 || argv[0].type != MN_ATOM_SYMBOL) break;
