@@ -52,7 +52,7 @@ static void help(FILE *f)
         "\nThe settings take the values, and are refused with the words, of the messages of the\n"
         "same names in Pd ([melodynet]: temperature, topk, topp, scale, range, velocity, motif,\n"
         "novelty, bpm).\n", MN_PRIME_MAX,
-           MN_SAMPLER_MAX_COPY, MN_VELOCITY_DEFAULT, MN_BPM_DEFAULT);
+           MN_SAMPLER_MAX_COPY, MN_DEFAULT_VELOCITY, MN_BPM_DEFAULT);
 }
 
 /* Sets the setting `name` of the settings table from the words of option opt (each read as

@@ -351,7 +351,7 @@ static void melodynet_prime(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
     if (n < 0 || !melodynet_ready(x)) return;
     melodynet_clear(x);
     for (int i = 0; i < n; i++) {
-        mn_event e = {pitches[i], MN_VELOCITY_DEFAULT, MN_TPQ, 0, 0};
+        mn_event e = {pitches[i], MN_DEFAULT_VELOCITY, MN_TPQ, 0, 0};
         melodynet_feed(x, &e);
     }
 }

@@ -581,7 +581,7 @@ static void melodynet_tilde_melody(t_melodynet_tilde *x, t_symbol *s, int argc, 
     int n = mnpd_parse_pitches(x, cls, x->x_out_info, argc, argv, pitches);
     if (n < 0 || !melodynet_tilde_ready(x)) return;
     for (int i = 0; i < n; i++) {
-        mn_event e = {pitches[i], MN_VELOCITY_DEFAULT, MN_TPQ, 0, 0};
+        mn_event e = {pitches[i], MN_DEFAULT_VELOCITY, MN_TPQ, 0, 0};
         ev[i] = e;
     }
     melodynet_tilde_prime(x, ev, n);

@@ -33,7 +33,7 @@
 #define MNPD_SEED_SPAN 1000000
 uint64_t mnpd_makeseed(void);
 
-/*=== paths ================================================================================*/
+/*=== paths ==================================================================================*/
 
 /* Parses creation arguments [FILE] [-seed N] (in any order; *seed is set only by a valid -seed)
  * and resolves the model to load: FILE on the canvas's search path, else the bundled model of

@@ -116,7 +116,7 @@ static void test_listen_note_seed(void **state)
     char err[MN_ERR_LEN];
     mn_event e;
     assert_int_equal(mn_atoms_listen(atoms("60", a), a, &e, err), MN_OK);
-    assert_true(e.pitch == 60 && e.velocity == MN_VELOCITY_DEFAULT && e.dur_ticks == MN_TPQ);
+    assert_true(e.pitch == 60 && e.velocity == MN_DEFAULT_VELOCITY && e.dur_ticks == MN_TPQ);
     assert_int_equal(mn_atoms_listen(atoms("61 0.5", a), a, &e, err), MN_OK);
     assert_true(e.pitch == 61 && e.dur_ticks == MN_TPQ / 2 && e.pos_ticks == 0);
     assert_int_equal(mn_atoms_listen(atoms("61 64", a), a, &e, err), MN_OK);

@@ -60,8 +60,8 @@ static void test_table_names_and_defaults(void **state)
     mn_settings st;
     mn_settings_default(&st);
     assert_true(st.bpm == MN_BPM_DEFAULT && st.legato == MN_LEGATO_DEFAULT);
-    assert_int_equal(st.sampler.velocity_lo, MN_VELOCITY_DEFAULT);
-    assert_int_equal(st.sampler.velocity_hi, MN_VELOCITY_DEFAULT);
+    assert_int_equal(st.sampler.velocity_lo, MN_DEFAULT_VELOCITY);
+    assert_int_equal(st.sampler.velocity_hi, MN_DEFAULT_VELOCITY);
 }
 
 /* Each numeric setting at both ends of its range and just past them. */

@@ -119,7 +119,7 @@ mn_status mn_atoms_listen(int argc, const mn_atom *argv, mn_event *e, char *err)
     }
     memset(e, 0, sizeof *e);
     e->pitch = p;
-    e->velocity = MN_VELOCITY_DEFAULT;
+    e->velocity = MN_DEFAULT_VELOCITY;
     e->dur_ticks = (int)lrint(beats * MN_TPQ);
     if (e->dur_ticks < 1) e->dur_ticks = 1;
     return MN_OK;

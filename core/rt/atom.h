@@ -42,7 +42,7 @@ int mn_atom_int(const mn_atom *a, double lo, double hi, int *out);
 mn_status mn_atoms_pitches(int argc, const mn_atom *argv, int *out, int *n, char *err);
 
 /* `listen PITCH [DURATION_BEATS]`: a note of DURATION_BEATS quarter notes (default 1, in
- * 1/MN_TPQ..MN_MAX_DUR_TICKS/MN_TPQ, rounded to ticks) at MN_VELOCITY_DEFAULT; pos_ticks and
+ * 1/MN_TPQ..MN_MAX_DUR_TICKS/MN_TPQ, rounded to ticks) at MN_DEFAULT_VELOCITY; pos_ticks and
  * bar_ticks 0. */
 mn_status mn_atoms_listen(int argc, const mn_atom *argv, mn_event *e, char *err);
 

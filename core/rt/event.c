@@ -199,7 +199,7 @@ static mn_status parse_note(const char *tok, size_t len, int index, mn_event *e,
             return mn_errf(err, MN_ERR_ARG, "note %d: pitch '%s' is not a MIDI number 0..127 "
                            "or rest", index, buf);
         e->pitch = (int)p;
-        e->velocity = MN_VELOCITY_DEFAULT;
+        e->velocity = MN_DEFAULT_VELOCITY;
     }
     e->dur_ticks = (int)(beats * MN_TPQ + 0.5);
     if (e->dur_ticks < 1) e->dur_ticks = 1;

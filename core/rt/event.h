@@ -16,8 +16,7 @@
 #define MN_MAX_DUR_TICKS (MN_TPQ * 64) /* longest duration representable (16 whole notes) */
 #define MN_DEFAULT_BAR_TICKS (4 * MN_TPQ) /* 4/4 when a file gives no time signature */
 #define MN_MAX_BAR_TICKS (MN_TPQ * 32)
-#define MN_VELOCITY_DEFAULT 90 /* velocity of a note nobody played: seed notes, primers,
-                                * `listen`, and the sampler's default */
+#define MN_DEFAULT_VELOCITY 90 /* of a note that names none: seeds, note lists, generated notes */
 
 /* A MIDI pitch 0..127 (anything else, MN_REST included, is a rest). */
 static inline int mn_is_pitch(int pitch) { return pitch >= 0 && pitch <= 127; }
@@ -86,7 +85,8 @@ int mn_event_from_heard(const mn_durtable *t, int pitch, int velocity, int held_
 /* Parses a note list such as "60 62:0.5 rest 64:2" (tokens separated by blanks or commas):
  * each a MIDI number 0..127 or `rest` (`r`), optionally `:BEATS` for its length in quarter
  * notes, 1/24..64 (default 1), rounded to ticks. Appends the events to out (velocity
- * MN_VELOCITY_DEFAULT for a note, 0 for a rest; pos_ticks and bar_ticks 0: the clock places them when they are fed).
+ * MN_DEFAULT_VELOCITY for a note, 0 for a rest; pos_ticks and bar_ticks 0: the clock places
+ * them when they are fed).
  * On failure out is left as it was and err names the token and the fault. */
 mn_status mn_parse_notes(const char *s, mn_melody *out, char *err);
 

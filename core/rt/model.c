@@ -465,7 +465,7 @@ static mn_status probe(mn_model *m, const char *name, char *err)
                 st = mn_errf(err, MN_ERR_FORMAT, "%s: the weights give a duration logit of %g "
                              "at step %d of the load check (a playable model stays within +-%g)",
                              name, (double)dl[i], k + 1, MN_MODEL_MAX_LOGIT);
-        mn_event e = {scale[k], MN_VELOCITY_DEFAULT, MN_TPQ, pos, bar};
+        mn_event e = {scale[k], MN_DEFAULT_VELOCITY, MN_TPQ, pos, bar};
         mn_session_commit(s, &e);
     }
     if (st == MN_OK && !varies)

@@ -59,8 +59,8 @@ void mn_sampler_default(mn_sampler *s)
     s->scale_on = 0;
     s->scale_mask = 0xFFF;
     s->allow_rest = 1;
-    s->velocity_lo = MN_VELOCITY_DEFAULT;
-    s->velocity_hi = MN_VELOCITY_DEFAULT;
+    s->velocity_lo = MN_DEFAULT_VELOCITY;
+    s->velocity_hi = MN_DEFAULT_VELOCITY;
     s->accent = 0;
     s->motif = 1.0f;
 }

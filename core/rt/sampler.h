@@ -36,7 +36,7 @@ typedef struct {
 #define MN_SAMPLER_MAX_COPY 62 /* = MN_COPY_MAX_K of copyidx.h */
 
 /* Defaults: temperature 1, no top-k/top-p, range 0..127, any scale, rests allowed,
- * velocity MN_VELOCITY_DEFAULT (90) fixed, accent 0, motif 1, no copy guard. */
+ * velocity MN_DEFAULT_VELOCITY (90), accent 0, motif 1, no copy guard. */
 void mn_sampler_default(mn_sampler *s);
 
 /* Named scales: "major", "minor", "dorian", "phrygian", "lydian", "mixolydian", "locrian",

@@ -194,7 +194,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 1: {
         mn_event e = {-7, -7, -7, -7, -7};
         if (mn_atoms_listen(argc, argv, &e, err) == MN_OK) {
-            FUZZ_CHECK(mn_is_pitch(e.pitch) && e.velocity == MN_VELOCITY_DEFAULT
+            FUZZ_CHECK(mn_is_pitch(e.pitch) && e.velocity == MN_DEFAULT_VELOCITY
                            && e.dur_ticks >= 1 && e.dur_ticks <= MN_MAX_DUR_TICKS
                            && e.pos_ticks == 0 && e.bar_ticks == 0,
                        "listen: %d %d %d", e.pitch, e.velocity, e.dur_ticks);
