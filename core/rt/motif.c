@@ -85,7 +85,7 @@ float mn_motif_weight(int k)
     return k < 0 ? 0 : w[k > MN_MOTIF_MAX_K ? MN_MOTIF_MAX_K : k];
 }
 
-/*=== parameters =============================================================*/
+/*=== parameters =============================================================================*/
 
 void mn_motif_params_default(mn_motif_params *p)
 {
@@ -208,7 +208,7 @@ double mn_motif_repeat_cap(const mn_motif_params *p, int run)
     return p->cap[(run > MN_MOTIF_RUNS ? MN_MOTIF_RUNS : run) - 1];
 }
 
-/*=== fitting ================================================================*/
+/*=== fitting ================================================================================*/
 
 /* Log-likelihood (nats) of the events of one bucket under weight lam. */
 static double bucket_ll(const mn_motif_obs *const *ob, size_t n, double lam)

@@ -1,6 +1,7 @@
 /* registry.c - models shared by file (see registry.h): a list, as a patch holds a few. */
 #include "registry.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -17,7 +18,8 @@ static entry *registry;
 mn_status mn_registry_key(const char *path, char *key, char *err)
 {
     struct stat st;
-    if (stat(path, &st) != 0) return mn_errf(err, MN_ERR_IO, "%s: cannot read the file", path);
+    if (stat(path, &st) != 0)
+        return mn_errf(err, MN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
     int n = snprintf(key, MN_REGISTRY_KEY_LEN, "%s|%lld|%lld|%lld", path, (long long)st.st_size,
                      (long long)st.st_mtim.tv_sec, (long long)st.st_mtim.tv_nsec);
     if (n < 0 || n >= MN_REGISTRY_KEY_LEN)

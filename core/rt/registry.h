@@ -14,8 +14,8 @@
 #define MN_REGISTRY_KEY_LEN 1088 /* bytes of a key: a path of up to 1023 bytes and its stamp */
 
 /* Fills key (MN_REGISTRY_KEY_LEN bytes) for the file at path (already resolved: the registry
- * compares keys, not files). MN_ERR_IO when the file cannot be stat'ed, MN_ERR_LIMIT when the
- * path is too long for a key; err names the path. */
+ * compares keys, not files). MN_ERR_IO when the file cannot be stat'ed ("PATH: cannot open:
+ * REASON", as base.h words it), MN_ERR_LIMIT when the path is too long for a key. */
 mn_status mn_registry_key(const char *path, char *key, char *err);
 
 /* The registered model of key with one more user, or NULL. The caller owns no reference by

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*=== melody figures =========================================================*/
+/*=== melody figures =========================================================================*/
 
 static const int major_steps[7] = {0, 2, 4, 5, 7, 9, 11};
 static const int minor_steps[7] = {0, 2, 3, 5, 7, 8, 10};
@@ -133,7 +133,7 @@ double mn_report_js(const double *p, const double *q, int n)
     return s < 0 ? 0 : s;
 }
 
-/*=== suffix automaton =======================================================*/
+/*=== suffix automaton =======================================================================*/
 
 /* Symbols: interval d (-127..127) is d + 127; every tune ends with SEP, which no query holds,
  * so no match can run from one tune into the next. */
@@ -345,7 +345,7 @@ void mn_imitation_match_intervals(const mn_imitation *ix, const int *iv, size_t 
     }
 }
 
-/*=== sets ===================================================================*/
+/*=== sets ===================================================================================*/
 
 mn_status mn_report_set_compute(mn_report_set *out, const mn_melody *mels, size_t n,
                                 const mn_report_set *train, const mn_imitation *ix, char *err)
@@ -505,7 +505,7 @@ mn_status mn_report_compute(mn_report *r, const mn_melody *train, size_t n_train
     return MN_OK;
 }
 
-/*=== writers ================================================================*/
+/*=== writers ================================================================================*/
 
 static void row3(FILE *f, const char *label, const char *fmt, double a, double b, double c)
 {

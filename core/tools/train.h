@@ -100,7 +100,7 @@ mn_status mn_trainer_checkpoint_save(const mn_trainer *t, const char *path, char
 mn_status mn_trainer_checkpoint_load(mn_trainer *t, const char *path, char *err);
 mn_status mn_train_checkpoint_config(const char *path, mn_train_config *cfg, char *err);
 
-/* ---- fine-tuning ---- */
+/*=== fine-tuning ============================================================================*/
 
 /* Copies a model's weights into the trainer, to fine-tune it (the Adam moments and carried
  * state stay as they are: zero in a new trainer). The model's sizes and duration table must

@@ -125,6 +125,26 @@ for f in tests/fixtures/hostile/*.mnet; do
     esac
 done
 expect_error 1 "info missing file" "$cli" info "$tmp/none.mnet"
+# a file that cannot be read gives the same words whichever command meets it; a pipe is
+# refused at once (nothing writes to it: reading it would wait for ever)
+mkdir "$tmp/dir.mnet" "$tmp/dir.mid"
+mkfifo "$tmp/pipe.mnet" "$tmp/pipe.mid"
+expect_line() {
+    want=$1; shift
+    timeout 10 "$@" >/dev/null 2>"$tmp/err"
+    [ "$(cat "$tmp/err")" = "$want" ] && ok || bad "$*: expected '$want', got: $(cat "$tmp/err")"
+}
+expect_line "melodynet info: $tmp/none.mnet: cannot open: No such file or directory" \
+    "$cli" info "$tmp/none.mnet"
+expect_line "melodynet info: $tmp/dir.mnet: cannot read: it is a folder" "$cli" info "$tmp/dir.mnet"
+expect_line "melodynet info: $tmp/pipe.mnet: cannot read: not a regular file" \
+    "$cli" info "$tmp/pipe.mnet"
+expect_line "melodynet generate: $tmp/dir.mid: cannot read: it is a folder" \
+    "$cli" generate -m $model -n 1 --seed-midi "$tmp/dir.mid"
+expect_line "melodynet generate: $tmp/pipe.mid: cannot read: not a regular file" \
+    "$cli" generate -m $model -n 1 --seed-midi "$tmp/pipe.mid"
+expect_line "melodynet roll: $tmp/pipe.mid: cannot read: not a regular file" \
+    "$cli" roll "$tmp/pipe.mid" -o "$tmp/roll.svg"
 # text from a model file cannot drive the terminal: controls, C1 and bidi overrides escaped
 "$cli" info tests/fixtures/hostile/ok_escapes.mnet >"$tmp/esc" 2>&1
 if LC_ALL=C grep -q "$(printf '[\033\007\r]')" "$tmp/esc" || LC_ALL=C grep -q "$(printf '\302\233')" "$tmp/esc"; then
