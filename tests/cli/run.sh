@@ -319,7 +319,7 @@ rm -f "$tmp/tr/a.mnet"
 "$cli" train "$tmp/tunes" -o "$tmp/tr/t.mnet" $tiny --epochs 100000 --patience 0 >/dev/null 2>"$tmp/te" &
 pid=$!
 i=0
-while [ $i -lt 600 ] && ! grep -q "^epoch 2/" "$tmp/te"; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 600 ] && ! grep -qs "^epoch 2/" "$tmp/te"; do sleep 0.1; i=$((i + 1)); done
 kill -TERM $pid
 wait $pid; st=$?
 [ $st -eq 1 ] && grep -q "terminated at step [0-9]*; checkpoint saved to $tmp/tr/t.mnet.ckpt" "$tmp/te" && ok \
