@@ -297,7 +297,7 @@ static void event_place(const mn_session *s, const mn_event *e, int *pos, int *b
     }
 }
 
-static int pitch_token(int pitch) { return pitch >= 0 && pitch <= 127 ? pitch : MN_REST; }
+static int pitch_token(int pitch) { return mn_is_pitch(pitch) ? pitch : MN_REST; }
 
 /* Feeds an event whose place is already known: runs the step if needed, commits the state,
  * makes the event the next input and moves the clock past it. */
