@@ -35,7 +35,7 @@ typedef struct _melodynet {
     mn_session *x_session;      /* NULL until a model is loaded */
     mn_model *x_model;          /* the registry entry this object uses (one user) */
     char x_path[MNPD_PATH_LEN]; /* the model's resolved path */
-    t_mnpd_settings x_st;       /* sampler settings, bpm and legato, kept across model swaps */
+    mn_settings x_st;       /* sampler settings, bpm and legato, kept across model swaps */
     uint64_t x_seed;            /* last PRNG seed given (creation or seed) */
     int x_last_pitch;           /* last emitted pitch: what a rest reports */
     t_clock *x_clock;           /* play: fires at each note's onset */
@@ -46,7 +46,7 @@ typedef struct _melodynet {
     t_mnpd_job *x_write;        /* background MIDI file write */
 
     /* generate runs: the worker calls core only, never Pd's API */
-    mn_event *x_gen;            /* [MNPD_GENERATE_MAX] notes the worker made in this run */
+    mn_event *x_gen;            /* [MN_GENERATE_MAX] notes the worker made in this run */
     atomic_int x_gen_target;    /* notes the worker is to make */
     atomic_int x_gen_made;      /* notes it made (written with release order) */
     atomic_int x_gen_stop;      /* stop after the current step */
@@ -141,8 +141,8 @@ static void melodynet_count_step(t_melodynet *x)
 static void melodynet_output(t_melodynet *x, const mn_event *e)
 {
     int shown = x->x_last_pitch;
-    if (e->pitch >= 0 && e->pitch <= 127) shown = x->x_last_pitch = e->pitch;
-    mnpd_outlet_note(x->x_out_note, e, shown, x->x_st.s_bpm, x->x_st.s_legato);
+    if (mn_is_pitch(e->pitch)) shown = x->x_last_pitch = e->pitch;
+    mnpd_outlet_note(x->x_out_note, e, shown, x->x_st.bpm, x->x_st.legato);
 }
 
 /* The end of a generate: `generated N` on the status outlet. */
@@ -222,16 +222,16 @@ static int melodynet_use_model(t_melodynet *x, mn_model *model, const char *path
     char err[MN_ERR_LEN];
     mn_session *ns = NULL;
     if (mn_session_new(model, x->x_seed, &ns, err) != MN_OK) {
-        mnpd_model_release(model);
+        mn_registry_release(model);
         mnpd_error(x, cls, x->x_out_info, err);
         return -1;
     }
     melodynet_gen_halt(x);
     if (x->x_session) mn_session_adopt(ns, x->x_session);
-    *mn_session_sampler(ns) = x->x_st.s_sampler;
+    *mn_session_sampler(ns) = x->x_st.sampler;
     mn_session_replay(ns);
     mn_session_free(x->x_session);
-    mnpd_model_release(x->x_model);
+    mn_registry_release(x->x_model);
     x->x_session = ns;
     x->x_model = model;
     snprintf(x->x_path, sizeof x->x_path, "%s", path);
@@ -274,7 +274,7 @@ static void melodynet_clear(t_melodynet *x)
 static void melodynet_feed(t_melodynet *x, const mn_event *e)
 {
     mn_session_feed(x->x_session, e);
-    if (e->pitch >= 0 && e->pitch <= 127) x->x_last_pitch = e->pitch;
+    if (mn_is_pitch(e->pitch)) x->x_last_pitch = e->pitch;
 }
 
 /* Feeds a note the player played and reports it as `heard PITCH|rest BEATS POSITION_BEATS`. */
@@ -283,7 +283,7 @@ static void melodynet_hear(t_melodynet *x, const mn_event *e)
     int pos = 0, bar = 0;
     mn_session_clock(x->x_session, &pos, &bar);
     t_atom at[3];
-    if (e->pitch >= 0 && e->pitch <= 127) SETFLOAT(&at[0], e->pitch);
+    if (mn_is_pitch(e->pitch)) SETFLOAT(&at[0], e->pitch);
     else SETSYMBOL(&at[0], gensym("rest"));
     SETFLOAT(&at[1], (t_float)e->dur_ticks / MN_TPQ);
     SETFLOAT(&at[2], (t_float)(e->bar_ticks > 0 ? e->pos_ticks : pos) / MN_TPQ);
@@ -296,7 +296,7 @@ static void melodynet_hear(t_melodynet *x, const mn_event *e)
 static void melodynet_heard_feed(t_melodynet *x, double ioi_ms)
 {
     if (!x->x_heard || !x->x_session) return;
-    double bpm = x->x_st.s_bpm;
+    double bpm = x->x_st.bpm;
     double held_ms = clock_gettimesince(x->x_heard_on);
     if (x->x_heard_off >= 0) held_ms -= clock_gettimesince(x->x_heard_off);
     mn_event ev[2];
@@ -329,7 +329,7 @@ static void melodynet_bang(t_melodynet *x)
 static void melodynet_prime(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (melodynet_defer(x, s, argc, argv)) return;
-    int pitches[MNPD_LIST_MAX];
+    int pitches[MN_LIST_MAX];
     int n = mnpd_parse_pitches(x, cls, x->x_out_info, argc, argv, pitches);
     if (n < 0 || !melodynet_ready(x)) return;
     melodynet_clear(x);
@@ -348,14 +348,11 @@ static void melodynet_list(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 static void melodynet_generate(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (melodynet_defer(x, s, argc, argv)) return;
-    double f = argc == 1 && argv[0].a_type == A_FLOAT ? argv[0].a_w.w_float : -1;
-    if (argc != 1 || argv[0].a_type != A_FLOAT || f != (int)f || f < 1 || f > MNPD_GENERATE_MAX) {
-        mnpd_errorf(x, cls, x->x_out_info, "generate expects a count 1..%d", MNPD_GENERATE_MAX);
+    int n;
+    if (mnpd_parse_generate(x, cls, x->x_out_info, argc, argv, &n) || !melodynet_ready(x))
         return;
-    }
-    if (!melodynet_ready(x)) return;
     melodynet_heard_feed(x, -1);
-    int n = (int)f, now = n < MELODYNET_SYNC ? n : MELODYNET_SYNC, i;
+    int now = n < MELODYNET_SYNC ? n : MELODYNET_SYNC, i;
     for (i = 0; i < now && x->x_session && !x->x_gen_busy; i++) melodynet_emit(x);
     if (i == n || !x->x_session || x->x_gen_busy) {
         melodynet_generated(x, i);
@@ -416,7 +413,7 @@ static void melodynet_note(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
     } else if (x->x_heard && p == x->x_heard_pitch && x->x_heard_off < 0) {
         x->x_heard_off = now;
         if (x->x_answer_beats > 0)
-            clock_delay(x->x_answer_clock, x->x_answer_beats * 60000.0 / x->x_st.s_bpm);
+            clock_delay(x->x_answer_clock, x->x_answer_beats * 60000.0 / x->x_st.bpm);
     }
 }
 
@@ -441,18 +438,11 @@ static void melodynet_answer_tick(t_melodynet *x)
 static void melodynet_answer(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     (void)s;
-    double beats = argc >= 1 && argv[0].a_type == A_FLOAT ? argv[0].a_w.w_float : -1;
-    double notes = argc == 2 && argv[1].a_type == A_FLOAT ? argv[1].a_w.w_float : 0;
-    if (argc < 1 || argc > 2 || !(beats >= 0 && beats <= 64)
-        || (argc == 2 && (argv[1].a_type != A_FLOAT || notes != (int)notes || notes < 0
-                          || notes > MNPD_GENERATE_MAX))) {
-        mnpd_errorf(x, cls, x->x_out_info,
-                    "usage: answer BEATS [NOTES] (BEATS of silence 0..64, 0 = off; NOTES "
-                    "0..%d, 0 = until the player plays)", MNPD_GENERATE_MAX);
-        return;
-    }
+    double beats;
+    int notes;
+    if (mnpd_parse_answer(x, cls, x->x_out_info, argc, argv, &beats, &notes)) return;
     x->x_answer_beats = beats;
-    x->x_answer_notes = (int)notes;
+    x->x_answer_notes = notes;
     if (beats == 0) clock_unset(x->x_answer_clock);
 }
 
@@ -474,12 +464,12 @@ static void melodynet_seed(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 static void melodynet_param(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (melodynet_defer(x, s, argc, argv)) return;
-    int old = x->x_st.s_sampler.max_copy;
+    int old = x->x_st.sampler.max_copy;
     if (mnpd_settings_message(x, cls, x->x_out_info, &x->x_st, s, argc, argv) <= 0) return;
     if (!strcmp(s->s_name, "novelty") && x->x_session &&
         mnpd_novelty_check(x, cls, x->x_out_info, x->x_model, &x->x_st, old))
         return;
-    if (x->x_session) *mn_session_sampler(x->x_session) = x->x_st.s_sampler;
+    if (x->x_session) *mn_session_sampler(x->x_session) = x->x_st.sampler;
 }
 
 /*=== play ===================================================================================*/
@@ -504,7 +494,7 @@ static void melodynet_tick(t_melodynet *x)
     /* sample first, schedule, then output, so a stop sent from downstream wins */
     mn_session_sample(x->x_session, &e);
     melodynet_count_step(x);
-    clock_delay(x->x_clock, mnpd_ticks_ms(e.dur_ticks, x->x_st.s_bpm));
+    clock_delay(x->x_clock, mn_event_ticks_ms(e.dur_ticks, x->x_st.bpm));
     melodynet_output(x, &e);
 }
 
@@ -571,7 +561,7 @@ static void melodynet_write(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
     if (!f) return;
     static mn_event notes[MN_SESSION_HIST]; /* Pd's thread only */
     size_t n = x->x_session ? mn_session_sampled(x->x_session, notes, MN_SESSION_HIST) : 0;
-    mnpd_write(x, cls, x->x_canvas, x->x_out_info, x->x_write, notes, n, x->x_st.s_bpm, f);
+    mnpd_write(x, cls, x->x_canvas, x->x_out_info, x->x_write, notes, n, x->x_st.bpm, f);
 }
 
 static void melodynet_write_done(void *owner, t_mnpd_result *r)
@@ -604,7 +594,7 @@ static void melodynet_similar(t_melodynet *x, t_symbol *s, int argc, t_atom *arg
     for (size_t i = 0; i < mn_session_history_len(x->x_session); i++) {
         const mn_hist_entry *h = mn_session_history_at(x->x_session, i);
         const mn_event *e = &h->ev;
-        if (!h->sampled || e->pitch < 0 || e->pitch > 127) continue;
+        if (!h->sampled || !mn_is_pitch(e->pitch)) continue;
         if (last >= 0) iv[n++] = e->pitch - last;
         last = e->pitch;
     }
@@ -651,14 +641,14 @@ static void *melodynet_new(t_symbol *s, int argc, t_atom *argv)
     x->x_canvas = canvas_getcurrent();
     x->x_out_note = outlet_new(&x->x_obj, &s_list);
     x->x_out_info = outlet_new(&x->x_obj, &s_anything);
-    mnpd_settings_default(&x->x_st);
+    mn_settings_default(&x->x_st);
     x->x_seed = mnpd_makeseed();
     x->x_last_pitch = MELODYNET_NO_PITCH;
     x->x_clock = clock_new(x, (t_method)melodynet_tick);
     x->x_load = mnpd_job_new(x, melodynet_load_done);
     x->x_read = mnpd_job_new(x, melodynet_read_done);
     x->x_write = mnpd_job_new(x, melodynet_write_done);
-    x->x_gen = (mn_event *)getbytes(MNPD_GENERATE_MAX * sizeof *x->x_gen);
+    x->x_gen = (mn_event *)getbytes(MN_GENERATE_MAX * sizeof *x->x_gen);
     atomic_init(&x->x_gen_target, 0);
     atomic_init(&x->x_gen_made, 0);
     atomic_init(&x->x_gen_stop, 0);
@@ -682,12 +672,12 @@ static void melodynet_free(t_melodynet *x)
     clock_free(x->x_gen_clock);
     clock_free(x->x_answer_clock);
     binbuf_free(x->x_defer);
-    freebytes(x->x_gen, MNPD_GENERATE_MAX * sizeof *x->x_gen);
+    freebytes(x->x_gen, MN_GENERATE_MAX * sizeof *x->x_gen);
     mnpd_job_free(x->x_load);
     mnpd_job_free(x->x_read);
     mnpd_job_free(x->x_write);
     mn_session_free(x->x_session);
-    mnpd_model_release(x->x_model);
+    mn_registry_release(x->x_model);
 }
 
 void melodynet_setup(void)
@@ -706,10 +696,7 @@ void melodynet_setup(void)
     class_addmethod(c, (t_method)melodynet_note, gensym("note"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_answer, gensym("answer"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_reset, gensym("reset"), 0);
-    const char *params[] = {"temperature", "topk", "topp", "scale", "range", "rest", "bpm",
-                            "velocity", "accent", "motif", "legato", "novelty"};
-    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
-        class_addmethod(c, (t_method)melodynet_param, gensym(params[i]), A_GIMME, 0);
+    mnpd_settings_methods(c, (t_method)melodynet_param);
     class_addmethod(c, (t_method)melodynet_play, gensym("play"), 0);
     class_addmethod(c, (t_method)melodynet_stop, gensym("stop"), 0);
     class_addmethod(c, (t_method)melodynet_load, gensym("load"), A_GIMME, 0);

@@ -76,7 +76,7 @@ mn_status mn_copyidx_build(const mn_melody *tunes, size_t n, const char *const *
     for (size_t t = 0; t < n; t++) {
         size_t notes = 0;
         for (size_t i = 0; i < tunes[t].n; i++)
-            notes += tunes[t].ev[i].pitch >= 0 && tunes[t].ev[i].pitch <= 127;
+            notes += mn_is_pitch(tunes[t].ev[i].pitch);
         n_text += notes ? notes : 1; /* notes - 1 intervals and the end mark */
         const char *nm = names && names[t] ? names[t] : tunes[t].name;
         size_t l = strlen(nm);
@@ -99,7 +99,7 @@ mn_status mn_copyidx_build(const mn_melody *tunes, size_t n, const char *const *
         int prev = -1;
         for (size_t i = 0; i < tunes[t].n; i++) {
             int p = tunes[t].ev[i].pitch;
-            if (p < 0 || p > 127) continue;
+            if (!mn_is_pitch(p)) continue;
             if (prev >= 0) ix->text[k++] = (int8_t)(p - prev);
             prev = p;
         }

@@ -636,7 +636,7 @@ static mn_status check_melody(const mn_melody *m, int *dd, char *err)
     uint64_t total = m->n > 0 && m->ev[0].pos_ticks > 0 ? (uint64_t)m->ev[0].pos_ticks : 0;
     for (size_t i = 0; i < m->n; i++) {
         const mn_event *e = &m->ev[i];
-        if (e->pitch != MN_REST && (e->pitch < 0 || e->pitch > 127))
+        if (e->pitch != MN_REST && !mn_is_pitch(e->pitch))
             return mn_errf(err, MN_ERR_ARG, "event %zu: pitch %d is neither 0..127 nor a rest", i,
                            e->pitch);
         if (e->pitch != MN_REST && (e->velocity < 1 || e->velocity > 127))

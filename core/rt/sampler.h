@@ -45,9 +45,6 @@ void mn_sampler_default(mn_sampler *s);
  * transposed to root (0..11). MN_ERR_ARG with a message listing names for an unknown name. */
 mn_status mn_scale_mask(const char *name, int root, uint16_t *mask, char *err);
 
-/* Names of the scales, NULL-terminated, for help texts. */
-const char *const *mn_scale_names(void);
-
 /* Checks a settings struct (ranges, lo <= hi, ...). */
 mn_status mn_sampler_validate(const mn_sampler *s, char *err);
 

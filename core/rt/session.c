@@ -319,7 +319,7 @@ static void event_place(const mn_session *s, const mn_event *e, int *pos, int *b
     }
 }
 
-static int pitch_token(int pitch) { return pitch >= 0 && pitch <= 127 ? pitch : MN_REST; }
+static int pitch_token(int pitch) { return mn_is_pitch(pitch) ? pitch : MN_REST; }
 
 /* Records an event (placed) in the history, as sampled or fed with the PRNG state before it. */
 static void hist_record(mn_session *s, const mn_event *placed, const mn_rng *before, int sampled)

@@ -314,12 +314,12 @@ struct mn_ngram {
 
 static int event_pitch(const mn_event *e)
 {
-    return e->pitch >= 0 && e->pitch <= 127 ? e->pitch : MN_REST;
+    return mn_is_pitch(e->pitch) ? e->pitch : MN_REST;
 }
 
 static int pitch_feature(int pitch)
 {
-    return FEAT_BASE + (pitch >= 0 && pitch <= 127 ? 0 : 1);
+    return FEAT_BASE + (mn_is_pitch(pitch) ? 0 : 1);
 }
 
 /* Pitch context of a prediction after hist[0..n_hist) (the tune so far, most recent last): the

@@ -440,7 +440,7 @@ mn_status mn_svg_piano_roll(const mn_melody *m, const char *title, const char *s
     size_t n_notes = 0;
     for (size_t i = 0; i < m->n; i++) {
         const mn_event *e = &m->ev[i];
-        if (e->pitch != MN_REST && (e->pitch < 0 || e->pitch > 127))
+        if (e->pitch != MN_REST && !mn_is_pitch(e->pitch))
             return mn_errf(err, MN_ERR_ARG, "%s: event %zu: pitch %d out of range", svg_path, i,
                            e->pitch);
         if (e->dur_ticks < 1 || e->dur_ticks > MN_MAX_DUR_TICKS)

@@ -332,7 +332,7 @@ static mn_status tokenize(const mn_model_config *mc, const mn_melody *mels, size
         tu->lo = 128, tu->hi = -1;
         for (size_t j = 0; j < m->n; j++, k++) {
             const mn_event *e = &m->ev[j];
-            int p = e->pitch >= 0 && e->pitch <= 127 ? e->pitch : MN_REST;
+            int p = mn_is_pitch(e->pitch) ? e->pitch : MN_REST;
             if (p != MN_REST) {
                 if (p < tu->lo) tu->lo = p;
                 if (p > tu->hi) tu->hi = p;
@@ -1341,7 +1341,7 @@ uint64_t mn_train_steps_per_epoch(const mn_train_config *cfg, const mn_melody *m
         int lo = 128, hi = -1;
         for (size_t j = 0; j < m->n; j++) {
             int p = m->ev[j].pitch;
-            if (p < 0 || p > 127) continue;
+            if (!mn_is_pitch(p)) continue;
             if (p < lo) lo = p;
             if (p > hi) hi = p;
         }
