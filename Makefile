@@ -10,8 +10,9 @@ CORE_RT = core/rt/base.c core/rt/event.c core/rt/json.c core/rt/model.c core/rt/
           core/rt/copyidx.c
 # The offline tools (core/tools): trainer, data pipeline, evaluation, report, pictures, n-gram
 # baseline, token files. They may include core/rt; the command and the tests link both sets.
-CORE_TOOLS = core/tools/train.c core/tools/data.c core/tools/eval.c core/tools/report.c \
-             core/tools/svg.c core/tools/ngram.c core/tools/tokens.c core/tools/sha256.c
+CORE_TOOLS = core/tools/train.c core/tools/gemm.c core/tools/data.c core/tools/eval.c \
+             core/tools/report.c core/tools/svg.c core/tools/ngram.c core/tools/tokens.c \
+             core/tools/sha256.c core/tools/gemm_blas.c
 
 melodynet.class.sources = externals/melodynet.c
 melodynet~.class.sources = externals/melodynet_tilde.c

@@ -3,17 +3,17 @@
  * optimizer, the training step, evaluation, export, checkpoints and fine-tuning.
  *
  * Layout of a window: position n = t*B + b (time-major), so the rows of one time step are
- * contiguous and the recurrent product of a step is one [B,H] x [H,4H] sgemm; everything else
- * (input projections, heads and all weight gradients) is one sgemm over the B*T positions. */
+ * contiguous and the recurrent product of a step is one [B,H] x [H,4H] product (gemm.h); everything
+ * else (input projections, heads and all weight gradients) is one product over the B*T
+ * positions. */
 #include "train.h"
+#include "gemm.h"
 #include "sampler.h"
 #include "vmath.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <cblas.h>
 
 /* ================================ RNG ================================ */
 
@@ -559,12 +559,12 @@ static void input0_forward(mn_trainer *t, float *gates)
     const mn_weights *w = &t->w;
     const int E = t->E, G = 4 * t->H, I0 = t->I0, TB = t->B * t->T;
     const float *W = w->lstm[0].w_ih;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, MN_N_PITCH_IN, G, E, 1.0f, w->emb_pitch,
+    mn_gemm(MN_GEMM_N, MN_GEMM_T, MN_N_PITCH_IN, G, E, 1.0f, w->emb_pitch,
                 E, W, I0, 0.0f, t->tab_p, G);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t->ND + 1, G, E, 1.0f, w->emb_dur, E,
+    mn_gemm(MN_GEMM_N, MN_GEMM_T, t->ND + 1, G, E, 1.0f, w->emb_dur, E,
                 W + E, I0, 0.0f, t->tab_d, G);
     if (t->NP)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t->NP, G, E, 1.0f, w->emb_pos, E,
+        mn_gemm(MN_GEMM_N, MN_GEMM_T, t->NP, G, E, 1.0f, w->emb_pos, E,
                     W + 2 * E, I0, 0.0f, t->tab_q, G);
     for (int v = 0; v < MN_N_PITCH_IN; v++) {
         float *row = t->tab_p + (size_t)v * G;
@@ -597,7 +597,7 @@ static void lstm_forward(mn_trainer *t, int l, const float *x, int eval)
     } else {
         for (int j = 0; j < G; j++) t->bsum[j] = w->lstm[l].b_ih[j] + w->lstm[l].b_hh[j];
         for (int n = 0; n < TB; n++) memcpy(a->gates + (size_t)n * G, t->bsum, G * sizeof(float));
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, G, H, 1.0f, x, H,
+        mn_gemm(MN_GEMM_N, MN_GEMM_T, TB, G, H, 1.0f, x, H,
                     w->lstm[l].w_ih, H, 1.0f, a->gates, G);
     }
     float *carry_h = eval ? a->eval_h : a->carry_h, *carry_c = eval ? a->eval_c : a->carry_c;
@@ -616,7 +616,7 @@ static void lstm_forward(mn_trainer *t, int l, const float *x, int eval)
             }
         }
         float *g = a->gates + row * G;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, hp, H,
+        mn_gemm(MN_GEMM_N, MN_GEMM_T, B, G, H, 1.0f, hp, H,
                     w->lstm[l].w_hh, H, 1.0f, g, G);
         for (int b = 0; b < B; b++) {
             /* the gates are replaced by their activations, which backward reads */
@@ -661,7 +661,7 @@ static void heads_forward(mn_trainer *t, const float *htop, int grad)
 {
     const mn_weights *w = &t->w;
     const int TB = t->B * t->T, H = t->H, E = t->E, ND = t->ND, HE = H + E;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, MN_N_PITCH, H, 1.0f, htop, H,
+    mn_gemm(MN_GEMM_N, MN_GEMM_T, TB, MN_N_PITCH, H, 1.0f, htop, H,
                 w->head_pitch_w, H, 0.0f, t->logit_p, MN_N_PITCH);
     for (int n = 0; n < TB; n++) {
         memcpy(t->ep + (size_t)n * E, w->emb_pitch + (size_t)t->tg_p[n] * E, E * sizeof(float));
@@ -669,9 +669,9 @@ static void heads_forward(mn_trainer *t, const float *htop, int grad)
         for (int j = 0; j < MN_N_PITCH; j++) lp[j] += w->head_pitch_b[j];
         for (int j = 0; j < ND; j++) ld[j] = w->head_dur_b[j];
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, ND, H, 1.0f, htop, H, w->head_dur_w,
+    mn_gemm(MN_GEMM_N, MN_GEMM_T, TB, ND, H, 1.0f, htop, H, w->head_dur_w,
                 HE, 1.0f, t->logit_d, ND);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, ND, E, 1.0f, t->ep, E,
+    mn_gemm(MN_GEMM_N, MN_GEMM_T, TB, ND, E, 1.0f, t->ep, E,
                 w->head_dur_w + H, HE, 1.0f, t->logit_d, ND);
     float scale = 1.0f / (float)TB;
     for (int n = 0; n < TB; n++) {
@@ -704,11 +704,11 @@ static void heads_backward(mn_trainer *t, const float *htop)
     const mn_weights *w = &t->w;
     mn_weights *gw = &t->gw;
     const int TB = t->B * t->T, H = t->H, E = t->E, ND = t->ND, HE = H + E;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, MN_N_PITCH, H, TB, 1.0f, t->logit_p,
+    mn_gemm(MN_GEMM_T, MN_GEMM_N, MN_N_PITCH, H, TB, 1.0f, t->logit_p,
                 MN_N_PITCH, htop, H, 1.0f, mut(gw->head_pitch_w), H);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ND, H, TB, 1.0f, t->logit_d, ND, htop,
+    mn_gemm(MN_GEMM_T, MN_GEMM_N, ND, H, TB, 1.0f, t->logit_d, ND, htop,
                 H, 1.0f, mut(gw->head_dur_w), HE);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ND, E, TB, 1.0f, t->logit_d, ND, t->ep,
+    mn_gemm(MN_GEMM_T, MN_GEMM_N, ND, E, TB, 1.0f, t->logit_d, ND, t->ep,
                 E, 1.0f, mut(gw->head_dur_w) + H, HE);
     float *gbp = mut(gw->head_pitch_b), *gbd = mut(gw->head_dur_b);
     for (int n = 0; n < TB; n++) {
@@ -716,7 +716,7 @@ static void heads_backward(mn_trainer *t, const float *htop)
         for (int j = 0; j < MN_N_PITCH; j++) gbp[j] += lp[j];
         for (int j = 0; j < ND; j++) gbd[j] += ld[j];
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, TB, E, ND, 1.0f, t->logit_d, ND,
+    mn_gemm(MN_GEMM_N, MN_GEMM_N, TB, E, ND, 1.0f, t->logit_d, ND,
                 w->head_dur_w + H, HE, 0.0f, t->dep, E);
     float *gep = mut(gw->emb_pitch);
     for (int n = 0; n < TB; n++) {
@@ -724,9 +724,9 @@ static void heads_backward(mn_trainer *t, const float *htop)
         const float *src = t->dep + (size_t)n * E;
         for (int j = 0; j < E; j++) dst[j] += src[j];
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, TB, H, MN_N_PITCH, 1.0f, t->logit_p,
+    mn_gemm(MN_GEMM_N, MN_GEMM_N, TB, H, MN_N_PITCH, 1.0f, t->logit_p,
                 MN_N_PITCH, w->head_pitch_w, H, 0.0f, t->dh, H);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, TB, H, ND, 1.0f, t->logit_d, ND,
+    mn_gemm(MN_GEMM_N, MN_GEMM_N, TB, H, ND, 1.0f, t->logit_d, ND,
                 w->head_dur_w, HE, 1.0f, t->dh, H);
 }
 
@@ -758,18 +758,18 @@ static void input0_backward(mn_trainer *t, const float *dg)
     }
     const float *W = w->lstm[0].w_ih;
     float *gW = mut(gw->lstm[0].w_ih);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, E, MN_N_PITCH_IN, 1.0f, t->dtab_p, G,
+    mn_gemm(MN_GEMM_T, MN_GEMM_N, G, E, MN_N_PITCH_IN, 1.0f, t->dtab_p, G,
                 w->emb_pitch, E, 1.0f, gW, I0);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, MN_N_PITCH_IN, E, G, 1.0f, t->dtab_p,
+    mn_gemm(MN_GEMM_N, MN_GEMM_N, MN_N_PITCH_IN, E, G, 1.0f, t->dtab_p,
                 G, W, I0, 1.0f, mut(gw->emb_pitch), E);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, E, t->ND + 1, 1.0f, t->dtab_d, G,
+    mn_gemm(MN_GEMM_T, MN_GEMM_N, G, E, t->ND + 1, 1.0f, t->dtab_d, G,
                 w->emb_dur, E, 1.0f, gW + E, I0);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t->ND + 1, E, G, 1.0f, t->dtab_d, G,
+    mn_gemm(MN_GEMM_N, MN_GEMM_N, t->ND + 1, E, G, 1.0f, t->dtab_d, G,
                 W + E, I0, 1.0f, mut(gw->emb_dur), E);
     if (t->NP) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, E, t->NP, 1.0f, t->dtab_q, G,
+        mn_gemm(MN_GEMM_T, MN_GEMM_N, G, E, t->NP, 1.0f, t->dtab_q, G,
                     w->emb_pos, E, 1.0f, gW + 2 * E, I0);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t->NP, E, G, 1.0f, t->dtab_q, G,
+        mn_gemm(MN_GEMM_N, MN_GEMM_N, t->NP, E, G, 1.0f, t->dtab_q, G,
                     W + 2 * E, I0, 1.0f, mut(gw->emb_pos), E);
     }
 }
@@ -807,12 +807,12 @@ static void lstm_backward(mn_trainer *t, int l, const float *x, const float *dh,
                 dcr[j] = cut ? 0.0f : dcv * f_;
             }
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dg + row * G, G,
+        mn_gemm(MN_GEMM_N, MN_GEMM_N, B, H, G, 1.0f, dg + row * G, G,
                     w->lstm[l].w_hh, H, 0.0f, dh_rec, H);
         for (int b = 0; b < B; b++)
             if (t->reset[row + b]) memset(dh_rec + (size_t)b * H, 0, H * sizeof(float));
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, TB, 1.0f, dg, G, a->hin, H, 1.0f,
+    mn_gemm(MN_GEMM_T, MN_GEMM_N, G, H, TB, 1.0f, dg, G, a->hin, H, 1.0f,
                 mut(gw->lstm[l].w_hh), H);
     if (l == 0) {
         input0_backward(t, dg);
@@ -824,9 +824,9 @@ static void lstm_backward(mn_trainer *t, int l, const float *x, const float *dh,
         for (int j = 0; j < G; j++) gbi[j] += src[j];
     }
     for (int j = 0; j < G; j++) gbh[j] += gbi[j];
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, TB, 1.0f, dg, G, x, H, 1.0f,
+    mn_gemm(MN_GEMM_T, MN_GEMM_N, G, H, TB, 1.0f, dg, G, x, H, 1.0f,
                 mut(gw->lstm[l].w_ih), H);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, TB, H, G, 1.0f, dg, G,
+    mn_gemm(MN_GEMM_N, MN_GEMM_N, TB, H, G, 1.0f, dg, G,
                 w->lstm[l].w_ih, H, 0.0f, dx, H);
     const float *m = t->act[l - 1].mask;
     if (m) {

@@ -1,5 +1,5 @@
 /* train.h - the trainer: truncated BPTT over B token streams (shuffled, transposition-augmented
- * tunes), a batched forward/backward of the model of model.h/session.h over OpenBLAS sgemm,
+ * tunes), a batched forward/backward of the model of model.h/session.h over gemm.h's products,
  * AdamW with gradient clipping and a warm-up/decay schedule, batched validation in bits/event
  * (DESIGN.md definition), and versioned checkpoints that resume a run exactly.
  * Every buffer is allocated in mn_trainer_new; a training step allocates nothing. */
