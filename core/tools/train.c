@@ -14,6 +14,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 /* ================================ RNG ================================ */
 
@@ -1443,4 +1444,149 @@ int mn_train_schedule_warning(const mn_train_config *c, uint64_t steps_per_epoch
              (unsigned long long)steps_per_epoch, c->warmup, c->lr,
              c->lr * (double)total / (double)c->warmup, (unsigned long long)fit);
     return 1;
+}
+
+mn_status mn_train_holdout_split(const mn_melody *mels, size_t n, size_t k, uint64_t seed,
+                                 mn_melody **train, mn_melody **held, size_t *held_idx,
+                                 char *err)
+{
+    if (k > n) k = n;
+    uint8_t *mark = mn_malloc(n ? n : 1);
+    *train = mn_malloc((n - k ? n - k : 1) * sizeof **train);
+    *held = mn_malloc((k ? k : 1) * sizeof **held);
+    if (!mark || !*train || !*held) {
+        mn_free(mark), mn_free(*train), mn_free(*held);
+        *train = *held = NULL;
+        return mn_errf(err, MN_ERR_NOMEM, "train: out of memory for a held-out split");
+    }
+    mn_train_holdout_pick(n, k, seed, mark);
+    size_t a = 0, b = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!mark[i]) {
+            (*train)[a++] = mels[i];
+            continue;
+        }
+        if (held_idx) held_idx[b] = i;
+        (*held)[b++] = mels[i];
+    }
+    mn_free(mark);
+    return MN_OK;
+}
+
+/* ============================ the training run ============================ */
+
+static double run_clock_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int run_stopped(const atomic_int *stop)
+{
+    return stop && atomic_load_explicit(stop, memory_order_relaxed) != 0;
+}
+
+static mn_status run_checkpoint(mn_trainer *t, const mn_train_run_config *rc,
+                                const mn_train_callbacks *cb, mn_train_ckpt_why why, char *err)
+{
+    if (!rc->checkpoint) return MN_OK;
+    mn_status st = mn_trainer_checkpoint_save(t, rc->checkpoint, err);
+    if (!st && cb->checkpoint) st = cb->checkpoint(cb->ctx, t, why, err);
+    return st;
+}
+
+static mn_status run_validate(mn_trainer *t, const mn_melody *valid, size_t n_valid,
+                              double vb[2], char *err)
+{
+    size_t ne;
+    char e2[MN_ERR_LEN];
+    mn_status st = mn_trainer_evaluate(t, valid, n_valid, &vb[0], &vb[1], &ne, e2);
+    if (st) mn_errf(err, st, "validation: %s", e2);
+    return st;
+}
+
+mn_status mn_train_run(mn_trainer *t, const mn_train_run_config *rc, const mn_melody *valid,
+                       size_t n_valid, const mn_train_callbacks *cbp, const atomic_int *stop,
+                       mn_train_result *res, char *err)
+{
+    static const mn_train_callbacks none = {0};
+    const mn_train_callbacks *cb = cbp ? cbp : &none;
+    mn_train_progress *prog = &t->prog;
+    const uint64_t spe = mn_trainer_steps_per_epoch(t), tb = (uint64_t)t->B * t->T;
+    const int have_valid = n_valid > 0;
+    mn_status st = MN_OK;
+    memset(res, 0, sizeof *res);
+    res->end = MN_TRAIN_END_EPOCHS;
+    double run_start = run_clock_s(), elapsed0 = prog->elapsed_s, last_ckpt = run_start;
+
+    if (rc->score_start && have_valid && prog->step == 0) {
+        /* the starting weights are the model to beat: what best() keeps is never worse */
+        mn_train_epoch_info e = {0, 1, 0, 0, 1, prog->last_loss, mn_trainer_lr(t), 0};
+        double vb[2];
+        if ((st = run_validate(t, valid, n_valid, vb, err))) return st;
+        e.bits_pitch = vb[0], e.bits_dur = vb[1];
+        res->start_valid = prog->best_valid = vb[0] + vb[1];
+        if (cb->epoch && (st = cb->epoch(cb->ctx, t, &e, err))) return st;
+        if (cb->best && (st = cb->best(cb->ctx, t, &e, err))) return st;
+    }
+    while (prog->epoch < rc->epochs && !run_stopped(stop)) {
+        uint64_t start = (uint64_t)prog->epoch * spe, end = start + spe;
+        double loss_sum = 0, ema = prog->last_loss, tok_s = 0;
+        uint64_t loss_n = 0, log_every = spe >= 10 ? spe / 10 : 1;
+        while (prog->step < end && !run_stopped(stop)) {
+            mn_train_step_info s;
+            s.lr = mn_trainer_lr(t);
+            double loss;
+            mn_trainer_step(t, &loss);
+            res->run_steps++;
+            ema = res->run_steps == 1 && ema == 0 ? loss : 0.9 * ema + 0.1 * loss;
+            prog->last_loss = ema;
+            loss_sum += loss, loss_n++;
+            double now = run_clock_s();
+            prog->elapsed_s = elapsed0 + (now - run_start);
+            tok_s = (double)(res->run_steps * tb) / (now - run_start);
+            s.epoch = prog->epoch + 1;
+            s.done = prog->step - start;
+            s.steps_per_epoch = spe;
+            s.loss_ema = ema;
+            s.tok_s = tok_s;
+            s.eta_s = (double)(end - prog->step) * (double)tb / tok_s;
+            s.log_point = s.done % log_every == 0 && prog->step < end;
+            s.loss_mean = loss_sum / (double)loss_n;
+            if (cb->step) cb->step(cb->ctx, t, &s);
+            if (s.log_point) loss_sum = 0, loss_n = 0;
+            if (rc->ckpt_every_s > 0 && now - last_ckpt > rc->ckpt_every_s) {
+                if ((st = run_checkpoint(t, rc, cb, MN_TRAIN_CKPT_TIMED, err))) return st;
+                last_ckpt = now;
+            }
+        }
+        if (run_stopped(stop)) break;
+        prog->epoch++;
+        mn_train_epoch_info e = {prog->epoch, have_valid, 0, 0, 1,
+                                 loss_n ? loss_sum / (double)loss_n : prog->last_loss,
+                                 mn_trainer_lr(t), tok_s};
+        if (have_valid) {
+            double vb[2];
+            if ((st = run_validate(t, valid, n_valid, vb, err))) return st;
+            double total = vb[0] + vb[1];
+            e.bits_pitch = vb[0], e.bits_dur = vb[1];
+            e.improved = prog->best_valid == 0 || total < prog->best_valid;
+            if (e.improved) prog->best_valid = total, prog->bad_epochs = 0;
+            else prog->bad_epochs++;
+        }
+        if (cb->epoch && (st = cb->epoch(cb->ctx, t, &e, err))) return st;
+        if (e.improved && cb->best && (st = cb->best(cb->ctx, t, &e, err))) return st;
+        if ((st = run_checkpoint(t, rc, cb, MN_TRAIN_CKPT_EPOCH, err))) return st;
+        last_ckpt = run_clock_s();
+        if (have_valid && rc->patience > 0 && prog->bad_epochs >= rc->patience) {
+            res->end = MN_TRAIN_END_PATIENCE;
+            return MN_OK;
+        }
+    }
+    if (run_stopped(stop)) {
+        res->end = MN_TRAIN_END_STOPPED;
+        if ((st = run_checkpoint(t, rc, cb, MN_TRAIN_CKPT_STOP, err))) return st;
+    }
+    return MN_OK;
 }
