@@ -301,6 +301,27 @@ void mn_trainer_next_window(mn_trainer *t)
     }
 }
 
+mn_status mn_trainer_set_window(mn_trainer *t, const int *in_pitch, const int *in_dur,
+                                const int *in_pos, const int *tg_pitch, const int *tg_dur,
+                                const uint8_t *reset, char *err)
+{
+    size_t TB = (size_t)t->B * t->T;
+    int np = t->NP ? t->NP : 1;
+    for (size_t n = 0; n < TB; n++)
+        if (in_pitch[n] < 0 || in_pitch[n] > MN_PITCH_BOS || in_dur[n] < 0 ||
+            in_dur[n] > t->ND || in_pos[n] < 0 || in_pos[n] >= np || tg_pitch[n] < 0 ||
+            tg_pitch[n] > MN_REST || tg_dur[n] < 0 || tg_dur[n] >= t->ND)
+            return mn_errf(err, MN_ERR_ARG, "train: window position %zu holds a token out of "
+                           "range", n);
+    for (size_t n = 0; n < TB; n++) {
+        t->in_p[n] = in_pitch[n], t->in_d[n] = in_dur[n], t->in_q[n] = in_pos[n];
+        t->tg_p[n] = tg_pitch[n], t->tg_d[n] = tg_dur[n];
+        t->reset[n] = reset[n] != 0;
+        t->valid[n] = 1;
+    }
+    return MN_OK;
+}
+
 /* Token arrays for melodies (the training corpus or a validation set). Skips empty melodies.
  * Returns MN_ERR_NOMEM or MN_OK; *n_tunes may be 0. */
 static mn_status tokenize(const mn_model_config *mc, const mn_melody *mels, size_t n_mels,

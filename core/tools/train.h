@@ -81,6 +81,17 @@ void mn_trainer_step(mn_trainer *t, double *loss);
 void mn_trainer_next_window(mn_trainer *t);
 double mn_trainer_forward_backward(mn_trainer *t);
 
+/* Sets the window instead of next_window, from B*T entries each in time-major order (n = t*B
+ * + b): the input tokens (previous pitch 0..129 with MN_PITCH_BOS at a tune start, previous
+ * duration token 0..ND with ND at a tune start, position class 0..n_pos-1, 0 without
+ * positions), the targets (pitch 0..128, duration token 0..ND-1) and reset (1: a tune starts
+ * here, the state is zero). With dropout the masks are left as they were. MN_ERR_ARG naming
+ * the first value out of range; the window is unchanged then. For tests that compare with a
+ * reference on a given window. */
+mn_status mn_trainer_set_window(mn_trainer *t, const int *in_pitch, const int *in_dur,
+                                const int *in_pos, const int *tg_pitch, const int *tg_dur,
+                                const uint8_t *reset, char *err);
+
 /* Validation per DESIGN.md: each melody with events from its start with the state reset, in
  * its original key; writes the mean over all events of -log2 p(pitch) and -log2 p(dur | pitch).
  * Uses the trainer's buffers (batched); does not touch the training state. Allocates. */
