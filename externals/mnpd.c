@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -558,6 +559,12 @@ int mnpd_job_learn(t_mnpd_job *j, mn_model *parent, const char *path, int epochs
         /* the trainer's matrix products keep their blocks on the stack */
         pthread_attr_setstacksize(&attr, (size_t)8 << 20);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        /* not the scheduler's real-time policy (Pd's is SCHED_FIFO when it runs with -rt):
+         * an ordinary thread, whose nice value then applies */
+        struct sched_param sp = {0};
+        pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+        pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
+        pthread_attr_setschedparam(&attr, &sp);
     }
     pthread_mutex_lock(&mnpd_loader.l_mutex);
     if (!mnpd_loader.l_learn_atexit) {
