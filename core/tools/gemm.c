@@ -3,8 +3,8 @@
  * Blocking: C is computed in panels of NC columns; for each KC-deep slice of the inner
  * dimension, op(B)[KC, NC] is packed once (zero-padded to whole 16-column tiles) and, for each
  * MC rows, op(A)[MC, KC] times alpha (zero-padded to whole 4-row tiles). A 4 x 16 tile of C is
- * then summed in registers over the slice: fixed-count inner loops that compilers turn into
- * vector multiply-adds, reading both packs contiguously. The packs live on the stack. */
+ * then summed in registers over the slice (vectors of 8 floats), reading the B pack
+ * contiguously. The packs live on the stack. */
 #include "gemm.h"
 
 #include <stddef.h>
@@ -59,24 +59,58 @@ static void pack_a(int trans_a, const float *a, int lda, float alpha, int i0, in
     }
 }
 
+/* Eight floats as one vector (GCC and Clang vector extensions: SIMD registers where the
+ * target has them, plain code elsewhere); loads and stores through memcpy need no alignment. */
+typedef float v8f __attribute__((vector_size(32)));
+
+#define LOAD8(v, p) memcpy(&(v), (p), sizeof(v))
+#define STORE8(p, v) memcpy((p), &(v), sizeof(v))
+
+/* x86-64: the tile is built for AVX2 as well, chosen when the CPU has it (the same products,
+ * summed in the same order) */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
+#define TILE_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TILE_CLONES
+#endif
+
 /* acc = ap[0:4, 0:kc] @ bp[0:kc, 0:16] (bp rows ncp apart); added to C's rows and columns that
  * exist (rows < mr, columns < nr). */
+TILE_CLONES
 static void tile(int kc, const float *restrict ap, const float *restrict bp, int ncp,
                  float *restrict c, int ldc, int mr, int nr)
 {
-    float acc[TR][TC];
-    for (int r = 0; r < TR; r++)
-        for (int j = 0; j < TC; j++) acc[r][j] = 0.0f;
+    v8f acc[TR][2];
+    for (int r = 0; r < TR; r++) acc[r][0] = acc[r][1] = (v8f){0};
     for (int p = 0; p < kc; p++) {
         const float *brow = bp + (size_t)p * ncp;
+        v8f b0, b1;
+        LOAD8(b0, brow);
+        LOAD8(b1, brow + 8);
         for (int r = 0; r < TR; r++) {
-            float av = ap[(size_t)r * kc + p];
-            for (int j = 0; j < TC; j++) acc[r][j] += av * brow[j];
+            float a = ap[(size_t)r * kc + p];
+            v8f av = {a, a, a, a, a, a, a, a};
+            acc[r][0] += av * b0;
+            acc[r][1] += av * b1;
         }
     }
+    if (mr == TR && nr == TC) {
+        for (int r = 0; r < TR; r++) {
+            float *crow = c + (size_t)r * ldc;
+            v8f c0, c1;
+            LOAD8(c0, crow);
+            LOAD8(c1, crow + 8);
+            c0 += acc[r][0], c1 += acc[r][1];
+            STORE8(crow, c0);
+            STORE8(crow + 8, c1);
+        }
+        return;
+    }
+    float out[TR][TC];
+    for (int r = 0; r < TR; r++) STORE8(out[r], acc[r][0]), STORE8(out[r] + 8, acc[r][1]);
     for (int r = 0; r < mr; r++) {
         float *crow = c + (size_t)r * ldc;
-        for (int j = 0; j < nr; j++) crow[j] += acc[r][j];
+        for (int j = 0; j < nr; j++) crow[j] += out[r][j];
     }
 }
 
