@@ -529,7 +529,7 @@ static void *mnpd_learn_thread(void *arg)
 }
 
 /* Pd exits without freeing objects: learn threads are told to stop and waited for (a stop
- * takes at most one training step and the model's encoding), so that none runs on while the
+ * is seen after the corpus is read, between training steps), so that none runs on while the
  * process tears down. */
 static void mnpd_learn_atexit(void)
 {
