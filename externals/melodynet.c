@@ -2,8 +2,10 @@
  * primes the model, each bang emits the next note as `pitch velocity duration_ms onset_ms`,
  * `play` (or a nonzero float, as for [metro]) runs it on its own clock, and `note PITCH
  * VELOCITY` listens to a player, timed by Pd's logical clock, and can answer by itself.
+ * `learn` fine-tunes the model on MIDI files on a worker (core/tools/finetune) while the old
+ * model plays on, and `write-model` saves the model playing.
  * Parsing, outlets and threads live here; the musical logic is core's (session, sampler,
- * events, MIDI files) and the shared Pd plumbing is mnpd.c.
+ * events, MIDI files, fine-tuning) and the shared Pd plumbing is mnpd.c.
  *
  * `generate N` runs its first step on the scheduler and the others on a worker thread, which
  * owns the session meanwhile and writes the notes into x_gen; a clock sends them on. Messages

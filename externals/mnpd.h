@@ -1,9 +1,10 @@
 /* mnpd.h - what [melodynet] and [melodynet~] share on Pd's side: the model registry (one
  * mn_model per file however many objects use it), path resolution, the background loader
- * (model files and MIDI files are read on a loader thread and handed back through a polled
- * state), the parameter messages (temperature, scale, bpm, ...), the note history behind
- * `write`, and the status and info messages. Everything here runs on Pd's scheduler thread
- * except the loader thread, which calls only core functions. */
+ * (model files and MIDI files are read, and models written, on a loader thread and handed back
+ * through a polled state; `learn` runs go the same way from a thread of their own), the
+ * parameter messages (temperature, scale, bpm, ...), the note history behind `write`, and the
+ * status and info messages. Everything here runs on Pd's scheduler thread except the loader
+ * and learn threads, which call only core functions. */
 #ifndef MNPD_H
 #define MNPD_H
 
