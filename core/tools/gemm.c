@@ -2,7 +2,7 @@
  *
  * Blocking: C is computed in panels of NC columns; for each KC-deep slice of the inner
  * dimension, op(B)[KC, NC] is packed once (zero-padded to whole 16-column tiles) and, for each
- * MC rows, op(A)[MC, KC] times alpha (zero-padded to whole 4-row tiles). A 4 x 16 tile of C is
+ * MC rows, op(A)[MC, KC] times alpha (zero-padded to whole 6-row tiles). A 6 x 16 tile of C is
  * then summed in registers over the slice (vectors of 8 floats), reading the B pack
  * contiguously. The packs live on the stack. */
 #include "gemm.h"
@@ -10,10 +10,10 @@
 #include <stddef.h>
 #include <string.h>
 
-#define MC 64
+#define MC 66
 #define KC 256
 #define NC 128
-#define TR 4   /* rows of a register tile */
+#define TR 6   /* rows of a register tile */
 #define TC 16  /* columns of a register tile */
 
 static mn_gemm_fn gemm_impl = mn_gemm_portable;
@@ -74,7 +74,7 @@ typedef float v8f __attribute__((vector_size(32)));
 #define TILE_CLONES
 #endif
 
-/* acc = ap[0:4, 0:kc] @ bp[0:kc, 0:16] (bp rows ncp apart); added to C's rows and columns that
+/* acc = ap[0:6, 0:kc] @ bp[0:kc, 0:16] (bp rows ncp apart); added to C's rows and columns that
  * exist (rows < mr, columns < nr). */
 TILE_CLONES
 static void tile(int kc, const float *restrict ap, const float *restrict bp, int ncp,

@@ -16,7 +16,7 @@ typedef void (*mn_gemm_fn)(int trans_a, int trans_b, int m, int n, int k, float 
                            float *c, int ldc);
 
 /* The portable implementation: packs blocks of op(A) and op(B) on the stack (about 200 KiB)
- * and sums 4 x 16 tiles of C in vector registers (AVX2 when the CPU has it). */
+ * and sums 6 x 16 tiles of C in vector registers (AVX2 when the CPU has it). */
 void mn_gemm_portable(int trans_a, int trans_b, int m, int n, int k, float alpha,
                       const float *a, int lda, const float *b, int ldb, float beta, float *c,
                       int ldc);
