@@ -101,7 +101,7 @@ int mn_cmd_fitmotif(int argc, char **argv)
         for (size_t i = 0; i < m->n; i++) {
             const mn_event *e = &m->ev[i];
             const float *pl = mn_session_pitch_logits(s, e->pos_ticks, e->bar_ticks);
-            int p = e->pitch >= 0 && e->pitch <= 127 ? e->pitch : MN_REST;
+            int p = mn_is_pitch(e->pitch) ? e->pitch : MN_REST;
             int d = mn_durtable_index(dt, e->dur_ticks);
             mn_motif_obs *o = &obs[n_obs++];
             memset(o, 0, sizeof *o);

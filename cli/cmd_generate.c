@@ -6,10 +6,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "atom.h"
 #include "cli.h"
 #include "midi.h"
 #include "model.h"
 #include "session.h"
+#include "settings.h"
 
 static void help(FILE *f)
 {
@@ -24,50 +26,57 @@ static void help(FILE *f)
         "                        (after --seed-notes)\n"
         "  --track N, --channel N  which track (0-based) / channel (1-16) of the seed file\n"
         "  -n N                  events to generate (default 32)\n"
-        "  -t, --temperature T   sampling temperature (default 1.0)\n"
-        "  --top-k K             sample among the K most likely pitches (0 = all)\n"
-        "  --top-p P             sample from the smallest set with probability mass P (1 = all)\n"
-        "  --scale NAME          keep pitches in a scale (major, minor, dorian, pentatonic, ...)\n"
-        "  --root PC             root of the scale: 0-11 or a name (C, F#, Bb; default C)\n"
-        "  --range LO HI         keep pitches in LO..HI (MIDI numbers)\n"
+        "  -t, --temperature T   sampling temperature, 0 < T <= 100 (default 1.0)\n"
+        "  --top-k K             sample among the K most likely pitches, 0..129 (0 = all)\n"
+        "  --top-p P             sample from the smallest set with probability mass P,\n"
+        "                        0 < P <= 1 (1 = all)\n"
+        "  --scale NAME          keep pitches in a scale (major, minor, dorian, pentatonic, ...),\n"
+        "                        or in pitch classes (\"0 4 7\"); off = any pitch\n"
+        "  --root PC             root of the scale: 0-11 or a note name, a letter with # or s\n"
+        "                        (sharp) or b (flat): C, F#, Fs, Bb, Cb (default C)\n"
+        "  --range LO HI         keep pitches in LO..HI (MIDI numbers 0..127)\n"
         "  --no-rests            never generate a rest\n"
         "  --motif F             how much the melody repeats its own motifs: 0 = never,\n"
         "                        1 = as much as real folk tunes (default 1)\n"
         "  --downbeat            unprimed: start on the first beat of a 4/4 bar (default: a bar\n"
         "                        length and first-note position drawn from the model's tunes)\n"
         "  --max-copy K          copy guard: never extend a run of intervals found verbatim in\n"
-        "                        one training tune beyond K (1..%d; needs the model's copy\n"
-        "                        index, see copy-index); holds under every other setting\n"
-        "  --velocity V | LO:HI  note velocity, fixed or drawn from a range (default 90)\n"
+        "                        one training tune beyond K (0..%d, 0 = off; needs the model's\n"
+        "                        copy index, see copy-index); holds under every other setting\n"
+        "  --velocity V | LO:HI  note velocity 1..127, fixed or drawn from a range (default %d)\n"
         "  --random-seed S       seed of the sampler (default: from the clock, printed)\n"
-        "  --bpm B               tempo of the written MIDI file (default 120, or the seed file's)\n"
+        "  --bpm B               tempo of the written MIDI file, 1..1000 (default %g, or the seed\n"
+        "                        file's)\n"
         "  -o FILE.mid           also write the generated events as a MIDI file\n"
-        "  --json                print one JSON object instead of lines\n", MN_PRIME_MAX,
-           MN_SAMPLER_MAX_COPY);
+        "  --json                print one JSON object instead of lines\n"
+        "\nThe settings take the values, and are refused with the words, of the messages of the\n"
+        "same names in Pd ([melodynet]: temperature, topk, topp, scale, range, velocity, motif,\n"
+        "novelty, bpm).\n", MN_PRIME_MAX,
+           MN_SAMPLER_MAX_COPY, MN_DEFAULT_VELOCITY, MN_BPM_DEFAULT);
 }
 
-static int parse_root(const char *s, int *root)
+/* Sets the setting `name` of the settings table from the words of option opt (each read as
+ * Pd reads a typed word). Returns 0, or -1 after printing the table's error. */
+static int setting(mn_settings *st, const char *name, const char *opt, int n,
+                   const char *const *words)
 {
-    static const char *names[] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};
-    static const char *flats[] = {"C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B"};
-    for (int i = 0; i < 12; i++)
-        if (!strcasecmp(s, names[i]) || !strcasecmp(s, flats[i])) {
-            *root = i;
-            return 0;
-        }
-    long v;
-    if (mn_cli_int("generate", "--root", s, 0, 11, &v)) return -1;
-    *root = (int)v;
-    return 0;
+    mn_atom a[MN_LIST_MAX];
+    char err[MN_ERR_LEN];
+    if (n > MN_LIST_MAX) n = MN_LIST_MAX;
+    for (int i = 0; i < n; i++) mn_atom_from_word(&a[i], words[i]);
+    if (mn_setting_parse(mn_setting_find(name), opt, n, a, st, err) == MN_OK) return 0;
+    fprintf(stderr, "melodynet generate: %s\n", err);
+    return -1;
 }
 
 int mn_cmd_generate(int argc, char **argv)
 {
     const char *model_path = NULL, *seed_notes = NULL, *seed_midi = NULL, *out_path = NULL;
-    long n = 32, top_k = 0, lo = 0, hi = 127, vlo = 90, vhi = 90, max_copy = 0;
-    double temp = 1.0, top_p = 1.0, bpm = 0, motif = 1.0;
-    const char *scale = NULL;
-    int root = 0, json = 0, no_rests = 0, have_seed = 0, downbeat = 0;
+    long n = 32;
+    mn_settings st;
+    mn_settings_default(&st);
+    const char *scale = NULL, *scale_opt = NULL, *root = NULL;
+    int json = 0, have_seed = 0, have_bpm = 0, downbeat = 0;
     unsigned long long rseed = 0;
     mn_midi_options mopt;
     mn_midi_options_default(&mopt);
@@ -108,51 +117,54 @@ int mn_cmd_generate(int argc, char **argv)
             if (mn_cli_int("generate", a, v, 0, 1000000, &n)) return 2;
         } else if (!strcmp(a, "-t") || !strcmp(a, "--temperature")) {
             NEED_ARG;
-            if (mn_cli_float("generate", a, v, 1e-3, 100, &temp)) return 2;
+            if (setting(&st, "temperature", a, 1, &v)) return 2;
         } else if (!strcmp(a, "--top-k")) {
             NEED_ARG;
-            if (mn_cli_int("generate", a, v, 0, MN_N_PITCH, &top_k)) return 2;
+            if (setting(&st, "topk", a, 1, &v)) return 2;
         } else if (!strcmp(a, "--top-p")) {
             NEED_ARG;
-            if (mn_cli_float("generate", a, v, 1e-6, 1, &top_p)) return 2;
+            if (setting(&st, "topp", a, 1, &v)) return 2;
         } else if (!strcmp(a, "--scale")) {
             NEED_ARG;
             scale = v;
+            scale_opt = a;
         } else if (!strcmp(a, "--root")) {
             NEED_ARG;
-            if (parse_root(v, &root)) return 2;
+            mn_atom r;
+            int pc;
+            char err[MN_ERR_LEN];
+            mn_atom_from_word(&r, v);
+            if (mn_settings_root(a, &r, &pc, err)) {
+                fprintf(stderr, "melodynet generate: %s\n", err);
+                return 2;
+            }
+            root = v;
         } else if (!strcmp(a, "--range")) {
             if (i + 2 >= argc) {
                 fprintf(stderr, "melodynet generate: --range needs LO and HI\n");
                 return 2;
             }
-            if (mn_cli_int("generate", "--range LO", argv[i + 1], 0, 127, &lo) ||
-                mn_cli_int("generate", "--range HI", argv[i + 2], 0, 127, &hi))
-                return 2;
-            if (lo > hi) {
-                fprintf(stderr, "melodynet generate: --range %ld %ld is empty\n", lo, hi);
-                return 2;
-            }
+            if (setting(&st, "range", a, 2, (const char *const *)argv + i + 1)) return 2;
             i += 2;
         } else if (!strcmp(a, "--motif")) {
             NEED_ARG;
-            if (mn_cli_float("generate", a, v, 0, 1, &motif)) return 2;
+            if (setting(&st, "motif", a, 1, &v)) return 2;
         } else if (!strcmp(a, "--max-copy")) {
             NEED_ARG;
-            if (mn_cli_int("generate", a, v, 1, MN_SAMPLER_MAX_COPY, &max_copy)) return 2;
+            if (setting(&st, "novelty", a, 1, &v)) return 2;
         } else if (!strcmp(a, "--downbeat")) {
             downbeat = 1;
         } else if (!strcmp(a, "--no-rests")) {
-            no_rests = 1;
+            st.sampler.allow_rest = 0;
         } else if (!strcmp(a, "--velocity")) {
             NEED_ARG;
+            /* V or LO:HI, the two words of Pd's velocity LO HI */
             char tmp[64];
             snprintf(tmp, sizeof tmp, "%s", v);
             char *colon = strchr(tmp, ':');
             if (colon) *colon = 0;
-            if (mn_cli_int("generate", a, tmp, 1, 127, &vlo)) return 2;
-            vhi = vlo;
-            if (colon && mn_cli_int("generate", a, colon + 1, vlo, 127, &vhi)) return 2;
+            const char *w[2] = {tmp, colon ? colon + 1 : NULL};
+            if (setting(&st, "velocity", a, colon ? 2 : 1, w)) return 2;
         } else if (!strcmp(a, "--random-seed")) {
             NEED_ARG;
             char *end;
@@ -165,7 +177,8 @@ int mn_cmd_generate(int argc, char **argv)
             have_seed = 1;
         } else if (!strcmp(a, "--bpm")) {
             NEED_ARG;
-            if (mn_cli_float("generate", a, v, 1, 1000, &bpm)) return 2;
+            if (setting(&st, "bpm", a, 1, &v)) return 2;
+            have_bpm = 1;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
             NEED_ARG;
             out_path = v;
@@ -179,28 +192,27 @@ int mn_cmd_generate(int argc, char **argv)
     }
 
     char err[MN_ERR_LEN];
-    mn_sampler cfg;
-    mn_sampler_default(&cfg);
-    cfg.temperature = (float)temp;
-    cfg.top_k = (int)top_k;
-    cfg.top_p = (float)top_p;
-    cfg.pitch_lo = (int)lo;
-    cfg.pitch_hi = (int)hi;
-    cfg.allow_rest = !no_rests;
-    cfg.velocity_lo = (int)vlo;
-    cfg.velocity_hi = (int)vhi;
-    cfg.motif = (float)motif;
-    cfg.max_copy = (int)max_copy;
-    if (scale && strcasecmp(scale, "off") && strcasecmp(scale, "none")) {
-        if (mn_scale_mask(scale, root, &cfg.scale_mask, err)) {
-            fprintf(stderr, "melodynet generate: %s\n", err);
+    if (scale) {
+        /* Pd's scale NAME [ROOT], scale PC PC ... and scale off: the words of --scale (split
+         * at blanks and commas) and, after a name, --root */
+        char words[256];
+        const char *w[MN_LIST_MAX + 1];
+        int nw = 0;
+        snprintf(words, sizeof words, "%s", scale);
+        for (char *save = NULL, *t = strtok_r(words, " ,\t", &save); t && nw < MN_LIST_MAX;
+             t = strtok_r(NULL, " ,\t", &save))
+            w[nw++] = t;
+        mn_atom first;
+        mn_atom_from_word(&first, nw ? w[0] : "");
+        int named = first.type == MN_ATOM_SYMBOL && strcasecmp(first.s, "off")
+                    && strcasecmp(first.s, "none");
+        if (root && first.type == MN_ATOM_FLOAT) {
+            fprintf(stderr, "melodynet generate: --root takes a scale name, got --scale '%s'\n",
+                    scale);
             return 2;
         }
-        cfg.scale_on = 1;
-    }
-    if (mn_sampler_validate(&cfg, err)) {
-        fprintf(stderr, "melodynet generate: %s\n", err);
-        return 2;
+        if (root && named && nw == 1) w[nw++] = root;
+        if (setting(&st, "scale", scale_opt, nw, w)) return 2;
     }
 
     mn_melody seed;
@@ -238,7 +250,7 @@ int mn_cmd_generate(int argc, char **argv)
         return 1;
     }
     const char *why;
-    if (max_copy && !mn_model_copyidx(model, &why)) {
+    if (st.sampler.max_copy && !mn_model_copyidx(model, &why)) {
         fprintf(stderr, "melodynet generate: --max-copy needs a copy index: %s\n", why);
         mn_model_free(model);
         mn_melody_free(&seed);
@@ -258,7 +270,7 @@ int mn_cmd_generate(int argc, char **argv)
         return 1;
     }
     mn_model_free(model); /* the session holds its own reference */
-    *mn_session_sampler(s) = cfg;
+    *mn_session_sampler(s) = st.sampler;
 
     /* Seed notes are placed on the session's clock (from the start of a 4/4 bar); a seed file
      * brings its own positions and metre, and the clock continues from its last event. */
@@ -279,7 +291,7 @@ int mn_cmd_generate(int argc, char **argv)
 
     mn_melody out;
     mn_melody_init(&out);
-    out.bpm = bpm > 0 ? bpm : (seed_midi ? file_seed.bpm : 120.0);
+    out.bpm = have_bpm ? st.bpm : (seed_midi ? file_seed.bpm : MN_BPM_DEFAULT);
     if (seed_midi) {
         out.ts_num = file_seed.ts_num;
         out.ts_den = file_seed.ts_den;
@@ -297,8 +309,8 @@ int mn_cmd_generate(int argc, char **argv)
         mn_event e;
         if (mn_session_sample(s, &e) == MN_ERR_LIMIT)
             fprintf(stderr, "melodynet generate: event %ld: no pitch the range, scale and rest "
-                            "settings allow passes --max-copy %ld; a rest instead\n", i + 1,
-                    max_copy);
+                            "settings allow passes --max-copy %d; a rest instead\n", i + 1,
+                    st.sampler.max_copy);
         if (mn_melody_push(&out, &e, err)) {
             fprintf(stderr, "melodynet generate: %s\n", err);
             rc = 1;

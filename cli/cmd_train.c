@@ -5,6 +5,7 @@
  * it fine-tunes a model: the parent's weights, sizes and duration table, a schedule chosen for
  * the corpus size, a held-out split when there is no valid set, and the parent recorded in the
  * metadata. Messages and progress go to stderr; the final figures to stdout. */
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -241,17 +242,16 @@ static int csv_open(csv_log *c, const char *path, int resume)
 {
     memset(c, 0, sizeof *c);
     c->path = path;
-    FILE *f = resume ? fopen(path, "rb") : NULL;
-    if (f) {
-        char buf[65536];
+    if (resume) {
+        char err[MN_ERR_LEN];
+        uint8_t *text;
         size_t n;
-        while ((n = fread(buf, 1, sizeof buf, f)) > 0 && c->b.n < CSV_MAX_BYTES)
-            mn_sbuf_put(&c->b, buf, n);
-        int bad = ferror(f);
-        fclose(f);
-        if (bad || c->b.n >= CSV_MAX_BYTES) {
-            fprintf(stderr, "melodynet train: %s: cannot read the log to continue it\n", path);
-            mn_sbuf_free(&c->b);
+        mn_status st = mn_read_file(path, CSV_MAX_BYTES, 0, &text, &n, err);
+        if (st == MN_OK) {
+            mn_sbuf_put(&c->b, (const char *)text, n);
+            mn_free(text);
+        } else if (st != MN_ERR_IO || errno != ENOENT) { /* no log yet: this run starts it */
+            fprintf(stderr, "melodynet train: %s\n", err);
             return -1;
         }
         if (c->b.n && c->b.buf[c->b.n - 1] != '\n') mn_sbuf_putc(&c->b, '\n');
@@ -296,7 +296,7 @@ static int check_outputs(const char *const *paths, int n)
     return 0;
 }
 
-/* ---- fine-tuning (--init) ---- */
+/*=== fine-tuning (--init) ===================================================================*/
 
 /* Whether the option name is among the options given. */
 static int given(char **seen, int n_seen, const char *name)
@@ -424,7 +424,7 @@ static void fine_tune_schedule(mn_train_config *cfg, const mn_melody *tm, size_t
             *over ? "; given:" : "", over);
 }
 
-/* ---- the run's output: mn_train_run's callbacks ---- */
+/*=== the run's output: mn_train_run's callbacks =============================================*/
 
 typedef struct {
     progress_bar pb;

@@ -34,7 +34,7 @@ typedef struct _melodynet {
     mn_session *x_session;      /* NULL until a model is loaded */
     mn_model *x_model;          /* the registry entry this object uses (one user) */
     char x_path[MNPD_PATH_LEN]; /* the model's resolved path */
-    t_mnpd_settings x_st;       /* sampler settings, bpm and legato, kept across model swaps */
+    mn_settings x_st;       /* sampler settings, bpm and legato, kept across model swaps */
     uint64_t x_seed;            /* last PRNG seed given (creation or seed) */
     int x_last_pitch;           /* last emitted pitch: what a rest reports */
     t_mnpd_hist x_hist;         /* generated notes, for write */
@@ -50,7 +50,7 @@ typedef struct _melodynet {
     int x_learned;              /* models learned so far (names them in the registry) */
 
     /* generate runs: the worker calls core only, never Pd's API */
-    mn_event *x_gen;            /* [MNPD_GENERATE_MAX] notes the worker made in this run */
+    mn_event *x_gen;            /* [MN_GENERATE_MAX] notes the worker made in this run */
     atomic_int x_gen_target;    /* notes the worker is to make */
     atomic_int x_gen_made;      /* notes it made (written with release order) */
     atomic_int x_gen_stop;      /* stop after the current step */
@@ -159,8 +159,8 @@ static void melodynet_output(t_melodynet *x, const mn_event *e)
     melodynet_ctx_push(x, e);
     mnpd_hist_push(&x->x_hist, e);
     int shown = x->x_last_pitch;
-    if (e->pitch >= 0 && e->pitch <= 127) shown = x->x_last_pitch = e->pitch;
-    mnpd_outlet_note(x->x_out_note, e, shown, x->x_st.s_bpm, x->x_st.s_legato);
+    if (mn_is_pitch(e->pitch)) shown = x->x_last_pitch = e->pitch;
+    mnpd_outlet_note(x->x_out_note, e, shown, x->x_st.bpm, x->x_st.legato);
 }
 
 /* The end of a generate: `generated N` on the status outlet. */
@@ -239,18 +239,18 @@ static int melodynet_use_model(t_melodynet *x, mn_model *model, const char *path
     char err[MN_ERR_LEN];
     mn_session *ns = NULL;
     if (mn_session_new(model, x->x_seed, &ns, err) != MN_OK) {
-        mnpd_model_release(model);
+        mn_registry_release(model);
         mnpd_error(x, cls, x->x_out_info, err);
         return -1;
     }
     melodynet_gen_halt(x);
     if (x->x_session) *mn_session_rng(ns) = *mn_session_rng(x->x_session);
-    *mn_session_sampler(ns) = x->x_st.s_sampler;
+    *mn_session_sampler(ns) = x->x_st.sampler;
     mn_session_reset(ns);
     for (int i = 0; i < x->x_ctx_n; i++)
         mn_session_feed(ns, &x->x_ctx[(x->x_ctx_head + i) % MELODYNET_CTX]);
     mn_session_free(x->x_session);
-    mnpd_model_release(x->x_model);
+    mn_registry_release(x->x_model);
     x->x_session = ns;
     x->x_model = model;
     snprintf(x->x_path, sizeof x->x_path, "%s", path);
@@ -296,7 +296,7 @@ static void melodynet_feed(t_melodynet *x, const mn_event *e)
 {
     mn_session_feed(x->x_session, e);
     melodynet_ctx_push(x, e);
-    if (e->pitch >= 0 && e->pitch <= 127) x->x_last_pitch = e->pitch;
+    if (mn_is_pitch(e->pitch)) x->x_last_pitch = e->pitch;
 }
 
 /* Feeds a note the player played and reports it as `heard PITCH|rest BEATS POSITION_BEATS`. */
@@ -305,7 +305,7 @@ static void melodynet_hear(t_melodynet *x, const mn_event *e)
     int pos = 0, bar = 0;
     mn_session_clock(x->x_session, &pos, &bar);
     t_atom at[3];
-    if (e->pitch >= 0 && e->pitch <= 127) SETFLOAT(&at[0], e->pitch);
+    if (mn_is_pitch(e->pitch)) SETFLOAT(&at[0], e->pitch);
     else SETSYMBOL(&at[0], gensym("rest"));
     SETFLOAT(&at[1], (t_float)e->dur_ticks / MN_TPQ);
     SETFLOAT(&at[2], (t_float)(e->bar_ticks > 0 ? e->pos_ticks : pos) / MN_TPQ);
@@ -318,7 +318,7 @@ static void melodynet_hear(t_melodynet *x, const mn_event *e)
 static void melodynet_heard_feed(t_melodynet *x, double ioi_ms)
 {
     if (!x->x_heard || !x->x_session) return;
-    double bpm = x->x_st.s_bpm;
+    double bpm = x->x_st.bpm;
     double held_ms = clock_gettimesince(x->x_heard_on);
     if (x->x_heard_off >= 0) held_ms -= clock_gettimesince(x->x_heard_off);
     mn_event ev[2];
@@ -351,12 +351,12 @@ static void melodynet_bang(t_melodynet *x)
 static void melodynet_prime(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (melodynet_defer(x, s, argc, argv)) return;
-    int pitches[MNPD_LIST_MAX];
+    int pitches[MN_LIST_MAX];
     int n = mnpd_parse_pitches(x, cls, x->x_out_info, argc, argv, pitches);
     if (n < 0 || !melodynet_ready(x)) return;
     melodynet_clear(x);
     for (int i = 0; i < n; i++) {
-        mn_event e = {pitches[i], 90, MN_TPQ, 0, 0};
+        mn_event e = {pitches[i], MN_DEFAULT_VELOCITY, MN_TPQ, 0, 0};
         melodynet_feed(x, &e);
     }
 }
@@ -370,14 +370,11 @@ static void melodynet_list(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 static void melodynet_generate(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (melodynet_defer(x, s, argc, argv)) return;
-    double f = argc == 1 && argv[0].a_type == A_FLOAT ? argv[0].a_w.w_float : -1;
-    if (argc != 1 || argv[0].a_type != A_FLOAT || f != (int)f || f < 1 || f > MNPD_GENERATE_MAX) {
-        mnpd_errorf(x, cls, x->x_out_info, "generate expects a count 1..%d", MNPD_GENERATE_MAX);
+    int n;
+    if (mnpd_parse_generate(x, cls, x->x_out_info, argc, argv, &n) || !melodynet_ready(x))
         return;
-    }
-    if (!melodynet_ready(x)) return;
     melodynet_heard_feed(x, -1);
-    int n = (int)f, now = n < MELODYNET_SYNC ? n : MELODYNET_SYNC, i;
+    int now = n < MELODYNET_SYNC ? n : MELODYNET_SYNC, i;
     for (i = 0; i < now && x->x_session && !x->x_gen_busy; i++) melodynet_emit(x);
     if (i == n || !x->x_session || x->x_gen_busy) {
         melodynet_generated(x, i);
@@ -438,7 +435,7 @@ static void melodynet_note(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
     } else if (x->x_heard && p == x->x_heard_pitch && x->x_heard_off < 0) {
         x->x_heard_off = now;
         if (x->x_answer_beats > 0)
-            clock_delay(x->x_answer_clock, x->x_answer_beats * 60000.0 / x->x_st.s_bpm);
+            clock_delay(x->x_answer_clock, x->x_answer_beats * 60000.0 / x->x_st.bpm);
     }
 }
 
@@ -463,18 +460,11 @@ static void melodynet_answer_tick(t_melodynet *x)
 static void melodynet_answer(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     (void)s;
-    double beats = argc >= 1 && argv[0].a_type == A_FLOAT ? argv[0].a_w.w_float : -1;
-    double notes = argc == 2 && argv[1].a_type == A_FLOAT ? argv[1].a_w.w_float : 0;
-    if (argc < 1 || argc > 2 || !(beats >= 0 && beats <= 64)
-        || (argc == 2 && (argv[1].a_type != A_FLOAT || notes != (int)notes || notes < 0
-                          || notes > MNPD_GENERATE_MAX))) {
-        mnpd_errorf(x, cls, x->x_out_info,
-                    "usage: answer BEATS [NOTES] (BEATS of silence 0..64, 0 = off; NOTES "
-                    "0..%d, 0 = until the player plays)", MNPD_GENERATE_MAX);
-        return;
-    }
+    double beats;
+    int notes;
+    if (mnpd_parse_answer(x, cls, x->x_out_info, argc, argv, &beats, &notes)) return;
     x->x_answer_beats = beats;
-    x->x_answer_notes = (int)notes;
+    x->x_answer_notes = notes;
     if (beats == 0) clock_unset(x->x_answer_clock);
 }
 
@@ -496,12 +486,12 @@ static void melodynet_seed(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 static void melodynet_param(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (melodynet_defer(x, s, argc, argv)) return;
-    int old = x->x_st.s_sampler.max_copy;
+    int old = x->x_st.sampler.max_copy;
     if (mnpd_settings_message(x, cls, x->x_out_info, &x->x_st, s, argc, argv) <= 0) return;
     if (!strcmp(s->s_name, "novelty") && x->x_session &&
         mnpd_novelty_check(x, cls, x->x_out_info, x->x_model, &x->x_st, old))
         return;
-    if (x->x_session) *mn_session_sampler(x->x_session) = x->x_st.s_sampler;
+    if (x->x_session) *mn_session_sampler(x->x_session) = x->x_st.sampler;
 }
 
 /*=== play ===================================================================================*/
@@ -526,7 +516,7 @@ static void melodynet_tick(t_melodynet *x)
     /* sample first, schedule, then output, so a stop sent from downstream wins */
     mn_session_sample(x->x_session, &e);
     melodynet_count_step(x);
-    clock_delay(x->x_clock, mnpd_ticks_ms(e.dur_ticks, x->x_st.s_bpm));
+    clock_delay(x->x_clock, mn_event_ticks_ms(e.dur_ticks, x->x_st.bpm));
     melodynet_output(x, &e);
 }
 
@@ -590,7 +580,7 @@ static void melodynet_write(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (melodynet_defer(x, s, argc, argv)) return;
     t_symbol *f = mnpd_file_arg(x, cls, x->x_out_info, "write", argc, argv);
-    if (f) mnpd_hist_write(x, cls, x->x_canvas, x->x_out_info, &x->x_hist, x->x_st.s_bpm, f);
+    if (f) mnpd_hist_write(x, cls, x->x_canvas, x->x_out_info, &x->x_hist, x->x_st.bpm, f);
 }
 
 /*=== learning ===============================================================================*/
@@ -626,11 +616,16 @@ static void melodynet_learn_done(void *owner, t_mnpd_result *r)
         mnpd_errorf(x, cls, x->x_out_info, "learn: %s", r->r_err);
         return;
     }
-    char key[MNPD_KEY_LEN], name[MNPD_PATH_LEN + 16];
+    char key[MN_REGISTRY_KEY_LEN], name[MNPD_PATH_LEN + 16], err[MN_ERR_LEN];
     snprintf(key, sizeof key, "learned|%p|%d|%s", (void *)x, ++x->x_learned, r->r_path);
     snprintf(name, sizeof name, "learned:%s", r->r_path);
-    mn_model *m = mnpd_model_adopt(key, r->r_model);
+    mn_model *m;
+    mn_status st = mn_registry_adopt(key, r->r_model, &m, err);
     r->r_model = NULL;
+    if (st != MN_OK) {
+        mnpd_errorf(x, cls, x->x_out_info, "learn: %s", err);
+        return;
+    }
     if (melodynet_use_model(x, m, name)) return; /* reported; the old model plays on */
     const mn_finetune_result *l = &r->r_learned;
     t_atom a[6];
@@ -735,7 +730,7 @@ static void melodynet_similar(t_melodynet *x, t_symbol *s, int argc, t_atom *arg
     int n = 0, last = -1;
     for (int i = 0; i < x->x_hist.h_n; i++) {
         const mn_event *e = &x->x_hist.h_ev[(x->x_hist.h_head + i) % MNPD_HIST];
-        if (e->pitch < 0 || e->pitch > 127) continue;
+        if (!mn_is_pitch(e->pitch)) continue;
         if (last >= 0) iv[n++] = e->pitch - last;
         last = e->pitch;
     }
@@ -783,7 +778,7 @@ static void *melodynet_new(t_symbol *s, int argc, t_atom *argv)
     x->x_canvas = canvas_getcurrent();
     x->x_out_note = outlet_new(&x->x_obj, &s_list);
     x->x_out_info = outlet_new(&x->x_obj, &s_anything);
-    mnpd_settings_default(&x->x_st);
+    mn_settings_default(&x->x_st);
     x->x_seed = mnpd_makeseed();
     x->x_last_pitch = MELODYNET_NO_PITCH;
     mnpd_hist_init(&x->x_hist);
@@ -793,7 +788,7 @@ static void *melodynet_new(t_symbol *s, int argc, t_atom *argv)
     x->x_save = mnpd_job_new(x, melodynet_save_done);
     x->x_learn = mnpd_job_new(x, melodynet_learn_done);
     mnpd_job_set_progress(x->x_learn, melodynet_learn_progress);
-    x->x_gen = (mn_event *)getbytes(MNPD_GENERATE_MAX * sizeof *x->x_gen);
+    x->x_gen = (mn_event *)getbytes(MN_GENERATE_MAX * sizeof *x->x_gen);
     atomic_init(&x->x_gen_target, 0);
     atomic_init(&x->x_gen_made, 0);
     atomic_init(&x->x_gen_stop, 0);
@@ -817,13 +812,13 @@ static void melodynet_free(t_melodynet *x)
     clock_free(x->x_gen_clock);
     clock_free(x->x_answer_clock);
     binbuf_free(x->x_defer);
-    freebytes(x->x_gen, MNPD_GENERATE_MAX * sizeof *x->x_gen);
+    freebytes(x->x_gen, MN_GENERATE_MAX * sizeof *x->x_gen);
     mnpd_job_free(x->x_load);
     mnpd_job_free(x->x_read);
     mnpd_job_free(x->x_save);
     mnpd_job_free(x->x_learn);  /* a run under way stops and frees itself: no wait */
     mn_session_free(x->x_session);
-    mnpd_model_release(x->x_model);
+    mn_registry_release(x->x_model);
     mnpd_hist_free(&x->x_hist);
 }
 
@@ -843,10 +838,7 @@ void melodynet_setup(void)
     class_addmethod(c, (t_method)melodynet_note, gensym("note"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_answer, gensym("answer"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_reset, gensym("reset"), 0);
-    const char *params[] = {"temperature", "topk", "topp", "scale", "range", "rest", "bpm",
-                            "velocity", "accent", "motif", "legato", "novelty"};
-    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
-        class_addmethod(c, (t_method)melodynet_param, gensym(params[i]), A_GIMME, 0);
+    mnpd_settings_methods(c, (t_method)melodynet_param);
     class_addmethod(c, (t_method)melodynet_play, gensym("play"), 0);
     class_addmethod(c, (t_method)melodynet_stop, gensym("stop"), 0);
     class_addmethod(c, (t_method)melodynet_load, gensym("load"), A_GIMME, 0);

@@ -55,7 +55,7 @@ typedef struct _melodynet_tilde {
     t_outlet *x_out_pitch, *x_out_gate, *x_out_note, *x_out_info;
 
     /* Pd thread and perform (the same thread) */
-    t_mnpd_settings x_st;
+    mn_settings x_st;
     uint64_t x_seed;
     mn_model *x_model;            /* registry user; the worker's session holds its own ref */
     char x_path[MNPD_PATH_LEN];
@@ -330,7 +330,7 @@ static int tilde_offline(void)
  * mode there is none, so a rendering does not depend on the audio settings. */
 static void tilde_timing(t_melodynet_tilde *x, int external)
 {
-    x->x_c_tick_ms = 60000.0 / x->x_st.s_bpm / MN_TPQ;
+    x->x_c_tick_ms = 60000.0 / x->x_st.bpm / MN_TPQ;
     x->x_c_note_ms = !external ? 0 : x->x_edge_period > 0 ? x->x_edge_period / x->x_sr * 1000 : -1;
     x->x_c_ahead_ms = TILDE_AHEAD_MS + (x->x_offline ? 0 : *get_sys_schedadvance() / 1000.0);
 }
@@ -410,10 +410,10 @@ static void tilde_onset(t_melodynet_tilde *x, int internal)
         return;
     }
     x->x_starved = 0;
-    double dur = (double)e.dur_ticks / MN_TPQ * 60.0 / x->x_st.s_bpm * x->x_sr;
-    int rest = e.pitch < 0 || e.pitch > 127;
+    double dur = (double)e.dur_ticks / MN_TPQ * 60.0 / x->x_st.bpm * x->x_sr;
+    int rest = !mn_is_pitch(e.pitch);
     if (!rest) x->x_pitch = (float)e.pitch;
-    x->x_gate_left = rest ? 0 : x->x_st.s_legato * dur;
+    x->x_gate_left = rest ? 0 : x->x_st.legato * dur;
     if (internal) x->x_left += dur;
     if (x->x_outq_n < TILDE_OUTQ) {
         x->x_outq[x->x_outq_n].n_ev = e;
@@ -508,8 +508,8 @@ static void melodynet_tilde_deliver(t_melodynet_tilde *x)
         const mn_event *e = &q[i].n_ev;
         mnpd_hist_push(&x->x_hist, e);
         int shown = x->x_last_pitch;
-        if (e->pitch >= 0 && e->pitch <= 127) shown = x->x_last_pitch = e->pitch;
-        mnpd_outlet_note(x->x_out_note, e, shown, x->x_st.s_bpm, x->x_st.s_legato);
+        if (mn_is_pitch(e->pitch)) shown = x->x_last_pitch = e->pitch;
+        mnpd_outlet_note(x->x_out_note, e, shown, x->x_st.bpm, x->x_st.legato);
     }
 }
 
@@ -525,7 +525,7 @@ static int melodynet_tilde_use_model(t_melodynet_tilde *x, mn_model *model, cons
     char err[MN_ERR_LEN];
     mn_session *s = NULL;
     if (mn_session_new(model, x->x_seed, &s, err) != MN_OK) {
-        mnpd_model_release(model);
+        mn_registry_release(model);
         mnpd_error(x, cls, x->x_out_info, err);
         return -1;
     }
@@ -535,7 +535,7 @@ static int melodynet_tilde_use_model(t_melodynet_tilde *x, mn_model *model, cons
     tilde_wake(x, 1);
     pthread_mutex_unlock(&x->x_mutex);
     tilde_sync(x);
-    mnpd_model_release(x->x_model);
+    mn_registry_release(x->x_model);
     x->x_model = model;
     snprintf(x->x_path, sizeof x->x_path, "%s", path);
     return 0;
@@ -569,19 +569,19 @@ static void melodynet_tilde_prime(t_melodynet_tilde *x, const mn_event *ev, int 
     pthread_mutex_unlock(&x->x_mutex);
     tilde_sync(x);
     mnpd_hist_clear(&x->x_hist);
-    if (n > 0 && ev[n - 1].pitch >= 0 && ev[n - 1].pitch <= 127) x->x_last_pitch = ev[n - 1].pitch;
+    if (n > 0 && mn_is_pitch(ev[n - 1].pitch)) x->x_last_pitch = ev[n - 1].pitch;
 }
 
 /* A melody (a list or prime P1 P2 ...): each pitch a note of one beat. */
 static void melodynet_tilde_melody(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
     (void)s;
-    int pitches[MNPD_LIST_MAX];
-    mn_event ev[MNPD_LIST_MAX];
+    int pitches[MN_LIST_MAX];
+    mn_event ev[MN_LIST_MAX];
     int n = mnpd_parse_pitches(x, cls, x->x_out_info, argc, argv, pitches);
     if (n < 0 || !melodynet_tilde_ready(x)) return;
     for (int i = 0; i < n; i++) {
-        mn_event e = {pitches[i], 90, MN_TPQ, 0, 0};
+        mn_event e = {pitches[i], MN_DEFAULT_VELOCITY, MN_TPQ, 0, 0};
         ev[i] = e;
     }
     melodynet_tilde_prime(x, ev, n);
@@ -632,7 +632,7 @@ static void melodynet_tilde_seed(t_melodynet_tilde *x, t_symbol *s, int argc, t_
 
 static void melodynet_tilde_param(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
-    int old = x->x_st.s_sampler.max_copy;
+    int old = x->x_st.sampler.max_copy;
     if (mnpd_settings_message(x, cls, x->x_out_info, &x->x_st, s, argc, argv) <= 0) return;
     if (!strcmp(s->s_name, "novelty") &&
         mnpd_novelty_check(x, cls, x->x_out_info, x->x_model, &x->x_st, old))
@@ -642,7 +642,7 @@ static void melodynet_tilde_param(t_melodynet_tilde *x, t_symbol *s, int argc, t
      * each. A tempo change resizes the look-ahead, which is measured in time. */
     int bpm = !strcmp(s->s_name, "bpm");
     pthread_mutex_lock(&x->x_mutex);
-    x->x_c_sampler = x->x_st.s_sampler;
+    x->x_c_sampler = x->x_st.sampler;
     tilde_timing(x, tilde_external(x));
     if (bpm) tilde_wake(x, 0);
     pthread_mutex_unlock(&x->x_mutex);
@@ -705,7 +705,7 @@ static void melodynet_tilde_write(t_melodynet_tilde *x, t_symbol *s, int argc, t
 {
     (void)s;
     t_symbol *f = mnpd_file_arg(x, cls, x->x_out_info, "write", argc, argv);
-    if (f) mnpd_hist_write(x, cls, x->x_canvas, x->x_out_info, &x->x_hist, x->x_st.s_bpm, f);
+    if (f) mnpd_hist_write(x, cls, x->x_canvas, x->x_out_info, &x->x_hist, x->x_st.bpm, f);
 }
 
 static void melodynet_tilde_info(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
@@ -735,7 +735,7 @@ static void *melodynet_tilde_new(t_symbol *s, int argc, t_atom *argv)
     x->x_out_gate = outlet_new(&x->x_obj, &s_signal);
     x->x_out_note = outlet_new(&x->x_obj, &s_list);
     x->x_out_info = outlet_new(&x->x_obj, &s_anything);
-    mnpd_settings_default(&x->x_st);
+    mn_settings_default(&x->x_st);
     x->x_seed = mnpd_makeseed();
     x->x_last_pitch = 60;
     x->x_pitch = 60;
@@ -752,7 +752,7 @@ static void *melodynet_tilde_new(t_symbol *s, int argc, t_atom *argv)
     pthread_mutex_init(&x->x_mutex, NULL);
     pthread_cond_init(&x->x_cond, NULL);
     pthread_cond_init(&x->x_idlecond, NULL);
-    x->x_c_sampler = x->x_st.s_sampler;
+    x->x_c_sampler = x->x_st.sampler;
     tilde_timing(x, 0);
     int rc = pthread_create(&x->x_thread, NULL, tilde_worker, x);
     x->x_thread_ok = rc == 0;
@@ -798,7 +798,7 @@ static void melodynet_tilde_free(t_melodynet_tilde *x)
     clock_free(x->x_syncclock);
     mnpd_job_free(x->x_load);
     mnpd_job_free(x->x_read);
-    mnpd_model_release(x->x_model);
+    mn_registry_release(x->x_model);
     mnpd_hist_free(&x->x_hist);
     pthread_cond_destroy(&x->x_idlecond);
     pthread_cond_destroy(&x->x_cond);
@@ -821,10 +821,7 @@ void melodynet_tilde_setup(void)
     class_addmethod(c, (t_method)melodynet_tilde_reset, gensym("reset"), 0);
     class_addmethod(c, (t_method)melodynet_tilde_seed, gensym("seed"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_tilde_seed, gensym("randomseed"), A_GIMME, 0);
-    const char *params[] = {"temperature", "topk", "topp", "scale", "range", "rest", "bpm",
-                            "velocity", "accent", "motif", "legato", "novelty"};
-    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++)
-        class_addmethod(c, (t_method)melodynet_tilde_param, gensym(params[i]), A_GIMME, 0);
+    mnpd_settings_methods(c, (t_method)melodynet_tilde_param);
     class_addmethod(c, (t_method)melodynet_tilde_clock, gensym("clock"), A_SYMBOL, 0);
     class_addmethod(c, (t_method)melodynet_tilde_play, gensym("play"), 0);
     class_addmethod(c, (t_method)melodynet_tilde_stop, gensym("stop"), 0);

@@ -1,6 +1,6 @@
-/* mnpd.c - the Pd-side plumbing [melodynet] and [melodynet~] share: model registry, path
- * resolution, the background loader, parameter messages, note history and status output.
- * See mnpd.h for who owns what. */
+/* mnpd.c - the Pd-side plumbing [melodynet] and [melodynet~] share: path resolution, the
+ * background loader, parameter messages, note history and status output. See mnpd.h for who
+ * owns what. */
 #include "mnpd.h"
 
 #include <errno.h>
@@ -17,6 +17,8 @@
 
 #include "m_imp.h" /* t_class.c_externdir: where the loaded binary lives */
 
+static void mnpd_warning(void *x, const char *cls, t_outlet *info, const char *text);
+
 uint64_t mnpd_makeseed(void)
 {
     /* the same generator as [random], so instances differ but a patch replays the same way */
@@ -25,67 +27,7 @@ uint64_t mnpd_makeseed(void)
     return 1 + (next >> 8) % (MNPD_SEED_SPAN - 1);
 }
 
-/*=== model registry =========================================================================*/
-
-typedef struct _mnpd_entry {
-    char *e_key;
-    mn_model *e_model;  /* the registry's reference */
-    int e_users;
-    struct _mnpd_entry *e_next;
-} t_mnpd_entry;
-
-static t_mnpd_entry *mnpd_registry;
-
-int mnpd_model_key(const char *path, char *key)
-{
-    struct stat st;
-    if (stat(path, &st) != 0) return -1;
-    snprintf(key, MNPD_KEY_LEN, "%s|%lld|%lld|%lld", path, (long long)st.st_size,
-             (long long)st.st_mtim.tv_sec, (long long)st.st_mtim.tv_nsec);
-    return 0;
-}
-
-mn_model *mnpd_model_acquire(const char *key)
-{
-    for (t_mnpd_entry *e = mnpd_registry; e; e = e->e_next)
-        if (!strcmp(e->e_key, key)) {
-            e->e_users++;
-            return e->e_model;
-        }
-    return NULL;
-}
-
-mn_model *mnpd_model_adopt(const char *key, mn_model *loaded)
-{
-    mn_model *m = mnpd_model_acquire(key);
-    if (m) {
-        mn_model_free(loaded);
-        return m;
-    }
-    t_mnpd_entry *e = (t_mnpd_entry *)getbytes(sizeof *e);
-    e->e_key = (char *)getbytes(strlen(key) + 1);
-    strcpy(e->e_key, key);
-    e->e_model = loaded;
-    e->e_users = 1;
-    e->e_next = mnpd_registry;
-    mnpd_registry = e;
-    return loaded;
-}
-
-void mnpd_model_release(mn_model *m)
-{
-    if (!m) return;
-    for (t_mnpd_entry **pe = &mnpd_registry; *pe; pe = &(*pe)->e_next) {
-        t_mnpd_entry *e = *pe;
-        if (e->e_model != m) continue;
-        if (--e->e_users > 0) return;
-        *pe = e->e_next;
-        mn_model_free(e->e_model);
-        freebytes(e->e_key, strlen(e->e_key) + 1);
-        freebytes(e, sizeof *e);
-        return;
-    }
-}
+/*=== paths ==================================================================================*/
 
 static int mnpd_realpath(const char *path, char *out)
 {
@@ -96,7 +38,9 @@ static int mnpd_realpath(const char *path, char *out)
     return 0;
 }
 
-int mnpd_resolve(t_canvas *canvas, const char *name, char *out)
+/* Resolves name against the canvas's folder and Pd's search path (canvas_open) into an absolute
+ * real path. Returns 0, or -1 when no readable file is found. */
+static int mnpd_resolve(t_canvas *canvas, const char *name, char *out)
 {
     char dir[MAXPDSTRING], *base = NULL;
     int fd = canvas_open(canvas, name, "", dir, &base, MAXPDSTRING, 1);
@@ -118,7 +62,9 @@ int mnpd_resolve_data(t_canvas *canvas, const char *name, char *out)
     return mnpd_realpath(full, out);
 }
 
-int mnpd_default_model(t_class *c, char *out)
+/* Path of the bundled model: <externdir>/models/default.mnet (or <externdir>/default.mnet).
+ * Returns 0, or -1 when neither exists. */
+static int mnpd_default_model(t_class *c, char *out)
 {
     const char *dir = (c && c->c_externdir) ? c->c_externdir->s_name : ".";
     const char *tries[] = {"models/default.mnet", "default.mnet"};
@@ -458,8 +404,12 @@ int mnpd_job_save(t_mnpd_job *j, mn_model *m, const char *path, char *err)
     return 0;
 }
 
-int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path, const char *key,
-                   char *err)
+
+/* Sends a request to the loader, or makes it the slot's waiting one when a request is out
+ * (replacing an older waiting one). Returns 0, or -1 with err filled when the loader thread
+ * cannot be started or memory runs out (nothing is then requested). */
+static int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path,
+                          const char *key, char *err)
 {
     if (mnpd_loader_start(err)) return -1;
     t_mnpd_req *q = mnpd_req_new(kind, path, key, err);
@@ -604,9 +554,8 @@ void mnpd_job_stop(t_mnpd_job *j)
 void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
                     t_mnpd_use_model use, const char *path, int async)
 {
-    char key[MNPD_KEY_LEN], err[MN_ERR_LEN];
-    if (mnpd_model_key(path, key)) {
-        snprintf(err, sizeof err, "%s: cannot read the file", path);
+    char key[MN_REGISTRY_KEY_LEN], err[MN_ERR_LEN];
+    if (mn_registry_key(path, key, err) != MN_OK) {
         mnpd_error(x, cls, info, err);
         return;
     }
@@ -617,16 +566,16 @@ void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
         if (mnpd_job_start(job, MNPD_JOB_LOAD, path, key, err)) mnpd_error(x, cls, info, err);
         return;
     }
-    mn_model *m = mnpd_model_acquire(key);
+    mn_model *m = mn_registry_acquire(key);
     if (m) {
         use(x, m, path);
         return;
     }
-    if (mn_model_load(path, &m, err) != MN_OK) {
+    if (mn_model_load(path, &m, err) != MN_OK || mn_registry_adopt(key, m, &m, err) != MN_OK) {
         mnpd_error(x, cls, info, err);
         return;
     }
-    use(x, mnpd_model_adopt(key, m), path);
+    use(x, m, path);
 }
 
 void mnpd_read(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t_mnpd_job *job,
@@ -644,372 +593,164 @@ void mnpd_load_done(void *x, const char *cls, t_outlet *info, t_mnpd_result *r,
         mnpd_error(x, cls, info, r->r_err);
         return;
     }
-    mn_model *m = mnpd_model_adopt(r->r_key, r->r_model);
+    mn_model *m;
+    mn_status st = mn_registry_adopt(r->r_key, r->r_model, &m, r->r_err);
     r->r_model = NULL;
+    if (st != MN_OK) {
+        mnpd_error(x, cls, info, r->r_err);
+        return;
+    }
     if (!use(x, m, r->r_path)) mnpd_status_path(info, "loaded", r->r_path, -1);
 }
 
 /*=== settings and parameter messages ========================================================*/
 
-void mnpd_settings_default(t_mnpd_settings *st)
-{
-    mn_sampler_default(&st->s_sampler);
-    st->s_bpm = 120;
-    st->s_legato = 0.8;
-}
-
-double mnpd_ticks_ms(int dur_ticks, double bpm)
-{
-    return (double)dur_ticks / MN_TPQ * 60000.0 / bpm;
-}
-
-/* Where a parameter message reports: the object, its class name and its status outlet. */
+/* Pd's atoms as core atoms (atom.h): in a buffer when they fit, else in memory from getbytes,
+ * freed by mnpd_atoms_free. A symbol atom borrows the symbol's name, which Pd never frees. */
 typedef struct {
-    void *r_x;
-    const char *r_cls;
-    t_outlet *r_info;
-} t_mnpd_report;
+    mn_atom *a_v;         /* [a_n] */
+    int a_n;
+    mn_atom a_buf[32];
+} t_mnpd_atoms;
 
-/* Reads argv[i] as a number; reports "sel expects what" otherwise. */
-static int mnpd_arg_float(const t_mnpd_report *r, t_symbol *s, const char *what, int argc,
-                          const t_atom *argv, int i, double *out)
+static void mnpd_atoms(t_mnpd_atoms *v, int argc, const t_atom *argv)
 {
-    if (i >= argc || argv[i].a_type != A_FLOAT) {
-        char got[MAXPDSTRING];
-        if (i < argc) atom_string(&argv[i], got, sizeof got);
-        mnpd_errorf(r->r_x, r->r_cls, r->r_info, "%s expects %s, got %s%s%s", s->s_name, what,
-                    i < argc ? "'" : "nothing", i < argc ? got : "", i < argc ? "'" : "");
-        return -1;
+    v->a_n = argc > 0 ? argc : 0;
+    v->a_v = v->a_n <= (int)(sizeof v->a_buf / sizeof v->a_buf[0])
+                 ? v->a_buf : (mn_atom *)getbytes((size_t)v->a_n * sizeof *v->a_v);
+    for (int i = 0; i < v->a_n; i++) {
+        if (argv[i].a_type == A_FLOAT) mn_atom_set_float(&v->a_v[i], argv[i].a_w.w_float);
+        else if (argv[i].a_type == A_SYMBOL)
+            mn_atom_set_symbol(&v->a_v[i], argv[i].a_w.w_symbol->s_name);
+        else mn_atom_set_symbol(&v->a_v[i], "(pointer)"); /* as atom_string shows it */
     }
-    *out = argv[i].a_w.w_float;
-    return 0;
 }
 
-static int mnpd_arg_int(const t_mnpd_report *r, t_symbol *s, const char *what, int argc,
-                        const t_atom *argv, int i, long lo, long hi, int *out)
+static void mnpd_atoms_free(t_mnpd_atoms *v)
 {
-    double f = 0;
-    if (mnpd_arg_float(r, s, what, argc, argv, i, &f)) return -1;
-    if (f != floor(f) || f < lo || f > hi) {
-        mnpd_errorf(r->r_x, r->r_cls, r->r_info, "%s expects %s, got %g", s->s_name, what, f);
-        return -1;
-    }
-    *out = (int)f;
-    return 0;
+    if (v->a_v != v->a_buf) freebytes(v->a_v, (size_t)v->a_n * sizeof *v->a_v);
+    v->a_v = v->a_buf;
+    v->a_n = 0;
 }
 
-static int mnpd_argcount(const t_mnpd_report *r, t_symbol *s, int argc, int lo, int hi,
-                         const char *usage)
-{
-    if (argc < lo || argc > hi) {
-        mnpd_errorf(r->r_x, r->r_cls, r->r_info, "usage: %s %s", s->s_name, usage);
-        return -1;
-    }
-    return 0;
-}
-
-/* Root of a scale: 0..11 or a note name (C, C#, Db, ... B). */
-static int mnpd_root(const t_atom *a, int *root)
-{
-    if (a->a_type == A_FLOAT) {
-        double f = a->a_w.w_float;
-        if (f != floor(f) || f < 0 || f > 11) return -1;
-        *root = (int)f;
-        return 0;
-    }
-    if (a->a_type != A_SYMBOL) return -1;
-    const char *n = a->a_w.w_symbol->s_name;
-    static const int base[7] = {9, 11, 0, 2, 4, 5, 7}; /* A..G */
-    char c = n[0];
-    if (c >= 'a' && c <= 'g') c = (char)(c - 'a' + 'A');
-    if (c < 'A' || c > 'G') return -1;
-    int r = base[c - 'A'];
-    if (n[1] == '#' || n[1] == 's') r++;
-    else if (n[1] == 'b') r--;
-    else if (n[1]) return -1;
-    if (n[1] && n[2]) return -1;
-    *root = (r + 12) % 12;
-    return 0;
-}
-
-/* The scale's pitch classes as note names ("C D E F G A B") into buf (64 bytes). */
-static void mnpd_scale_names(uint16_t mask, char *buf, size_t size)
-{
-    static const char *names[12] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#",
-                                    "B"};
-    size_t len = 0;
-    buf[0] = '\0';
-    for (int k = 0; k < 12 && len < size; k++)
-        if (mask & (1u << k))
-            len += (size_t)snprintf(buf + len, size - len, "%s%s", len ? " " : "", names[k]);
-}
-
-/* Says so when the scale holds no pitch of the range: the sampler then ignores the scale. */
-static void mnpd_check_conflict(const t_mnpd_report *r, const char *sel, const mn_sampler *sp)
-{
-    if (!sp->scale_on) return;
-    for (int k = sp->pitch_lo; k <= sp->pitch_hi; k++)
-        if (sp->scale_mask >> (k % 12) & 1) return;
-    char pcs[64], msg[MAXPDSTRING];
-    mnpd_scale_names(sp->scale_mask, pcs, sizeof pcs);
-    snprintf(msg, sizeof msg,
-             "%s: the scale (%s) has no pitch in the range %d..%d, so the scale is ignored and "
-             "any pitch of the range plays until the scale or range changes",
-             sel, pcs, sp->pitch_lo, sp->pitch_hi);
-    mnpd_warning(r->r_x, r->r_cls, r->r_info, msg);
-}
-
-int mnpd_settings_message(void *x, const char *cls, t_outlet *info, t_mnpd_settings *st,
+int mnpd_settings_message(void *x, const char *cls, t_outlet *info, mn_settings *st,
                           t_symbol *s, int argc, t_atom *argv)
 {
-    const t_mnpd_report rep = {x, cls, info}, *r = &rep;
-    t_mnpd_settings t = *st;
-    mn_sampler *sp = &t.s_sampler;
-    const char *sel = s->s_name;
-    double f = 0;
-    int a, b;
-    if (!strcmp(sel, "temperature")) {
-        if (mnpd_argcount(r, s, argc, 1, 1, "f (> 0; 1 = the model's own odds)")
-            || mnpd_arg_float(r, s, "a number > 0", argc, argv, 0, &f))
-            return -1;
-        if (!(f > 0) || f > 100) {
-            mnpd_errorf(x, cls, info, "temperature expects a number in (0, 100], got %g", f);
-            return -1;
-        }
-        sp->temperature = (float)f;
-    } else if (!strcmp(sel, "topk")) {
-        if (mnpd_argcount(r, s, argc, 1, 1, "n (0 = off)")
-            || mnpd_arg_int(r, s, "an integer 0..129 (0 = off)", argc, argv, 0, 0, MN_N_PITCH,
-                            &a))
-            return -1;
-        sp->top_k = a;
-    } else if (!strcmp(sel, "topp")) {
-        if (mnpd_argcount(r, s, argc, 1, 1, "f (0 < f <= 1; 1 = off)")
-            || mnpd_arg_float(r, s, "a number in (0, 1]", argc, argv, 0, &f))
-            return -1;
-        if (!(f > 0 && f <= 1)) {
-            mnpd_errorf(x, cls, info, "topp expects a number in (0, 1], got %g", f);
-            return -1;
-        }
-        sp->top_p = (float)f;
-    } else if (!strcmp(sel, "scale")) {
-        if (argc < 1) {
-            mnpd_errorf(x, cls, info, "usage: scale NAME [ROOT] | scale pc1 pc2 ... | scale off");
-            return -1;
-        }
-        if (argv[0].a_type == A_SYMBOL && !strcmp(argv[0].a_w.w_symbol->s_name, "off")) {
-            if (argc != 1) {
-                mnpd_errorf(x, cls, info, "usage: scale off");
-                return -1;
-            }
-            sp->scale_on = 0;
-        } else if (argv[0].a_type == A_SYMBOL) {
-            int root = 0;
-            uint16_t mask;
-            char err[MN_ERR_LEN];
-            if (argc > 2 || (argc == 2 && mnpd_root(&argv[1], &root))) {
-                mnpd_errorf(x, cls, info,
-                            "scale %s expects a root 0..11 or a note name (C, F#, Bb)",
-                            argv[0].a_w.w_symbol->s_name);
-                return -1;
-            }
-            if (mn_scale_mask(argv[0].a_w.w_symbol->s_name, root, &mask, err) != MN_OK) {
-                mnpd_error(x, cls, info, err);
-                return -1;
-            }
-            sp->scale_on = 1;
-            sp->scale_mask = mask;
-        } else {
-            uint16_t mask = 0;
-            for (int i = 0; i < argc; i++) {
-                if (mnpd_arg_int(r, s, "pitch classes 0..11", argc, argv, i, 0, 11, &a))
-                    return -1;
-                mask |= (uint16_t)(1u << a);
-            }
-            sp->scale_on = 1;
-            sp->scale_mask = mask;
-        }
-    } else if (!strcmp(sel, "range")) {
-        if (mnpd_argcount(r, s, argc, 2, 2, "LO HI (MIDI pitches 0..127)")
-            || mnpd_arg_int(r, s, "a MIDI pitch 0..127", argc, argv, 0, 0, 127, &a)
-            || mnpd_arg_int(r, s, "a MIDI pitch 0..127", argc, argv, 1, 0, 127, &b))
-            return -1;
-        if (a > b) {
-            mnpd_errorf(x, cls, info, "range expects LO <= HI, got %d %d", a, b);
-            return -1;
-        }
-        sp->pitch_lo = a;
-        sp->pitch_hi = b;
-    } else if (!strcmp(sel, "rest")) {
-        if (mnpd_argcount(r, s, argc, 1, 1, "0|1")
-            || mnpd_arg_int(r, s, "0 or 1", argc, argv, 0, 0, 1, &a))
-            return -1;
-        sp->allow_rest = a;
-    } else if (!strcmp(sel, "bpm")) {
-        if (mnpd_argcount(r, s, argc, 1, 1, "f (quarter notes per minute, 1..1000)")
-            || mnpd_arg_float(r, s, "a tempo in 1..1000", argc, argv, 0, &f))
-            return -1;
-        if (!(f >= 1 && f <= 1000)) {
-            mnpd_errorf(x, cls, info, "bpm expects a tempo in 1..1000, got %g", f);
-            return -1;
-        }
-        t.s_bpm = f;
-    } else if (!strcmp(sel, "velocity")) {
-        if (mnpd_argcount(r, s, argc, 1, 2, "V | velocity LO HI (1..127)")
-            || mnpd_arg_int(r, s, "a velocity 1..127", argc, argv, 0, 1, 127, &a))
-            return -1;
-        b = a;
-        if (argc == 2 && mnpd_arg_int(r, s, "a velocity 1..127", argc, argv, 1, 1, 127, &b))
-            return -1;
-        if (a > b) {
-            mnpd_errorf(x, cls, info, "velocity expects LO <= HI, got %d %d", a, b);
-            return -1;
-        }
-        sp->velocity_lo = a;
-        sp->velocity_hi = b;
-    } else if (!strcmp(sel, "accent")) {
-        if (mnpd_argcount(r, s, argc, 1, 1, "N (velocity added on the bar's first beat)")
-            || mnpd_arg_int(r, s, "an integer 0..127", argc, argv, 0, 0, 127, &a))
-            return -1;
-        sp->accent = a;
-    } else if (!strcmp(sel, "motif")) {
-        if (mnpd_argcount(r, s, argc, 1, 1, "f (0 = off ... 1 = as in real tunes)")
-            || mnpd_arg_float(r, s, "a number in 0..1", argc, argv, 0, &f))
-            return -1;
-        if (!(f >= 0 && f <= 1)) {
-            mnpd_errorf(x, cls, info, "motif expects a number in 0..1, got %g", f);
-            return -1;
-        }
-        sp->motif = (float)f;
-    } else if (!strcmp(sel, "novelty")) {
-        if (mnpd_argcount(r, s, argc, 1, 1, "K (longest run copied from a training tune, "
-                          "0 = off)")
-            || mnpd_arg_int(r, s, "an integer 0..62", argc, argv, 0, 0, MN_SAMPLER_MAX_COPY,
-                            &a))
-            return -1;
-        sp->max_copy = a;
-    } else if (!strcmp(sel, "legato")) {
-        if (mnpd_argcount(r, s, argc, 1, 1, "f (0 < f <= 1)")
-            || mnpd_arg_float(r, s, "a number in (0, 1]", argc, argv, 0, &f))
-            return -1;
-        if (!(f > 0 && f <= 1)) {
-            mnpd_errorf(x, cls, info, "legato expects a number in (0, 1], got %g", f);
-            return -1;
-        }
-        t.s_legato = f;
-    } else {
-        mnpd_errorf(x, cls, info, "no method for '%s'", sel);
+    const mn_setting *set = mn_setting_find(s->s_name);
+    if (!set) {
+        mnpd_errorf(x, cls, info, "no method for '%s'", s->s_name);
         return -1;
     }
     char err[MN_ERR_LEN];
-    if (mn_sampler_validate(sp, err) != MN_OK) {
+    t_mnpd_atoms v;
+    mnpd_atoms(&v, argc, argv);
+    mn_status rc = mn_setting_parse(set, s->s_name, v.a_n, v.a_v, st, err);
+    mnpd_atoms_free(&v);
+    if (rc != MN_OK) {
         mnpd_error(x, cls, info, err);
         return -1;
     }
-    if (!strcmp(sel, "scale") || !strcmp(sel, "range")) mnpd_check_conflict(r, sel, sp);
-    if ((!strcmp(sel, "velocity") || !strcmp(sel, "accent")) && sp->accent > 0
-        && sp->velocity_hi + sp->accent > 127) {
-        char msg[MAXPDSTRING];
-        snprintf(msg, sizeof msg,
-                 "%s: velocity %d..%d plus accent %d passes 127, so accented notes are held at "
-                 "127", sel, sp->velocity_lo, sp->velocity_hi, sp->accent);
-        mnpd_warning(x, cls, info, msg);
-    }
-    *st = t;
+    if (mn_setting_warning(set, st, err)) mnpd_warning(x, cls, info, err);
     return 1;
+}
+
+void mnpd_settings_methods(t_class *c, t_method m)
+{
+    size_t n;
+    const mn_setting *t = mn_settings_table(&n);
+    for (size_t i = 0; i < n; i++) class_addmethod(c, m, gensym(t[i].name), A_GIMME, 0);
 }
 
 int mnpd_parse_pitches(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
                        int *out)
 {
-    if (argc > MNPD_LIST_MAX) {
-        mnpd_errorf(x, cls, info, "a melody holds at most %d pitches, got %d", MNPD_LIST_MAX,
-                    argc);
-        return -1;
-    }
-    for (int i = 0; i < argc; i++) {
-        double f = argv[i].a_type == A_FLOAT ? argv[i].a_w.w_float : -1;
-        if (argv[i].a_type != A_FLOAT || f != floor(f) || f < 0 || f > 127) {
-            char got[MAXPDSTRING];
-            atom_string(&argv[i], got, sizeof got);
-            mnpd_errorf(x, cls, info, "a melody is MIDI pitches 0..127, got '%s' at %d", got,
-                        i + 1);
-            return -1;
-        }
-        out[i] = (int)f;
-    }
-    return argc;
+    char err[MN_ERR_LEN];
+    int n = 0;
+    t_mnpd_atoms v;
+    mnpd_atoms(&v, argc, argv);
+    mn_status rc = mn_atoms_pitches(v.a_n, v.a_v, out, &n, err);
+    mnpd_atoms_free(&v);
+    if (rc == MN_OK) return n;
+    mnpd_error(x, cls, info, err);
+    return -1;
 }
 
 int mnpd_parse_listen(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
                       mn_event *e)
 {
-    const t_mnpd_report r = {x, cls, info};
-    t_symbol *s = gensym("listen");
-    int p;
-    double beats = 1;
-    if (mnpd_argcount(&r, s, argc, 1, 2, "PITCH [DURATION_BEATS]")
-        || mnpd_arg_int(&r, s, "a MIDI pitch 0..127", argc, argv, 0, 0, 127, &p))
-        return -1;
-    if (argc == 2) {
-        if (mnpd_arg_float(&r, s, "a duration in beats", argc, argv, 1, &beats)) return -1;
-        if (!(beats >= 1.0 / MN_TPQ && beats <= (double)MN_MAX_DUR_TICKS / MN_TPQ)) {
-            mnpd_errorf(x, cls, info,
-                        "listen expects a duration of %g..%d beats, got %g (for a player's "
-                        "note-on and note-off use note PITCH VELOCITY)",
-                        1.0 / MN_TPQ, MN_MAX_DUR_TICKS / MN_TPQ, beats);
-            return -1;
-        }
-    }
-    memset(e, 0, sizeof *e);
-    e->pitch = p;
-    e->velocity = 90;
-    e->dur_ticks = (int)lrint(beats * MN_TPQ);
-    if (e->dur_ticks < 1) e->dur_ticks = 1;
-    return 0;
+    char err[MN_ERR_LEN];
+    t_mnpd_atoms v;
+    mnpd_atoms(&v, argc, argv);
+    mn_status rc = mn_atoms_listen(v.a_n, v.a_v, e, err);
+    mnpd_atoms_free(&v);
+    if (rc == MN_OK) return 0;
+    mnpd_error(x, cls, info, err);
+    return -1;
 }
 
 int mnpd_parse_note(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
                     int *pitch, int *velocity)
 {
-    const t_mnpd_report r = {x, cls, info};
-    t_symbol *s = gensym("note");
-    if (mnpd_argcount(&r, s, argc, 2, 2, "PITCH VELOCITY (0..127; velocity 0 = note-off)")
-        || mnpd_arg_int(&r, s, "a MIDI pitch 0..127", argc, argv, 0, 0, 127, pitch)
-        || mnpd_arg_int(&r, s, "a velocity 0..127 (0 = note-off)", argc, argv, 1, 0, 127,
-                        velocity))
-        return -1;
-    return 0;
+    char err[MN_ERR_LEN];
+    t_mnpd_atoms v;
+    mnpd_atoms(&v, argc, argv);
+    mn_status rc = mn_atoms_note(v.a_n, v.a_v, pitch, velocity, err);
+    mnpd_atoms_free(&v);
+    if (rc == MN_OK) return 0;
+    mnpd_error(x, cls, info, err);
+    return -1;
+}
+
+int mnpd_parse_generate(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
+                        int *n)
+{
+    char err[MN_ERR_LEN];
+    t_mnpd_atoms v;
+    mnpd_atoms(&v, argc, argv);
+    mn_status rc = mn_atoms_generate(v.a_n, v.a_v, n, err);
+    mnpd_atoms_free(&v);
+    if (rc == MN_OK) return 0;
+    mnpd_error(x, cls, info, err);
+    return -1;
+}
+
+int mnpd_parse_answer(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
+                      double *beats, int *notes)
+{
+    char err[MN_ERR_LEN];
+    t_mnpd_atoms v;
+    mnpd_atoms(&v, argc, argv);
+    mn_status rc = mn_atoms_answer(v.a_n, v.a_v, beats, notes, err);
+    mnpd_atoms_free(&v);
+    if (rc == MN_OK) return 0;
+    mnpd_error(x, cls, info, err);
+    return -1;
 }
 
 int mnpd_parse_seed(void *x, const char *cls, t_outlet *info, const char *what, int argc,
                     const t_atom *argv, uint64_t *seed)
 {
-    double f = argc == 1 && argv[0].a_type == A_FLOAT ? argv[0].a_w.w_float : -1;
-    if (argc != 1 || argv[0].a_type != A_FLOAT || f != floor(f) || f < 0 || f > 4294967295.0) {
-        if (argc > 1)
-            mnpd_errorf(x, cls, info,
-                        "%s expects one integer seed >= 0 (a melody is a list or prime P1 P2 ...)",
-                        what);
-        else
-            mnpd_errorf(x, cls, info, "%s expects an integer seed >= 0", what);
-        return -1;
-    }
-    *seed = (uint64_t)f;
-    return 0;
+    char err[MN_ERR_LEN];
+    t_mnpd_atoms v;
+    mnpd_atoms(&v, argc, argv);
+    mn_status rc = mn_atoms_seed(what, v.a_n, v.a_v, seed, err);
+    mnpd_atoms_free(&v);
+    if (rc == MN_OK) return 0;
+    mnpd_error(x, cls, info, err);
+    return -1;
 }
 
 /* After a `novelty K` with K > 0: the copy guard needs the model's copy index. Without one,
  * the setting goes back to old and the message says why (the guard would otherwise leave no
  * pitch legal and play only rests). Returns 0 when the setting stands. */
 int mnpd_novelty_check(void *x, const char *cls, t_outlet *info, const mn_model *m,
-                       t_mnpd_settings *st, int old)
+                       mn_settings *st, int old)
 {
     const char *why = NULL;
-    if (st->s_sampler.max_copy <= 0 || !m || mn_model_copyidx(m, &why)) return 0;
+    if (st->sampler.max_copy <= 0 || !m || mn_model_copyidx(m, &why)) return 0;
     mnpd_errorf(x, cls, info, "novelty %d needs the model's copy index (%s); novelty stays %d",
-                st->s_sampler.max_copy, why ? why : "none", old);
-    st->s_sampler.max_copy = old;
+                st->sampler.max_copy, why ? why : "none", old);
+    st->sampler.max_copy = old;
     return -1;
 }
 
@@ -1018,8 +759,8 @@ int mnpd_novelty_check(void *x, const char *cls, t_outlet *info, const mn_model 
 void mnpd_outlet_note(t_outlet *o, const mn_event *e, int last_pitch, double bpm, double legato)
 {
     t_atom at[4];
-    int rest = e->pitch < 0 || e->pitch > 127;
-    double ioi = mnpd_ticks_ms(e->dur_ticks, bpm);
+    int rest = !mn_is_pitch(e->pitch);
+    double ioi = mn_event_ticks_ms(e->dur_ticks, bpm);
     SETFLOAT(&at[0], rest ? last_pitch : e->pitch);
     SETFLOAT(&at[1], rest ? 0 : e->velocity);
     SETFLOAT(&at[2], (t_float)(legato * ioi));
@@ -1083,7 +824,9 @@ void mnpd_hist_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info,
 
 /*=== status and info ========================================================================*/
 
-void mnpd_status(t_outlet *o, const char *sel, const char *text)
+/* Sends `sel word word ...` on outlet o: text is split at spaces (commas and semicolons go),
+ * numbers become floats. For messages made of words (error and warning texts). */
+static void mnpd_status(t_outlet *o, const char *sel, const char *text)
 {
     t_atom at[64];
     int n = 0;
@@ -1127,7 +870,9 @@ void mnpd_errorf(void *x, const char *cls, t_outlet *info, const char *fmt, ...)
     mnpd_error(x, cls, info, buf);
 }
 
-void mnpd_warning(void *x, const char *cls, t_outlet *info, const char *text)
+/* Reports a setting that was taken but does not act as asked: "cls: warning: text" on the
+ * console and `warning text` on the info outlet. */
+static void mnpd_warning(void *x, const char *cls, t_outlet *info, const char *text)
 {
     (void)x;
     post("%s: warning: %s", cls, text);
@@ -1148,23 +893,21 @@ void mnpd_setcount(t_atom *a, long long n)
 int mnpd_info_args(void *x, const char *cls, t_outlet *out, int argc, const t_atom *argv,
                    t_mnpd_info *ic)
 {
+    char err[MN_ERR_LEN];
+    const char *key = NULL;
+    t_mnpd_atoms v;
     ic->i_cls = cls;
     ic->i_out = out;
     ic->i_post = 0;
     ic->i_key = NULL;
-    for (int i = 0; i < argc; i++) {
-        if (argv[i].a_type != A_SYMBOL) {
-            mnpd_error(x, cls, out, "usage: info [post] [KEY]");
-            return -1;
-        }
-        t_symbol *w = argv[i].a_w.w_symbol;
-        if (!strcmp(w->s_name, "post") && !ic->i_post && !ic->i_key) ic->i_post = 1;
-        else if (!ic->i_key) ic->i_key = w;
-        else {
-            mnpd_error(x, cls, out, "usage: info [post] [KEY]");
-            return -1;
-        }
+    mnpd_atoms(&v, argc, argv);
+    mn_status rc = mn_atoms_info(v.a_n, v.a_v, &ic->i_post, &key, err);
+    mnpd_atoms_free(&v);
+    if (rc != MN_OK) {
+        mnpd_error(x, cls, out, err);
+        return -1;
     }
+    if (key) ic->i_key = gensym(key);
     return 0;
 }
 
@@ -1192,7 +935,7 @@ void mnpd_info_atoms(const t_mnpd_info *ic, const char *key, int n, t_atom *at)
     post("%s: %s", ic->i_cls, line);
 }
 
-void mnpd_info_float(const t_mnpd_info *ic, const char *key, double f)
+static void mnpd_info_float(const t_mnpd_info *ic, const char *key, double f)
 {
     t_atom a;
     SETFLOAT(&a, (t_float)f);
@@ -1225,9 +968,9 @@ static void mnpd_meta_atom(t_atom *a, const char *v)
 }
 
 void mnpd_info(const t_mnpd_info *ic, const mn_model *m, const char *path,
-               const t_mnpd_settings *st, uint64_t seed, long notes)
+               const mn_settings *st, uint64_t seed, long notes)
 {
-    const mn_sampler *s = &st->s_sampler;
+    const mn_sampler *s = &st->sampler;
     t_atom at[12];
     if (m) {
         const mn_model_config *c = mn_model_cfg(m);
@@ -1275,8 +1018,8 @@ void mnpd_info(const t_mnpd_info *ic, const mn_model *m, const char *path,
     mnpd_info_atoms(ic, "velocity", 2, at);
     mnpd_info_count(ic, "accent", s->accent);
     mnpd_info_float(ic, "motif", s->motif);
-    mnpd_info_float(ic, "bpm", st->s_bpm);
-    mnpd_info_float(ic, "legato", st->s_legato);
+    mnpd_info_float(ic, "bpm", st->bpm);
+    mnpd_info_float(ic, "legato", st->legato);
     mnpd_info_count(ic, "seed", (long long)seed);
     mnpd_info_count(ic, "notes", notes);
 }

@@ -1,10 +1,10 @@
-/* mnpd.h - what [melodynet] and [melodynet~] share on Pd's side: the model registry (one
- * mn_model per file however many objects use it), path resolution, the background loader
- * (model files and MIDI files are read, and models written, on a loader thread and handed back
- * through a polled state; `learn` runs go the same way from a thread of their own), the
- * parameter messages (temperature, scale, bpm, ...), the note history behind `write`, and the
- * status and info messages. Everything here runs on Pd's scheduler thread except the loader
- * and learn threads, which call only core functions. */
+/* mnpd.h - what [melodynet] and [melodynet~] share on Pd's side: path resolution, the
+ * background loader (model files and MIDI files are read, and models written, on a loader
+ * thread and handed back through a polled state; `learn` runs go the same way from a thread
+ * of their own; models are shared through core/rt/registry.h), the parameter messages (the
+ * settings table of core/rt/settings.h over Pd's atoms), the note history behind `write`, and
+ * the status and info messages. Everything here runs on Pd's scheduler thread except the
+ * loader and learn threads, which call only core functions. */
 #ifndef MNPD_H
 #define MNPD_H
 
@@ -12,20 +12,21 @@
 #include <stdatomic.h>
 
 #include "m_pd.h"
+#include "atom.h"
 #include "base.h"
 #include "event.h"
 #include "finetune.h"
 #include "midi.h"
 #include "model.h"
+#include "registry.h"
 #include "sampler.h"
 #include "session.h"
+#include "settings.h"
 
 #define MNPD_VERSION "0.2"
 #define MNPD_PATH_LEN 1024      /* longest resolved path we keep */
 #define MNPD_HIST 1024          /* generated notes kept for `write` (the most recent ones) */
 #define MNPD_PRIME_MAX MN_PRIME_MAX /* events of a MIDI file fed by `read` (its last ones) */
-#define MNPD_LIST_MAX 256       /* pitches accepted in one priming list */
-#define MNPD_GENERATE_MAX 1024  /* notes one `generate N` may emit */
 #define MNPD_POLL_MS 2          /* how often a pending load is polled, in logical ms */
 
 /* A seed per instance as [random] makes them: distinct, deterministic per process, and below
@@ -34,39 +35,12 @@
 #define MNPD_SEED_SPAN 1000000
 uint64_t mnpd_makeseed(void);
 
-/*=== model registry =========================================================================*/
+/*=== paths ==================================================================================*/
 
-/* Keyed by realpath plus file size and modification time, so a retrained file is loaded
- * anew. The registry holds one model reference per key and counts its users; Pd thread only. */
-
-/* Fills key (MNPD_PATH_LEN + 64 bytes) for a resolved path; -1 if the file cannot be stat'ed. */
-#define MNPD_KEY_LEN (MNPD_PATH_LEN + 64)
-int mnpd_model_key(const char *path, char *key);
-
-/* Returns the registered model for key with one more user, or NULL. The caller does not own a
- * reference (sessions retain their own); it pairs the call with mnpd_model_release. */
-mn_model *mnpd_model_acquire(const char *key);
-
-/* Registers a freshly loaded model (its reference passes to the registry) and returns the
- * model to use with one more user: the new one, or the one registered meanwhile under the same
- * key (the new one is then freed). */
-mn_model *mnpd_model_adopt(const char *key, mn_model *loaded);
-
-/* Drops one user; the last user frees the registry's reference. NULL is a no-op. */
-void mnpd_model_release(mn_model *m);
-
-/* Resolves name against the canvas's folder and Pd's search path (canvas_open) into an absolute
- * real path. Returns 0, or -1 when no readable file is found. */
-int mnpd_resolve(t_canvas *canvas, const char *name, char *out);
-
-/* Resolves the data of `learn`: a file on the canvas's search path (as mnpd_resolve), else a
- * folder, absolute or relative to the canvas's folder, into an absolute real path. Returns 0,
- * or -1 when there is neither. */
+/* Resolves the data of `learn` into an absolute real path: a file on the canvas's search path,
+ * else a folder, absolute or relative to the canvas's folder. Returns 0, or -1 when there is
+ * neither. */
 int mnpd_resolve_data(t_canvas *canvas, const char *name, char *out);
-
-/* Path of the bundled model: <externdir>/models/default.mnet (or <externdir>/default.mnet).
- * Returns 0, or -1 when neither exists. */
-int mnpd_default_model(t_class *c, char *out);
 
 /* Parses creation arguments [FILE] [-seed N] (in any order; *seed is set only by a valid -seed)
  * and resolves the model to load: FILE on the canvas's search path, else the bundled model of
@@ -110,7 +84,7 @@ typedef struct _mnpd_job t_mnpd_job;
 typedef struct _mnpd_result {
     t_mnpd_jobkind r_kind;
     char r_path[MNPD_PATH_LEN];  /* resolved file */
-    char r_key[MNPD_KEY_LEN];    /* registry key (loads) */
+    char r_key[MN_REGISTRY_KEY_LEN]; /* registry key (loads) */
     mn_status r_status;
     char r_err[MN_ERR_LEN];      /* the error when r_status is not MN_OK */
     mn_model *r_model;           /* loads: the model; the done function may take it (and set
@@ -129,18 +103,12 @@ typedef void (*t_mnpd_jobdone)(void *owner, t_mnpd_result *r);
 /* Allocates a slot for an owner; fn is called with the owner when a request ends. */
 t_mnpd_job *mnpd_job_new(void *owner, t_mnpd_jobdone fn);
 
-/* Sends a request to the loader, or makes it the slot's waiting one when a request is out
- * (replacing an older waiting one). Returns 0, or -1 with err filled when the loader thread
- * cannot be started or memory runs out (nothing is then requested). */
-int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path, const char *key,
-                   char *err);
-
 /* A request is out or waiting. */
 int mnpd_job_busy(const t_mnpd_job *j);
 
 /* write-model: sends a request to the loader to write model m (the request takes a
  * reference) to path atomically, in the model's weight type with its metadata. As
- * mnpd_job_start otherwise. */
+ * the loader's other requests otherwise. */
 int mnpd_job_save(t_mnpd_job *j, mn_model *m, const char *path, char *err);
 
 /* learn: fine-tunes parent (the request takes a reference) on the MIDI files, folder or list
@@ -188,48 +156,45 @@ void mnpd_load_done(void *x, const char *cls, t_outlet *info, t_mnpd_result *r,
 
 /*=== settings and parameter messages ========================================================*/
 
-typedef struct {
-    mn_sampler s_sampler;  /* what the core sampler uses */
-    double s_bpm;          /* quarter notes per minute; a beat is a quarter note */
-    double s_legato;       /* part of a note's inter-onset time it sounds, (0, 1]: the gate of
-                            * [melodynet~], the duration_ms both objects send for [makenote] */
-} t_mnpd_settings;
-
-void mnpd_settings_default(t_mnpd_settings *st);
-
-/* Handles temperature, topk, topp, scale, range, rest, bpm, velocity, accent, motif and
- * legato. Returns 1 when the settings changed, -1 after reporting a bad message with
- * mnpd_error (st is then unchanged). A change that makes a setting act otherwise than asked
- * (a scale with no pitch in the range, which the sampler then ignores; velocity plus accent
- * past 127) is made and reported with mnpd_warning. */
-int mnpd_settings_message(void *x, const char *cls, t_outlet *info, t_mnpd_settings *st,
+/* Handles the messages of the settings table (settings.h: temperature, topk, topp, scale,
+ * range, rest, bpm, velocity, accent, motif, legato, novelty). Returns 1 when the settings
+ * changed, -1 after reporting a bad message with mnpd_error (st is then unchanged). A change
+ * that makes a setting act otherwise than asked (mn_setting_warning) is made and reported as
+ * a warning. */
+int mnpd_settings_message(void *x, const char *cls, t_outlet *info, mn_settings *st,
                           t_symbol *s, int argc, t_atom *argv);
 
-/* Milliseconds of a duration in ticks at bpm. */
-double mnpd_ticks_ms(int dur_ticks, double bpm);
+/* Adds the method m for every setting of the table to class c. */
+void mnpd_settings_methods(t_class *c, t_method m);
 
-/* Parses a list of MIDI pitches (0..127 integers) into out. Returns the count, or -1 after
- * reporting the first bad atom. */
+/* Parses a melody message (MIDI pitches, atom.h) into out [MN_LIST_MAX]. Returns the count,
+ * or -1 after reporting the first bad atom. */
 int mnpd_parse_pitches(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
                        int *out);
 
-/* Parses `listen p [dur_beats]` into an event of dur_beats quarter notes (default 1).
- * Returns 0 or -1 after reporting. */
+/* Parses `listen p [dur_beats]` (mn_atoms_listen). Returns 0 or -1 after reporting. */
 int mnpd_parse_listen(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
                       mn_event *e);
 
-/* Parses `note PITCH VELOCITY` (0..127 each; velocity 0 is a note-off). Returns 0 or -1 after
- * reporting. */
+/* Parses `note PITCH VELOCITY` (mn_atoms_note). Returns 0 or -1 after reporting. */
 int mnpd_parse_note(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
                     int *pitch, int *velocity);
 
-/* Parses a non-negative integer seed for `seed` / `-seed`. Returns 0 or -1 after reporting. */
+/* Parses `generate N` (mn_atoms_generate). Returns 0 or -1 after reporting. */
+int mnpd_parse_generate(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
+                        int *n);
+
+/* Parses `answer BEATS [NOTES]` (mn_atoms_answer). Returns 0 or -1 after reporting. */
+int mnpd_parse_answer(void *x, const char *cls, t_outlet *info, int argc, const t_atom *argv,
+                      double *beats, int *notes);
+
+/* Parses a seed for `seed` / `-seed` (mn_atoms_seed). Returns 0 or -1 after reporting. */
 int mnpd_parse_seed(void *x, const char *cls, t_outlet *info, const char *what, int argc,
                     const t_atom *argv, uint64_t *seed);
 
 /* After `novelty K`: reverts to old and reports when the model has no copy index. */
 int mnpd_novelty_check(void *x, const char *cls, t_outlet *info, const mn_model *m,
-                       t_mnpd_settings *st, int old);
+                       mn_settings *st, int old);
 
 /*=== notes and history ======================================================================*/
 
@@ -260,10 +225,6 @@ void mnpd_hist_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info,
 
 /*=== status and info ========================================================================*/
 
-/* Sends `sel word word ...` on outlet o: text is split at spaces (commas and semicolons go),
- * numbers become floats. For messages made of words (error and warning texts). */
-void mnpd_status(t_outlet *o, const char *sel, const char *text);
-
 /* Sends `sel PATH [N]`: the path as one symbol whatever it holds, N when n >= 0. */
 void mnpd_status_path(t_outlet *o, const char *sel, const char *path, long n);
 
@@ -274,10 +235,6 @@ void mnpd_errorf(void *x, const char *cls, t_outlet *info, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
-
-/* Reports a setting that was taken but does not act as asked: "cls: warning: text" on the
- * console and `warning text` on the info outlet. */
-void mnpd_warning(void *x, const char *cls, t_outlet *info, const char *text);
 
 /* An integer as an atom: a float when a float holds it exactly (|n| < 2^24), else a symbol of
  * its digits. */
@@ -298,12 +255,11 @@ int mnpd_info_args(void *x, const char *cls, t_outlet *out, int argc, const t_at
 
 /* One line `info KEY atoms...`: sent, or posted as "cls: KEY atoms...". */
 void mnpd_info_atoms(const t_mnpd_info *ic, const char *key, int n, t_atom *at);
-void mnpd_info_float(const t_mnpd_info *ic, const char *key, double f);
 void mnpd_info_count(const t_mnpd_info *ic, const char *key, long long n);
 void mnpd_info_symbol(const t_mnpd_info *ic, const char *key, const char *s);
 
 /* The model, settings and counters every object reports. */
 void mnpd_info(const t_mnpd_info *ic, const mn_model *m, const char *path,
-               const t_mnpd_settings *st, uint64_t seed, long notes);
+               const mn_settings *st, uint64_t seed, long notes);
 
 #endif

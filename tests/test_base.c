@@ -1,5 +1,6 @@
-/* test_base.c - error formatting, the allocation hook and atomic file writing: a failed write
- * leaves the target as it was and no temporary file behind. */
+/* test_base.c - error formatting, the allocation hook, atomic file writing (a failed write
+ * leaves the target as it was and no temporary file behind) and whole-file reading (each fault
+ * gives its one message). */
 #include "testutil.h"
 
 #include <dirent.h>
@@ -7,8 +8,16 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
+#include "copyidx.h"
+#include "data.h"
+#include "midi.h"
 #include "model.h"
+#include "ngram.h"
+#include "sha256.h"
+#include "svg.h"
+#include "train.h"
 
 static int count_entries(const char *dir)
 {
@@ -216,6 +225,334 @@ static void test_atomic_failed_write_names_the_cause(void **state)
     rm_rf(dir);
 }
 
+/*=== reading files ==========================================================================*/
+
+static void *no_malloc(size_t n, void *ctx) { (void)n; (void)ctx; return NULL; }
+static void *no_realloc(void *p, size_t n, void *ctx) { (void)p; (void)n; (void)ctx; return NULL; }
+static void libc_free(void *p, void *ctx) { (void)ctx; free(p); }
+
+static void fail_allocs(void)
+{
+    static const mn_allocator a = {no_malloc, no_realloc, libc_free, NULL};
+    mn_set_allocator(&a);
+}
+
+static void write_bytes(const char *path, const char *bytes, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* A file is read whole, NUL-terminated; the limit is inclusive; an empty file is refused only
+ * when asked. */
+static void test_read_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mn_base_XXXXXX", path[64], err[MN_ERR_LEN];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/a.bin", dir);
+    write_bytes(path, "ab\0cd", 5);
+    uint8_t *b;
+    size_t n;
+    assert_int_equal(mn_read_file(path, 5, 0, &b, &n, err), MN_OK);
+    assert_int_equal(n, 5);
+    assert_memory_equal(b, "ab\0cd", 6);
+    mn_free(b);
+    assert_int_equal(mn_read_file(path, 4, 0, &b, &n, err), MN_ERR_LIMIT);
+    assert_null(b);
+    assert_int_equal(n, 0);
+    char want[MN_ERR_LEN];
+    snprintf(want, sizeof want, "%s: 5 bytes, larger than the limit of 4", path);
+    assert_string_equal(err, want);
+    write_bytes(path, "", 0);
+    assert_int_equal(mn_read_file(path, 4, 0, &b, &n, err), MN_OK);
+    assert_int_equal(n, 0);
+    assert_non_null(b);
+    assert_int_equal(b[0], 0);
+    mn_free(b);
+    assert_int_equal(mn_read_file(path, 4, MN_READ_NONEMPTY, &b, &n, err), MN_ERR_FORMAT);
+    snprintf(want, sizeof want, "%s: the file is empty", path);
+    assert_string_equal(err, want);
+    assert_null(b);
+    assert_int_equal(mn_read_file(NULL, 4, 0, &b, &n, err), MN_ERR_ARG);
+    assert_int_equal(mn_read_file("", 4, 0, &b, &n, err), MN_ERR_ARG);
+    assert_string_equal(err, "no file name to read");
+    /* out of memory: refused with the size, nothing kept */
+    write_bytes(path, "abc", 3);
+    fail_allocs();
+    mn_status st = mn_read_file(path, 4, 0, &b, &n, err);
+    mn_set_allocator(NULL);
+    assert_int_equal(st, MN_ERR_NOMEM);
+    snprintf(want, sizeof want, "%s: out of memory for 3 bytes", path);
+    assert_string_equal(err, want);
+    assert_null(b);
+    rm_rf(dir);
+}
+
+/* A missing file, a folder, a pipe and a device: one message each, errno the cause, and a pipe
+ * nobody writes to or an endless device is never read (the alarm fails a read that hangs). */
+static void test_read_file_refuses(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mn_base_XXXXXX", path[64], err[MN_ERR_LEN], want[MN_ERR_LEN];
+    assert_non_null(mkdtemp(dir));
+    uint8_t *b = (uint8_t *)1;
+    size_t n = 1;
+    snprintf(path, sizeof path, "%s/none.mid", dir);
+    errno = 0;
+    assert_int_equal(mn_read_file(path, 100, 0, &b, &n, err), MN_ERR_IO);
+    assert_int_equal(errno, ENOENT);
+    assert_null(b);
+    assert_int_equal(n, 0);
+    snprintf(want, sizeof want, "%s: cannot open: %s", path, strerror(ENOENT));
+    assert_string_equal(err, want);
+
+    assert_int_equal(mn_read_file(dir, 100, 0, &b, &n, err), MN_ERR_IO);
+    assert_int_equal(errno, EISDIR);
+    snprintf(want, sizeof want, "%s: cannot read: it is a folder", dir);
+    assert_string_equal(err, want);
+
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    assert_int_equal(mkfifo(path, 0600), 0);
+    alarm(10);
+    assert_int_equal(mn_read_file(path, 100, 0, &b, &n, err), MN_ERR_IO);
+    snprintf(want, sizeof want, "%s: cannot read: not a regular file", path);
+    assert_string_equal(err, want);
+    assert_int_equal(mn_read_file("/dev/zero", SIZE_MAX, 0, &b, &n, err), MN_ERR_IO);
+    assert_string_equal(err, "/dev/zero: cannot read: not a regular file");
+    alarm(0);
+    assert_null(b);
+
+    /* a long path keeps the fault in the message */
+    char lp[400];
+    memset(lp, 'x', sizeof lp - 1);
+    lp[0] = '/';
+    lp[sizeof lp - 1] = 0;
+    assert_int_equal(mn_read_file(lp, 100, 0, &b, &n, err), MN_ERR_IO);
+    assert_int_equal(strncmp(err, "...", 3), 0);
+    assert_non_null(strstr(err, "cannot open: "));
+    rm_rf(dir);
+}
+
+/* A file without read permission: "Permission denied". Root reads any file, so as root the
+ * check runs in a child that has given up root (skipped where that is not allowed). */
+static void test_read_file_permission(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mn_base_XXXXXX", path[64];
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(chmod(dir, 0755), 0);
+    snprintf(path, sizeof path, "%s/locked.mid", dir);
+    write_bytes(path, "MThd", 4);
+    assert_int_equal(chmod(path, 0), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(77);
+        char err[MN_ERR_LEN], want[MN_ERR_LEN];
+        uint8_t *b;
+        size_t n;
+        mn_status st = mn_read_file(path, 100, 0, &b, &n, err);
+        snprintf(want, sizeof want, "%s: cannot open: %s", path, strerror(EACCES));
+        if (st != MN_ERR_IO || errno != EACCES || strcmp(err, want) != 0) {
+            fprintf(stderr, "    got status %d: %s\n", (int)st, err);
+            _exit(1);
+        }
+        _exit(0);
+    }
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws));
+    if (WEXITSTATUS(ws) == 77)
+        printf("    skipped: running as root, and cannot give up root to test permissions\n");
+    else
+        assert_int_equal(WEXITSTATUS(ws), 0);
+    rm_rf(dir);
+}
+
+/* A file that changes size between open and read is refused, either way. */
+static void test_infile_changed_while_read(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mn_base_XXXXXX", path[64], err[MN_ERR_LEN], want[MN_ERR_LEN], buf[16];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/m.mnet", dir);
+    write_bytes(path, "12345678", 8);
+    mn_infile f;
+    assert_int_equal(mn_infile_open(&f, path, 100, 0, err), MN_OK);
+    assert_int_equal(f.size, 8);
+    assert_int_equal(mn_infile_pread(&f, buf, 3, 2, err), MN_OK);
+    assert_memory_equal(buf, "345", 3);
+    write_bytes(path, "123456789", 9); /* same inode, now longer */
+    assert_int_equal(mn_infile_read_all(&f, buf, err), MN_ERR_IO);
+    snprintf(want, sizeof want, "%s: cannot read: the file grew past 8 bytes while being read",
+             path);
+    assert_string_equal(err, want);
+    assert_int_equal(truncate(path, 5), 0);
+    assert_int_equal(mn_infile_read_all(&f, buf, err), MN_ERR_IO);
+    snprintf(want, sizeof want, "%s: cannot read: the file shrank from 8 to 5 bytes while being "
+             "read", path);
+    assert_string_equal(err, want);
+    assert_int_equal(mn_infile_pread(&f, buf, 4, 3, err), MN_ERR_IO);
+    mn_infile_close(&f);
+    assert_int_equal(f.fd, -1);
+    mn_infile_close(&f); /* a no-op */
+    assert_int_equal(mn_infile_open(&f, dir, 100, 0, err), MN_ERR_IO);
+    assert_int_equal(f.fd, -1);
+    mn_infile_close(&f);
+    rm_rf(dir);
+}
+
+/* Every reader of a file, as its callers use it. */
+static char svg_out[64];
+static mn_status rd_model(const char *p, char *err)
+{
+    mn_model *m;
+    mn_status st = mn_model_load(p, &m, err);
+    if (!st) mn_model_free(m);
+    return st;
+}
+static mn_status rd_midi(const char *p, char *err)
+{
+    mn_melody m;
+    mn_status st = mn_midi_read_file(p, NULL, &m, err);
+    mn_melody_free(&m);
+    return st;
+}
+static mn_status rd_copyidx(const char *p, char *err)
+{
+    mn_copyidx *ix;
+    mn_status st = mn_copyidx_load(p, &ix, err);
+    mn_copyidx_free(ix);
+    return st;
+}
+static mn_status rd_ngram(const char *p, char *err)
+{
+    mn_ngram *g;
+    mn_status st = mn_ngram_load(p, &g, err);
+    mn_ngram_free(g);
+    return st;
+}
+static mn_status rd_checkpoint(const char *p, char *err)
+{
+    mn_train_config cfg;
+    return mn_train_checkpoint_config(p, &cfg, err);
+}
+static mn_status rd_log(const char *p, char *err) { return mn_svg_learning_curve(p, svg_out, err); }
+static mn_status rd_list(const char *p, char *err)
+{
+    char **paths;
+    size_t n;
+    mn_status st = mn_data_expand(&p, 1, &paths, &n, err);
+    for (size_t i = 0; !st && i < n; i++) mn_free(paths[i]);
+    if (!st) mn_free(paths);
+    return st;
+}
+static mn_status rd_sha256(const char *p, char *err)
+{
+    char hex[65];
+    return mn_sha256_file(p, hex, err);
+}
+
+static const struct reader {
+    const char *name, *ext;
+    mn_status (*read)(const char *path, char *err);
+    int nonempty, has_limit;
+} readers[] = {
+    {"model", ".mnet", rd_model, 1, 0},       {"MIDI", ".mid", rd_midi, 1, 1},
+    {"copy index", ".mncopy", rd_copyidx, 1, 1}, {"n-gram", ".ngram", rd_ngram, 1, 1},
+    {"checkpoint", ".ckpt", rd_checkpoint, 1, 1}, {"log", ".csv", rd_log, 1, 1},
+    {"list", ".txt", rd_list, 0, 1},          {"sha256", ".bin", rd_sha256, 0, 0},
+};
+#define N_READERS (sizeof readers / sizeof *readers)
+
+/* One fault, one message, whichever reader meets it: "<path>: <fault>". */
+static void expect_fault(const struct reader *r, const char *path, mn_status code,
+                         const char *fault)
+{
+    char err[MN_ERR_LEN] = "", want[MN_ERR_LEN];
+    mn_status st = r->read(path, err);
+    snprintf(want, sizeof want, "%s: %s", path, fault);
+    if (st != code || strcmp(err, want) != 0)
+        fail_msg("%s reader: status %d, expected %d:\n  got  '%s'\n  want '%s'", r->name, st,
+                 code, err, want);
+}
+
+static void test_every_reader_speaks_alike(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/mn_base_XXXXXX", path[128], sub[128], fault[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(svg_out, sizeof svg_out, "%s/curve.svg", dir);
+    snprintf(sub, sizeof sub, "%s/folder", dir);
+    assert_int_equal(mkdir(sub, 0755), 0);
+    snprintf(fault, sizeof fault, "cannot open: %s", strerror(ENOENT));
+    alarm(20); /* a reader that waits on the pipe fails instead of hanging */
+    for (size_t i = 0; i < N_READERS; i++) {
+        const struct reader *r = &readers[i];
+        snprintf(path, sizeof path, "%s/none%s", dir, r->ext);
+        expect_fault(r, path, MN_ERR_IO, fault);
+        if (strcmp(r->ext, ".txt") != 0) /* a folder argument is walked, not read as a list */
+            expect_fault(r, sub, MN_ERR_IO, "cannot read: it is a folder");
+        snprintf(path, sizeof path, "%s/pipe%s", dir, r->ext);
+        assert_int_equal(mkfifo(path, 0600), 0);
+        expect_fault(r, path, MN_ERR_IO, "cannot read: not a regular file");
+        unlink(path);
+        snprintf(path, sizeof path, "%s/empty%s", dir, r->ext);
+        write_bytes(path, "", 0);
+        if (r->nonempty) expect_fault(r, path, MN_ERR_FORMAT, "the file is empty");
+        unlink(path);
+        if (r->has_limit) { /* a sparse terabyte: over every reader's limit, never read */
+            snprintf(path, sizeof path, "%s/huge%s", dir, r->ext);
+            write_bytes(path, "", 0);
+            assert_int_equal(truncate(path, (off_t)1 << 40), 0);
+            char err[MN_ERR_LEN] = "", want[MN_ERR_LEN];
+            assert_int_equal(r->read(path, err), MN_ERR_LIMIT);
+            snprintf(want, sizeof want, "%s: 1099511627776 bytes, larger than the limit of ", path);
+            if (strncmp(err, want, strlen(want)) != 0)
+                fail_msg("%s reader: got '%s', want '%s...'", r->name, err, want);
+            unlink(path);
+        }
+    }
+    alarm(0);
+    /* no read permission: in a child that is not root (root reads anything) */
+    assert_int_equal(chmod(dir, 0755), 0);
+    for (size_t i = 0; i < N_READERS; i++) {
+        snprintf(path, sizeof path, "%s/locked%s", dir, readers[i].ext);
+        write_bytes(path, "x", 1);
+        assert_int_equal(chmod(path, 0), 0);
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(77);
+        int bad = 0;
+        for (size_t i = 0; i < N_READERS; i++) {
+            char p[128], err[MN_ERR_LEN] = "", want[MN_ERR_LEN];
+            snprintf(p, sizeof p, "%s/locked%s", dir, readers[i].ext);
+            snprintf(want, sizeof want, "%s: cannot open: %s", p, strerror(EACCES));
+            if (readers[i].read(p, err) != MN_ERR_IO || strcmp(err, want) != 0) {
+                fprintf(stderr, "    %s reader: got '%s', want '%s'\n", readers[i].name, err,
+                        want);
+                bad = 1;
+            }
+        }
+        _exit(bad);
+    }
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws));
+    if (WEXITSTATUS(ws) == 77)
+        printf("    skipped the permission check: running as root, and cannot give up root\n");
+    else
+        assert_int_equal(WEXITSTATUS(ws), 0);
+    rm_rf(dir);
+}
+
 static void test_errf_and_alloc(void **state)
 {
     (void)state;
@@ -240,6 +577,11 @@ int main(void)
         cmocka_unit_test(test_atomic_writes_through_links),
         cmocka_unit_test(test_atomic_refuses_a_folder),
         cmocka_unit_test(test_atomic_failed_write_names_the_cause),
+        cmocka_unit_test(test_read_file),
+        cmocka_unit_test(test_read_file_refuses),
+        cmocka_unit_test(test_read_file_permission),
+        cmocka_unit_test(test_infile_changed_while_read),
+        cmocka_unit_test(test_every_reader_speaks_alike),
         cmocka_unit_test(test_errf_and_alloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

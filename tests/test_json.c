@@ -228,6 +228,39 @@ static void test_fput_str_round_trips(void **state)
     mn_json_free(doc);
 }
 
+/* Both string writers give the same bytes: quote, backslash, C0, DEL and C1 escaped, other
+ * UTF-8 (a no-break space is C2 A0, not C1) as it is; and the text parses back. */
+static void test_string_writers_agree(void **state)
+{
+    (void)state;
+    const char *in = "q\" b\\ t\t nl\n \x01 del\x7f c1\xc2\x80\xc2\x9f nbsp\xc2\xa0 \xc3\xa9";
+    const char *want = "\"q\\\" b\\\\ t\\u0009 nl\\u000a \\u0001 del\\u007f c1\\u0080\\u009f "
+                       "nbsp\xc2\xa0 \xc3\xa9\"";
+    mn_sbuf b = {0};
+    mn_json_put_str(&b, "");
+    assert_string_equal(b.buf, "\"\"");
+    b.n = 0;
+    mn_json_put_str(&b, in);
+    assert_false(b.failed);
+    assert_string_equal(b.buf, want);
+    FILE *f = tmpfile();
+    assert_non_null(f);
+    mn_json_fput_str(f, in);
+    long n = ftell(f);
+    rewind(f);
+    char buf[256];
+    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    assert_int_equal((size_t)n, b.n);
+    assert_memory_equal(buf, b.buf, b.n);
+    mn_json_doc *doc;
+    char err[MN_ERR_LEN];
+    assert_int_equal(mn_json_parse(b.buf, b.n, &doc, err), MN_OK);
+    assert_string_equal(mn_json_root(doc)->str, in);
+    mn_json_free(doc);
+    mn_sbuf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +275,7 @@ int main(void)
         cmocka_unit_test(test_no_leak),
         cmocka_unit_test(test_all_single_bytes),
         cmocka_unit_test(test_fput_str_round_trips),
+        cmocka_unit_test(test_string_writers_agree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -276,12 +276,13 @@ static void test_save_load_round_trip(void **state)
     const char *const meta[][2] = {{"name", "tiny \"quoted\" \\ tab\t"},
                                    {"train_data", "Nottingham, ONNE"},
                                    {"format", "ignored: the writer sets it"},
-                                   {"unicode", "\xc3\xa9t\xc3\xa9"}};
+                                   {"unicode", "\xc3\xa9t\xc3\xa9"},
+                                   {"controls", "del\x7f c1\xc2\x85 nbsp\xc2\xa0"}};
     char path[256], err[MN_ERR_LEN];
     mn_test_tmpfile(path, sizeof path, ".mnet");
     mn_set_allocator(&live_alloc);
     live_blocks = 0;
-    mn_status st = mn_model_save(path, &cfg, p, meta, 4, err);
+    mn_status st = mn_model_save(path, &cfg, p, meta, 5, err);
     long left = live_blocks;
     mn_set_allocator(NULL);
     if (st != MN_OK) fail_msg("%s", err);
@@ -299,11 +300,12 @@ static void test_save_load_round_trip(void **state)
     assert_string_equal(mn_model_meta(m, "name"), meta[0][1]);
     assert_string_equal(mn_model_meta(m, "train_data"), meta[1][1]);
     assert_string_equal(mn_model_meta(m, "unicode"), meta[3][1]);
+    assert_string_equal(mn_model_meta(m, "controls"), meta[4][1]);
     assert_string_equal(mn_model_meta(m, "format"), "melodynet");
     assert_string_equal(mn_model_meta(m, "durations"), "12,24");
     assert_string_equal(mn_model_meta(m, "n_pos"), "0");
     assert_null(mn_model_meta(m, "absent"));
-    assert_int_equal(mn_model_meta_count(m), 9 + 3);
+    assert_int_equal(mn_model_meta_count(m), 9 + 4);
     /* the writer's checksum: FNV-1a 64 of the data section, as written */
     char want[17];
     snprintf(want, sizeof want, "%016llx",
@@ -328,6 +330,9 @@ static void test_save_load_round_trip(void **state)
     /* the same bytes from memory */
     size_t len;
     unsigned char *buf = slurp(path, &len);
+    /* the header escapes controls as every JSON writer does (DEL and C1 too), not raw */
+    const char esc[] = "\"del\\u007f c1\\u0085 nbsp\xc2\xa0\"";
+    assert_non_null(memmem(buf, len, esc, strlen(esc)));
     assert_int_equal(mn_model_load_memory(buf, len, "mem.mnet", &m, err), MN_OK);
     free(buf); /* the model holds its own copy */
     assert_memory_equal(mn_model_params(m), p, n * sizeof *p);

@@ -86,7 +86,7 @@ static void test_round_trip(void **state)
     mn_model_free(f32);
 }
 
-/* ------------------------------------------------------------- hand-built files */
+/*=== hand-built files =======================================================================*/
 
 enum { BAD_NONE, BAD_NO_SCALE, BAD_SCALE_ON_F32, BAD_EMBED_BF16, BAD_I8_MIN, BAD_SCALE_ZERO,
        BAD_SCALE_NAN, BAD_SCALE_SHAPE, BAD_DTYPE_F16 };

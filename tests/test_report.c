@@ -7,7 +7,7 @@
 #include "event.h"
 #include "report.h"
 
-/*=== helpers ================================================================*/
+/*=== helpers ================================================================================*/
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 static uint32_t rnd(void)
@@ -59,7 +59,7 @@ static void free_all(mn_melody *m, size_t n)
     for (size_t i = 0; i < n; i++) mn_melody_free(&m[i]);
 }
 
-/*=== melody figures =========================================================*/
+/*=== melody figures =========================================================================*/
 
 static void test_in_key(void **state)
 {
@@ -137,7 +137,7 @@ static void test_dur_bins_and_distances(void **state)
     assert_true(js > 0.1 && js < 0.9);
 }
 
-/*=== imitation ==============================================================*/
+/*=== imitation ==============================================================================*/
 
 /* Longest common run of q[nq] and t[nt], by dynamic programming. */
 static size_t brute_lcs(const int *q, size_t nq, const int *t, size_t nt)

@@ -331,7 +331,10 @@ static void test_scales(void **state)
 {
     (void)state;
     uint16_t m = 0, m2 = 0;
-    const char *const *names = mn_scale_names();
+    /* the names mn_scale_mask's error lists */
+    const char *names[] = {"major", "minor", "dorian", "phrygian", "lydian", "mixolydian",
+                           "locrian", "harmonic", "melodic", "pentatonic", "minorpentatonic",
+                           "blues", "chromatic", "wholetone", NULL};
     int n = 0;
     for (; names[n]; n++) {
         assert_int_equal(mn_scale_mask(names[n], 0, &m, NULL), MN_OK);

@@ -7,7 +7,7 @@
 #include "event.h"
 #include "svg.h"
 
-/*=== helpers ================================================================*/
+/*=== helpers ================================================================================*/
 
 static char *slurp(const char *path)
 {
@@ -142,7 +142,7 @@ static char *render(const mn_melody *m, const char *title, mn_status want)
     return s;
 }
 
-/*=== piano roll =============================================================*/
+/*=== piano roll =============================================================================*/
 
 static void test_roll_four_notes(void **state)
 {
@@ -278,7 +278,7 @@ static void test_roll_errors(void **state)
     mn_melody_free(&m);
 }
 
-/*=== learning curve =========================================================*/
+/*=== learning curve =========================================================================*/
 
 static char *curve(const char *csv, mn_status want, char *err)
 {

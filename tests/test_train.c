@@ -64,7 +64,7 @@ static void tiny_config(mn_train_config *c)
     c->seed = 7;
 }
 
-/* ---- (a) gradients ---- */
+/*=== (a) gradients ==========================================================================*/
 
 static void check_gradients(int dropout)
 {
@@ -250,7 +250,7 @@ static void test_gradients_torch(void **state)
     mn_trainer_free(t);
 }
 
-/* ---- (b) learning a pattern ---- */
+/*=== (b) learning a pattern =================================================================*/
 
 /* Scales up and down in eighth notes, a half note at the end. */
 static const int scale_pitch[] = {60, 62, 64, 65, 67, 69, 71, 72, 71, 69, 67, 65, 64, 62, 60};
@@ -326,7 +326,7 @@ static void test_learns_pattern(void **state)
     mn_trainer_free(t);
 }
 
-/* ---- validation agrees with the session's scoring ---- */
+/*=== validation agrees with the session's scoring ===========================================*/
 
 static void test_evaluate_matches_session(void **state)
 {
@@ -376,7 +376,7 @@ static void test_evaluate_matches_session(void **state)
     mn_trainer_free(t);
 }
 
-/* ---- (c) resume ---- */
+/*=== (c) resume =============================================================================*/
 
 static void test_resume(void **state)
 {
@@ -442,7 +442,7 @@ static void test_resume(void **state)
     mn_trainer_free(c);
 }
 
-/* ---- (d) no allocation in a step ---- */
+/*=== (d) no allocation in a step ============================================================*/
 
 static void test_step_allocates_nothing(void **state)
 {
@@ -467,7 +467,7 @@ static void test_step_allocates_nothing(void **state)
     mn_set_allocator(NULL);
 }
 
-/* ---- configuration and input errors ---- */
+/*=== configuration and input errors =========================================================*/
 
 static void test_bad_input(void **state)
 {
@@ -493,7 +493,7 @@ static void test_bad_input(void **state)
     mn_trainer_free(NULL);
 }
 
-/* ---- fine-tuning: schedule, held-out split, starting from a model ---- */
+/*=== fine-tuning: schedule, held-out split, starting from a model ===========================*/
 
 static void test_finetune_schedule(void **state)
 {

@@ -1,7 +1,7 @@
 #!/bin/sh
 # fuzz.sh [SECONDS] [HARNESS...] - builds the libFuzzer harnesses of tests/fuzz/ (all by
 # default: json, midi, model, modelfile, session, ngram, checkpoint, csv, data, notes, scale,
-# copyidx)
+# copyidx, message)
 # with clang under AddressSanitizer and UndefinedBehaviorSanitizer and runs each, one after the
 # other, for SECONDS (default 60), from tests/fuzz/corpus/<harness>/ and the test fixtures that
 # fit, with tests/fuzz/<harness>.dict. Corpora and findings go to build/fuzz/<harness>/.
@@ -11,7 +11,7 @@
 set -u
 seconds=${1:-60}
 [ $# -gt 0 ] && shift
-harnesses=${*:-json midi model modelfile session ngram checkpoint csv data notes scale copyidx}
+harnesses=${*:-json midi model modelfile session ngram checkpoint csv data notes scale copyidx message}
 case "$seconds" in ''|*[!0-9]*) echo "usage: tools/fuzz.sh [SECONDS] [HARNESS...]" >&2; exit 2 ;; esac
 
 cd "$(dirname "$0")/.." || exit 2
@@ -94,7 +94,7 @@ EOF
         max_len=$(( $(largest "$dir/seeds") + 4096 )) ;;
     csv)
         max_len=16384 ;;
-    data|notes|scale)
+    data|notes|scale|message)
         max_len=4096 ;;
     *)
         max_len=65536 ;;

@@ -79,11 +79,11 @@ uint64_t mn_fnv1a64(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-/* ================================================================ atomic writes */
+/*=== atomic writes ==========================================================================*/
 
 /* path as shown in a message: whole when short, else its last part, so that the fault still
  * fits in MN_ERR_LEN after it */
-#define SHOWN_PATH 150
+#define SHOWN_PATH MN_SHOWN_PATH
 static const char *shown(const char *path, char buf[SHOWN_PATH + 4])
 {
     size_t n = strlen(path);
@@ -276,5 +276,133 @@ mn_status mn_atomic_check(const char *path, char *err)
     fclose(f);
     unlink(tmp);
     mn_free(tmp);
+    return MN_OK;
+}
+
+/*=== reading files ==========================================================================*/
+
+/* mn_errf for an I/O fault whose cause is e, leaving errno = e for the caller */
+#define IO_FAIL(e, ...) (mn_errf(err, MN_ERR_IO, __VA_ARGS__), errno = (e), MN_ERR_IO)
+
+mn_status mn_infile_open(mn_infile *f, const char *path, size_t max_bytes, int flags, char *err)
+{
+    char sp[SHOWN_PATH + 4];
+    *f = (mn_infile){-1, 0, path};
+    if (!path || !*path) return mn_errf(err, MN_ERR_ARG, "no file name to read");
+    /* O_NONBLOCK: opening a pipe nobody writes to returns at once (it is refused below) */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) {
+        int e = errno;
+        return IO_FAIL(e, "%s: cannot open: %s", shown(path, sp), strerror(e));
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        int e = errno;
+        close(fd);
+        return IO_FAIL(e, "%s: cannot open: %s", shown(path, sp), strerror(e));
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        close(fd);
+        int dir = S_ISDIR(sb.st_mode);
+        return IO_FAIL(dir ? EISDIR : EINVAL, "%s: cannot read: %s", shown(path, sp),
+                       dir ? "it is a folder" : "not a regular file");
+    }
+    if ((uint64_t)sb.st_size > max_bytes) {
+        close(fd);
+        return mn_errf(err, MN_ERR_LIMIT, "%s: %llu bytes, larger than the limit of %zu",
+                       shown(path, sp), (unsigned long long)sb.st_size, max_bytes);
+    }
+    if (sb.st_size == 0 && (flags & MN_READ_NONEMPTY)) {
+        close(fd);
+        return mn_errf(err, MN_ERR_FORMAT, "%s: the file is empty", shown(path, sp));
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0) (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    f->fd = fd;
+    f->size = (size_t)sb.st_size;
+    return MN_OK;
+}
+
+/* Reads up to n bytes at off; the count read, or -1 with errno set. */
+static ssize_t pread_full(int fd, uint8_t *dst, size_t n, size_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, dst + got, n - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) return -1;
+        if (r == 0) break;
+        got += (size_t)r;
+    }
+    return (ssize_t)got;
+}
+
+mn_status mn_infile_pread(mn_infile *f, void *dst, size_t n, size_t off, char *err)
+{
+    char sp[SHOWN_PATH + 4];
+    ssize_t got = pread_full(f->fd, dst, n, off);
+    if (got < 0) {
+        int e = errno;
+        return IO_FAIL(e, "%s: cannot read: %s", shown(f->path, sp), strerror(e));
+    }
+    if ((size_t)got < n)
+        return IO_FAIL(EIO, "%s: cannot read: the file shrank from %zu to %zu bytes while being "
+                       "read", shown(f->path, sp), f->size, off + (size_t)got);
+    return MN_OK;
+}
+
+mn_status mn_infile_read_all(mn_infile *f, void *dst, char *err)
+{
+    char sp[SHOWN_PATH + 4];
+    mn_status st = mn_infile_pread(f, dst, f->size, 0, err);
+    if (st) return st;
+    uint8_t extra;
+    ssize_t r = pread_full(f->fd, &extra, 1, f->size);
+    if (r < 0) {
+        int e = errno;
+        return IO_FAIL(e, "%s: cannot read: %s", shown(f->path, sp), strerror(e));
+    }
+    if (r > 0)
+        return IO_FAIL(EIO, "%s: cannot read: the file grew past %zu bytes while being read",
+                       shown(f->path, sp), f->size);
+    return MN_OK;
+}
+
+void mn_infile_close(mn_infile *f)
+{
+    if (f->fd >= 0) {
+        int e = errno; /* closing a file that was only read keeps the cause of a failure */
+        close(f->fd);
+        errno = e;
+    }
+    f->fd = -1;
+}
+
+mn_status mn_read_file(const char *path, size_t max_bytes, int flags, uint8_t **buf,
+                       size_t *len, char *err)
+{
+    char sp[SHOWN_PATH + 4];
+    *buf = NULL;
+    *len = 0;
+    mn_infile f;
+    mn_status st = mn_infile_open(&f, path, max_bytes, flags, err);
+    if (st) return st;
+    uint8_t *b = f.size < SIZE_MAX ? mn_malloc(f.size + 1) : NULL;
+    if (!b) {
+        mn_infile_close(&f);
+        return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory for %zu bytes", shown(path, sp),
+                       f.size);
+    }
+    st = mn_infile_read_all(&f, b, err);
+    mn_infile_close(&f);
+    if (st) {
+        int e = errno;
+        mn_free(b);
+        errno = e;
+        return st;
+    }
+    b[f.size] = 0;
+    *buf = b;
+    *len = f.size;
     return MN_OK;
 }

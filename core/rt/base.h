@@ -1,6 +1,7 @@
-/* base.h - status codes, error messages and the allocation hook shared by every core module.
- * Every fallible core call returns an mn_status and, on failure, writes one line naming the
- * thing and the fault into a caller-owned buffer of MN_ERR_LEN bytes (which may be NULL). */
+/* base.h - status codes, error messages, the allocation hook and file reading and writing
+ * shared by every core module. Every fallible core call returns an mn_status and, on failure,
+ * writes one line naming the thing and the fault into a caller-owned buffer of MN_ERR_LEN bytes
+ * (which may be NULL). */
 #ifndef MN_BASE_H
 #define MN_BASE_H
 
@@ -9,6 +10,9 @@
 #include <stdio.h>
 
 #define MN_ERR_LEN 256
+/* A message about a file names it whole, or when longer than this as "..." and its last
+ * MN_SHOWN_PATH bytes, so that the fault still fits after it. */
+#define MN_SHOWN_PATH 150
 
 typedef enum {
     MN_OK = 0,
@@ -66,5 +70,46 @@ uint64_t mn_fnv1a64(uint64_t h, const void *p, size_t n);
 FILE *mn_atomic_open(const char *path, char **tmp, char *err);
 mn_status mn_atomic_close(FILE *f, char *tmp, const char *path, int ok, char *err);
 mn_status mn_atomic_check(const char *path, char *err);
+
+/* Whole-file reading: every reader of a file (model, MIDI, n-gram, copy index, checkpoint,
+ * logs, lists) goes through here, so that each fault reads the same wherever it happens. Each
+ * message names the path (shortened as MN_SHOWN_PATH says) and the fault:
+ *   MN_ERR_ARG     "no file name to read"
+ *   MN_ERR_IO      "<path>: cannot open: <strerror>"   (No such file or directory, Permission
+ *                                                       denied, ...)
+ *   MN_ERR_IO      "<path>: cannot read: it is a folder"
+ *   MN_ERR_IO      "<path>: cannot read: not a regular file" (a pipe, device or socket: never
+ *                  read, so that a pipe nobody writes to cannot hang a loader thread and an
+ *                  endless device cannot fill memory)
+ *   MN_ERR_LIMIT   "<path>: <n> bytes, larger than the limit of <max_bytes>"
+ *   MN_ERR_FORMAT  "<path>: the file is empty"          (only with MN_READ_NONEMPTY)
+ *   MN_ERR_NOMEM   "<path>: out of memory for <n> bytes"
+ *   MN_ERR_IO      "<path>: cannot read: <strerror>", or that the file shrank or grew while
+ *                  being read
+ * On MN_ERR_IO, errno holds the cause (ENOENT when the file does not exist). */
+#define MN_READ_NONEMPTY 1 /* flags: an empty file is an error */
+
+/* An open file of known size, read by offset. mn_infile_open opens path, checks that it is a
+ * regular file of at most max_bytes bytes and fills f (f->fd = -1 on failure, when
+ * mn_infile_close is a no-op). f->path is the caller's string, not copied. */
+typedef struct {
+    int fd;
+    size_t size;      /* bytes, as the file was when opened */
+    const char *path; /* for messages; not owned */
+} mn_infile;
+
+mn_status mn_infile_open(mn_infile *f, const char *path, size_t max_bytes, int flags, char *err);
+/* Reads exactly n bytes at offset off into dst; fewer (the file shrank) is an error. */
+mn_status mn_infile_pread(mn_infile *f, void *dst, size_t n, size_t off, char *err);
+/* Reads the whole file, f->size bytes, into dst; an error if it shrank or grew since it was
+ * opened (what was read is then not one version of the file). */
+mn_status mn_infile_read_all(mn_infile *f, void *dst, char *err);
+void mn_infile_close(mn_infile *f);
+
+/* Reads the whole file at path into a new buffer of *len bytes plus a terminating NUL (so that
+ * text can be used as a string), which the caller frees with mn_free. On failure *buf is NULL,
+ * *len 0 and err holds one of the messages above. */
+mn_status mn_read_file(const char *path, size_t max_bytes, int flags, uint8_t **buf,
+                       size_t *len, char *err);
 
 #endif

@@ -2,12 +2,13 @@
  * suffix array sorted by the first MN_COPY_DEPTH symbols. */
 #include "copyidx.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SEP (-128)
+/* the largest valid file: the 20-byte header, then text and names at their limits */
+#define MAX_FILE_BYTES ((size_t)20 + MN_COPY_MAX_TEXT + MN_COPY_MAX_NAMES)
 static const char magic[8] = {'M', 'N', 'C', 'O', 'P', 'Y', '1', '\n'};
 
 struct mn_copyidx {
@@ -75,7 +76,7 @@ mn_status mn_copyidx_build(const mn_melody *tunes, size_t n, const char *const *
     for (size_t t = 0; t < n; t++) {
         size_t notes = 0;
         for (size_t i = 0; i < tunes[t].n; i++)
-            notes += tunes[t].ev[i].pitch >= 0 && tunes[t].ev[i].pitch <= 127;
+            notes += mn_is_pitch(tunes[t].ev[i].pitch);
         n_text += notes ? notes : 1; /* notes - 1 intervals and the end mark */
         const char *nm = names && names[t] ? names[t] : tunes[t].name;
         size_t l = strlen(nm);
@@ -98,7 +99,7 @@ mn_status mn_copyidx_build(const mn_melody *tunes, size_t n, const char *const *
         int prev = -1;
         for (size_t i = 0; i < tunes[t].n; i++) {
             int p = tunes[t].ev[i].pitch;
-            if (p < 0 || p > 127) continue;
+            if (!mn_is_pitch(p)) continue;
             if (prev >= 0) ix->text[k++] = (int8_t)(p - prev);
             prev = p;
         }
@@ -183,33 +184,9 @@ mn_status mn_copyidx_load_memory(const void *buf, size_t len, const char *name,
 mn_status mn_copyidx_load(const char *path, mn_copyidx **out, char *err)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return mn_errf(err, MN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    uint8_t *buf = NULL;
-    size_t len = 0, cap = 0;
-    mn_status st = MN_OK;
-    for (;;) {
-        if (len == cap) {
-            if (cap > (size_t)20 + MN_COPY_MAX_TEXT + MN_COPY_MAX_NAMES) {
-                st = mn_errf(err, MN_ERR_LIMIT, "%s: larger than a copy index may be", path);
-                break;
-            }
-            cap = cap ? 2 * cap : 1 << 16;
-            uint8_t *nb = mn_realloc(buf, cap);
-            if (!nb) {
-                st = mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", path);
-                break;
-            }
-            buf = nb;
-        }
-        size_t r = fread(buf + len, 1, cap - len, f);
-        len += r;
-        if (r == 0) {
-            if (ferror(f)) st = mn_errf(err, MN_ERR_IO, "%s: read error", path);
-            break;
-        }
-    }
-    fclose(f);
+    uint8_t *buf;
+    size_t len;
+    mn_status st = mn_read_file(path, MAX_FILE_BYTES, MN_READ_NONEMPTY, &buf, &len, err);
     if (!st) st = mn_copyidx_load_memory(buf, len, path, out, err);
     mn_free(buf);
     return st;
@@ -238,7 +215,7 @@ const char *mn_copyidx_name(const mn_copyidx *ix, size_t t)
     return t < ix->n_tunes ? ix->name[t] : "";
 }
 
-/*=== queries ================================================================*/
+/*=== queries ================================================================================*/
 
 /* Symbol of suffix j at depth d, as the sort compares it (unsigned byte). */
 static unsigned sym(const mn_copyidx *ix, size_t j, int d)

@@ -128,10 +128,15 @@ int mn_event_ms_ticks(double ms, double bpm)
     return (int)lrint(ticks);
 }
 
+double mn_event_ticks_ms(int dur_ticks, double bpm)
+{
+    return (double)dur_ticks / MN_TPQ * 60000.0 / bpm;
+}
+
 int mn_event_from_heard(const mn_durtable *t, int pitch, int velocity, int held_ticks,
                         int ioi_ticks, mn_event out[2])
 {
-    int rest = pitch < 0 || pitch > 127;
+    int rest = !mn_is_pitch(pitch);
     if (held_ticks < 1) held_ticks = 1;
     if (ioi_ticks >= 0 && held_ticks > ioi_ticks) held_ticks = ioi_ticks > 0 ? ioi_ticks : 1;
     int silence = ioi_ticks >= 0 ? ioi_ticks - held_ticks : 0;
@@ -149,12 +154,17 @@ int mn_event_from_heard(const mn_durtable *t, int pitch, int velocity, int held_
     return 2;
 }
 
-const char *mn_pitch_name(int pitch, char buf[8])
+const char *mn_pitch_class_name(int pc)
 {
     static const char *names[12] = {"C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"};
+    return pc >= 0 && pc < 12 ? names[pc] : "?";
+}
+
+const char *mn_pitch_name(int pitch, char buf[8])
+{
     if (pitch == MN_REST) snprintf(buf, 8, "rest");
-    else if (pitch < 0 || pitch > 127) snprintf(buf, 8, "?");
-    else snprintf(buf, 8, "%s%d", names[pitch % 12], pitch / 12 - 1);
+    else if (!mn_is_pitch(pitch)) snprintf(buf, 8, "?");
+    else snprintf(buf, 8, "%s%d", mn_pitch_class_name(pitch % 12), pitch / 12 - 1);
     return buf;
 }
 
@@ -189,7 +199,7 @@ static mn_status parse_note(const char *tok, size_t len, int index, mn_event *e,
             return mn_errf(err, MN_ERR_ARG, "note %d: pitch '%s' is not a MIDI number 0..127 "
                            "or rest", index, buf);
         e->pitch = (int)p;
-        e->velocity = 90;
+        e->velocity = MN_DEFAULT_VELOCITY;
     }
     e->dur_ticks = (int)(beats * MN_TPQ + 0.5);
     if (e->dur_ticks < 1) e->dur_ticks = 1;

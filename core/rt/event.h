@@ -16,6 +16,10 @@
 #define MN_MAX_DUR_TICKS (MN_TPQ * 64) /* longest duration representable (16 whole notes) */
 #define MN_DEFAULT_BAR_TICKS (4 * MN_TPQ) /* 4/4 when a file gives no time signature */
 #define MN_MAX_BAR_TICKS (MN_TPQ * 32)
+#define MN_DEFAULT_VELOCITY 90 /* of a note that names none: seeds, note lists, generated notes */
+
+/* A MIDI pitch 0..127 (anything else, MN_REST included, is a rest). */
+static inline int mn_is_pitch(int pitch) { return pitch >= 0 && pitch <= 127; }
 
 typedef struct {
     int pitch;     /* 0..127, or MN_REST */
@@ -63,6 +67,9 @@ mn_status mn_durtable_build(mn_durtable *t, const mn_melody *mels, size_t n_mels
  * clamped to 0..MN_MAX_DUR_TICKS (0 for a bpm <= 0 or a span that is not a number). */
 int mn_event_ms_ticks(double ms, double bpm);
 
+/* Milliseconds of dur_ticks at bpm quarter notes per minute (bpm > 0). */
+double mn_event_ticks_ms(int dur_ticks, double bpm);
+
 /* A note someone played, as the events a melody holds (what `note PITCH VELOCITY` feeds):
  * held_ticks from its onset to its release, ioi_ticks from its onset to the next onset (< 0:
  * none, the note ends at its release). The silence between the release and the next onset is
@@ -77,12 +84,16 @@ int mn_event_from_heard(const mn_durtable *t, int pitch, int velocity, int held_
                         int ioi_ticks, mn_event out[2]);
 /* Parses a note list such as "60 62:0.5 rest 64:2" (tokens separated by blanks or commas):
  * each a MIDI number 0..127 or `rest` (`r`), optionally `:BEATS` for its length in quarter
- * notes, 1/24..64 (default 1), rounded to ticks. Appends the events to out (velocity 90 for a
- * note, 0 for a rest; pos_ticks and bar_ticks 0: the clock places them when they are fed).
+ * notes, 1/24..64 (default 1), rounded to ticks. Appends the events to out (velocity
+ * MN_DEFAULT_VELOCITY for a note, 0 for a rest; pos_ticks and bar_ticks 0: the clock places
+ * them when they are fed).
  * On failure out is left as it was and err names the token and the fault. */
 mn_status mn_parse_notes(const char *s, mn_melody *out, char *err);
 
 /* Named pitch for messages: "C4", "F#5", "rest". buf needs 8 bytes. */
 const char *mn_pitch_name(int pitch, char buf[8]);
+
+/* Name of pitch class pc (0..11, C = 0, sharps: "C", "C#", ... "B"); "?" outside. */
+const char *mn_pitch_class_name(int pc);
 
 #endif

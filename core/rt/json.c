@@ -28,7 +28,7 @@ typedef struct {
     mn_status st;
 } parser;
 
-/* ---------------------------------------------------------------- arena */
+/*=== arena ==================================================================================*/
 
 static void *arena_alloc(mn_json_doc *doc, size_t n)
 {
@@ -61,7 +61,7 @@ void mn_json_free(mn_json_doc *doc)
     mn_free(doc);
 }
 
-/* ---------------------------------------------------------------- errors */
+/*=== errors =================================================================================*/
 
 static int fail(parser *ps, mn_status st, const char *what)
 {
@@ -74,7 +74,7 @@ static int fail(parser *ps, mn_status st, const char *what)
 
 static int nomem(parser *ps) { return fail(ps, MN_ERR_NOMEM, "out of memory"); }
 
-/* ---------------------------------------------------------------- lexing */
+/*=== lexing =================================================================================*/
 
 static void skip_ws(parser *ps)
 {
@@ -303,7 +303,7 @@ static int literal(parser *ps, const char *word)
     return 0;
 }
 
-/* ---------------------------------------------------------------- values */
+/*=== values =================================================================================*/
 
 static int parse_value(parser *ps, mn_json *v, int depth);
 
@@ -436,14 +436,30 @@ const char *mn_json_type_name(mn_json_type t)
     return "?";
 }
 
-void mn_json_fput_str(FILE *f, const char *s)
+/* The one JSON string writer: quotes, backslashes, C0, DEL and C1 controls escaped, in pieces
+ * handed to put. */
+static void put_str(void (*put)(void *ctx, const char *p, size_t n), void *ctx, const char *s)
 {
-    fputc('"', f);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-        else if (*p < 0x20 || *p == 0x7F) fprintf(f, "\\u%04x", *p);
-        else if (*p == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) fprintf(f, "\\u%04x", *++p);
-        else fputc(*p, f);
+    put(ctx, "\"", 1);
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+    for (; *p; p++) {
+        unsigned c = *p;
+        int c1 = c == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F;
+        if (c != '"' && c != '\\' && c >= 0x20 && c != 0x7F && !c1) continue;
+        if (p > run) put(ctx, (const char *)run, (size_t)(p - run));
+        char e[8];
+        if (c1) c = *++p;
+        int n = c == '"' || c == '\\' ? snprintf(e, sizeof e, "\\%c", (int)c)
+                                       : snprintf(e, sizeof e, "\\u%04x", c);
+        put(ctx, e, (size_t)n);
+        run = p + 1;
     }
-    fputc('"', f);
+    if (p > run) put(ctx, (const char *)run, (size_t)(p - run));
+    put(ctx, "\"", 1);
 }
+
+static void put_file(void *ctx, const char *p, size_t n) { fwrite(p, 1, n, ctx); }
+static void put_sbuf(void *ctx, const char *p, size_t n) { mn_sbuf_put(ctx, p, n); }
+
+void mn_json_fput_str(FILE *f, const char *s) { put_str(put_file, f, s); }
+void mn_json_put_str(mn_sbuf *b, const char *s) { put_str(put_sbuf, b, s); }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "base.h"
+#include "sbuf.h"
 
 #define MN_JSON_MAX_DEPTH 64           /* arrays/objects nested deeper are refused */
 #define MN_JSON_MAX_BYTES (16u << 20)  /* longer input is refused */
@@ -57,8 +58,10 @@ const mn_json *mn_json_at(const mn_json *arr, size_t i);
 
 const char *mn_json_type_name(mn_json_type t);
 
-/* Writes s to f as a JSON string literal: quotes, backslashes and control characters (C0,
- * DEL, C1) escaped. */
+/* Writes s to f, or appends it to b, as a JSON string literal: quotes, backslashes and control
+ * characters (C0, DEL, C1) escaped, as \" \\ and \u00xx; the rest is copied as it is. The
+ * model writer, reports and every --json output use this one rule. */
 void mn_json_fput_str(FILE *f, const char *s);
+void mn_json_put_str(mn_sbuf *b, const char *s);
 
 #endif

@@ -21,7 +21,7 @@
 #include <immintrin.h>
 #endif
 
-/* ================================================================ weights as floats */
+/*=== weights as floats ======================================================================*/
 
 static inline float wf_f32(const void *w, size_t i) { return ((const float *)w)[i]; }
 
@@ -46,7 +46,7 @@ static inline float add_dot(float v, const mn_mat *m, int r, float d)
     return m->scale ? fmaf(m->scale[r], d, v) : v + d;
 }
 
-/* ================================================================ portable */
+/*=== portable ===============================================================================*/
 
 #define PORTABLE_DOT(T)                                                                          \
     static float dot_portable_##T(const void *w, const float *x, int n)                         \
@@ -101,7 +101,7 @@ static void matvec_rows(int rows, const mn_mat *A, const float *x, const mn_mat 
 }
 
 #ifdef MN_X86
-/* ================================================================ AVX2 + FMA */
+/*=== AVX2 + FMA =============================================================================*/
 
 #define AVX2 __attribute__((target("avx2,fma")))
 
@@ -179,7 +179,7 @@ AVX2_DOTS(f32)
 AVX2_DOTS(bf16)
 AVX2_DOTS(i8)
 
-/* ================================================================ AVX-512 */
+/*=== AVX-512 ================================================================================*/
 
 #define AVX512 __attribute__((target("avx512f,avx2,fma")))
 
@@ -267,7 +267,7 @@ static dot1_fn dot1_for(mn_matvec_kernel k, mn_wtype t)
 }
 #endif /* MN_X86 */
 
-/* ================================================================ conversion */
+/*=== conversion =============================================================================*/
 
 unsigned short mn_bf16_from_f32(float f)
 {
@@ -290,7 +290,7 @@ float mn_i8_quantize_row(const float *w, int n, signed char *q)
     return scale;
 }
 
-/* ================================================================ dispatch */
+/*=== dispatch ===============================================================================*/
 
 /* The kernel in use, MN_MATVEC_AUTO until the first call or mn_matvec_select chooses one.
  * Threads that race on the first call all store the same value. */

@@ -39,8 +39,6 @@
  * pos_ticks, so a pickup keeps its place in the bar; rests are gaps. */
 #include "midi.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -48,8 +46,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define MIDI_MAX_META 1000000u /* tempo or time-signature events kept from one file */
 #define MIDI_VLQ_MAX 0x0FFFFFFFu
@@ -60,7 +56,7 @@ void mn_midi_options_default(mn_midi_options *o)
     o->channel = -1;
 }
 
-/*=== reader state ============================================================================*/
+/*=== reader state ===========================================================================*/
 
 typedef struct {
     int64_t on, off;   /* source ticks; off < 0 while the note is open */
@@ -352,7 +348,7 @@ static mn_status read_chunks(midi_reader *r)
     return MN_OK;
 }
 
-/*=== from notes to events ====================================================================*/
+/*=== from notes to events ===================================================================*/
 
 static int cmp_note(const void *a, const void *b)
 {
@@ -545,7 +541,7 @@ mn_status mn_midi_read_memory_stats(const uint8_t *buf, size_t len, const char *
     return s;
 }
 
-/*=== writer ==================================================================================*/
+/*=== writer =================================================================================*/
 
 typedef struct {
     uint8_t *p;
@@ -640,7 +636,7 @@ static mn_status check_melody(const mn_melody *m, int *dd, char *err)
     uint64_t total = m->n > 0 && m->ev[0].pos_ticks > 0 ? (uint64_t)m->ev[0].pos_ticks : 0;
     for (size_t i = 0; i < m->n; i++) {
         const mn_event *e = &m->ev[i];
-        if (e->pitch != MN_REST && (e->pitch < 0 || e->pitch > 127))
+        if (e->pitch != MN_REST && !mn_is_pitch(e->pitch))
             return mn_errf(err, MN_ERR_ARG, "event %zu: pitch %d is neither 0..127 nor a rest", i,
                            e->pitch);
         if (e->pitch != MN_REST && (e->velocity < 1 || e->velocity > 127))
@@ -747,31 +743,10 @@ mn_status mn_midi_read_file_stats(const char *path, const mn_midi_options *opt, 
     if (!out) return mn_errf(err, MN_ERR_ARG, "midi read: no melody to read into");
     mn_melody_init(out);
     if (!path) return mn_errf(err, MN_ERR_ARG, "midi read: no path");
-    FILE *f = fopen(path, "rb");
-    if (!f) return mn_errf(err, MN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(f);
-        return mn_errf(err, MN_ERR_IO, "%s: not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > MN_MIDI_MAX_FILE_BYTES) {
-        fclose(f);
-        return mn_errf(err, MN_ERR_LIMIT, "%s: %lld bytes, larger than the %u allowed", path,
-                       (long long)st.st_size, MN_MIDI_MAX_FILE_BYTES);
-    }
-    size_t len = (size_t)st.st_size;
-    uint8_t *buf = mn_malloc(len ? len : 1);
-    if (!buf) {
-        fclose(f);
-        return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory for %zu bytes", path, len);
-    }
-    size_t got = fread(buf, 1, len, f);
-    int rerr = ferror(f);
-    fclose(f);
-    if (got != len || rerr) {
-        mn_free(buf);
-        return mn_errf(err, MN_ERR_IO, "%s: read failed", path);
-    }
+    uint8_t *buf;
+    size_t len;
+    mn_status st = mn_read_file(path, MN_MIDI_MAX_FILE_BYTES, MN_READ_NONEMPTY, &buf, &len, err);
+    if (st) return st;
     mn_status s = mn_midi_read_memory_stats(buf, len, path, opt, out, stats, err);
     mn_free(buf);
     return s;

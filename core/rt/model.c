@@ -13,16 +13,12 @@
 
 #include "json.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define MAX_TENSORS (3 + 4 * MN_MAX_LAYERS + 4)
 #define SAVE_ALIGN 64 /* data section start in saved files, for cache-line aligned tensors */
@@ -46,7 +42,7 @@ struct mn_model {
     char copyidx_why[MN_ERR_LEN]; /* ... and why not */
 };
 
-/* ================================================================ canonical layout */
+/*=== canonical layout =======================================================================*/
 
 int mn_model_input_size(const mn_model_config *cfg)
 {
@@ -197,7 +193,7 @@ void mn_weights_point(const mn_model_config *cfg, const float *params, mn_weight
     }
 }
 
-/* ================================================================ byte order */
+/*=== byte order =============================================================================*/
 
 static int host_is_le(void)
 {
@@ -226,7 +222,7 @@ static void copy_le_floats(float *dst, const uint8_t *src, size_t n)
     }
 }
 
-/* ================================================================ loading */
+/*=== loading ================================================================================*/
 
 static void model_destroy(mn_model *m)
 {
@@ -428,7 +424,7 @@ static mn_status read_tensor_entry(const mn_json *t, const char *name, const cha
     return MN_OK;
 }
 
-/* ================================================================ probe */
+/*=== probe ==================================================================================*/
 
 /* A model that loads must play music: a few steps of the network on a fixed melody (a C-major
  * scale in quarter notes from a bar line, from the reset state) must give pitch and duration
@@ -465,7 +461,7 @@ static mn_status probe(mn_model *m, const char *name, char *err)
                 st = mn_errf(err, MN_ERR_FORMAT, "%s: the weights give a duration logit of %g "
                              "at step %d of the load check (a playable model stays within +-%g)",
                              name, (double)dl[i], k + 1, MN_MODEL_MAX_LOGIT);
-        mn_event e = {scale[k], 90, MN_TPQ, pos, bar};
+        mn_event e = {scale[k], MN_DEFAULT_VELOCITY, MN_TPQ, pos, bar};
         mn_session_commit(s, &e);
     }
     if (st == MN_OK && !varies)
@@ -919,39 +915,22 @@ mn_status mn_model_load(const char *path, mn_model **out, char *err)
 {
     *out = NULL;
     if (!path) return mn_errf(err, MN_ERR_ARG, "model: no path");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return mn_errf(err, MN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        int e = errno;
-        close(fd);
-        return mn_errf(err, MN_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
-    }
-    if (!S_ISREG(sb.st_mode)) {
-        close(fd);
-        return mn_errf(err, MN_ERR_IO, "%s: not a regular file", path);
-    }
-    if ((uint64_t)sb.st_size > SIZE_MAX - 128) {
-        close(fd);
-        return mn_errf(err, MN_ERR_LIMIT, "%s: file too large", path);
-    }
-    size_t len = (size_t)sb.st_size;
-    if (len == 0) {
-        close(fd);
-        return mn_errf(err, MN_ERR_FORMAT, "%s: file is empty", path);
-    }
+    mn_infile f;
+    mn_status st = mn_infile_open(&f, path, SIZE_MAX - 128, MN_READ_NONEMPTY, err);
+    if (st) return st;
+    size_t len = f.size;
     /* the header first: a file whose header is wrong, or whose size its tensors do not
      * account for (a 1 GB tail), is refused before its data is read */
     uint8_t hl[8];
-    if (len > 8 && pread(fd, hl, 8, 0) == 8) {
+    if (len > 8 && mn_infile_pread(&f, hl, 8, 0, NULL) == MN_OK) {
         uint64_t hlen = rd_le64(hl);
         uint8_t *hdr = hlen <= MN_MAX_HEADER_BYTES && hlen <= len - 8 ? mn_malloc(8 + hlen) : NULL;
-        if (hdr && pread(fd, hdr, 8 + (size_t)hlen, 0) == (ssize_t)(8 + hlen)) {
+        if (hdr && mn_infile_pread(&f, hdr, 8 + (size_t)hlen, 0, NULL) == MN_OK) {
             int pointed = 0;
-            mn_status st = load_image(hdr, len, path, 0, NULL, 1, out, &pointed, err);
+            st = load_image(hdr, len, path, 0, NULL, 1, out, &pointed, err);
             if (st != MN_OK) {
                 mn_free(hdr);
-                close(fd);
+                mn_infile_close(&f);
                 return st;
             }
         }
@@ -961,35 +940,18 @@ mn_status mn_model_load(const char *path, mn_model **out, char *err)
      * mn_model_save (data section on a 64-byte boundary) is used in place, without a copy */
     void *block = mn_malloc(len + 64);
     if (!block) {
-        close(fd);
+        mn_infile_close(&f);
         return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory for %zu bytes", path, len);
     }
     uint8_t *img = (uint8_t *)(((uintptr_t)block + 63) & ~(uintptr_t)63);
-    size_t got = 0;
-    while (got < len) {
-        ssize_t r = read(fd, img + got, len - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) {
-            int e = r < 0 ? errno : 0;
-            close(fd);
-            mn_free(block);
-            if (e) return mn_errf(err, MN_ERR_IO, "%s: cannot read: %s", path, strerror(e));
-            return mn_errf(err, MN_ERR_IO, "%s: file shrank from %zu to %zu bytes while being "
-                           "read", path, len, got);
-        }
-        got += (size_t)r;
-    }
-    uint8_t extra;
-    ssize_t r;
-    while ((r = read(fd, &extra, 1)) < 0 && errno == EINTR) {}
-    close(fd);
-    if (r > 0) {
+    st = mn_infile_read_all(&f, img, err);
+    mn_infile_close(&f);
+    if (st) {
         mn_free(block);
-        return mn_errf(err, MN_ERR_IO, "%s: file grew past %zu bytes while being read", path,
-                       len);
+        return st;
     }
     int pointed = 0;
-    mn_status st = load_image(img, len, path, 1, block, 0, out, &pointed, err);
+    st = load_image(img, len, path, 1, block, 0, out, &pointed, err);
     if (!pointed) mn_free(block);
     if (st == MN_OK) attach_copyidx(*out, path);
     return st;
@@ -1044,23 +1006,7 @@ void mn_model_meta_at(const mn_model *m, size_t i, const char **key, const char 
     if (value) *value = v;
 }
 
-/* ================================================================ saving */
-
-static void sb_json_str(mn_sbuf *b, const char *s)
-{
-    mn_sbuf_put(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\') {
-            char e[2] = {'\\', (char)*p};
-            mn_sbuf_put(b, e, 2);
-        } else if (*p < 0x20) {
-            mn_sbuf_printf(b, "\\u%04x", *p);
-        } else {
-            mn_sbuf_put(b, (const char *)p, 1);
-        }
-    }
-    mn_sbuf_put(b, "\"", 1);
-}
+/*=== saving =================================================================================*/
 
 static int is_arch_key(const char *k)
 {
@@ -1202,9 +1148,9 @@ mn_status mn_model_encode(const char *path, const mn_model_config *cfg, const fl
     for (size_t i = 0; i < n_meta; i++) {
         if (is_arch_key(meta[i][0])) continue;
         mn_sbuf_puts(&b, ",");
-        sb_json_str(&b, meta[i][0]);
+        mn_json_put_str(&b, meta[i][0]);
         mn_sbuf_puts(&b, ":");
-        sb_json_str(&b, meta[i][1]);
+        mn_json_put_str(&b, meta[i][1]);
     }
     mn_sbuf_puts(&b, "}");
     for (int i = 0; i < count; i++) {

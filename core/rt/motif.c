@@ -26,7 +26,7 @@ void mn_motif_push(mn_motif *m, int pitch, int dur_tok)
         m->n = MN_MOTIF_HIST / 2;
     }
     int iv;
-    if (pitch < 0 || pitch > 127) {
+    if (!mn_is_pitch(pitch)) {
         iv = SYM_REST;
     } else {
         iv = m->last_note < 0 ? SYM_START : pitch - m->last_note;
@@ -66,7 +66,7 @@ int mn_motif_propose_at(const mn_motif *m, int *pitch, int *dur_tok, int *dist)
     } else {
         if (iv == SYM_START || m->last_note < 0) return 0;
         int p = m->last_note + iv;
-        if (p < 0 || p > 127 || !(m->pcs >> (p % 12) & 1)) return 0;
+        if (!mn_is_pitch(p) || !(m->pcs >> (p % 12) & 1)) return 0;
         *pitch = p;
     }
     return best_k;
@@ -74,17 +74,18 @@ int mn_motif_propose_at(const mn_motif *m, int *pitch, int *dur_tok, int *dist)
 
 float mn_motif_weight(int k)
 {
-    /* share of probability given to the proposal by match length (the last entry: 16 or more),
-     * fitted by maximum likelihood on the Nottingham and Essen valid splits under a default-size
-     * model (trained without dropout), then made non-decreasing. Fitted on either corpus alone the weights agree within
-     * about 0.05 up to k = 8; with them the valid total fell from 3.15 to 2.53 bits/event. */
+    /* share of probability given to the proposal by match length (the last entry: 16 or
+     * more): the weights of a model whose metadata holds no motif_params (the bundled model
+     * carries its own, written by `melodynet fit-motif`). Maximum-likelihood weights of the
+     * Nottingham and Essen valid splits, made non-decreasing so that a longer match is never
+     * trusted less than a shorter one. */
     static const float w[MN_MOTIF_MAX_K + 1] = {0.0f,  0.055f, 0.23f, 0.475f, 0.68f, 0.765f,
                                                 0.80f, 0.83f,  0.85f, 0.86f,  0.87f, 0.87f,
                                                 0.88f, 0.88f,  0.89f, 0.89f,  0.95f};
     return k < 0 ? 0 : w[k > MN_MOTIF_MAX_K ? MN_MOTIF_MAX_K : k];
 }
 
-/*=== parameters =============================================================*/
+/*=== parameters =============================================================================*/
 
 void mn_motif_params_default(mn_motif_params *p)
 {
@@ -207,7 +208,7 @@ double mn_motif_repeat_cap(const mn_motif_params *p, int run)
     return p->cap[(run > MN_MOTIF_RUNS ? MN_MOTIF_RUNS : run) - 1];
 }
 
-/*=== fitting ================================================================*/
+/*=== fitting ================================================================================*/
 
 /* Log-likelihood (nats) of the events of one bucket under weight lam. */
 static double bucket_ll(const mn_motif_obs *const *ob, size_t n, double lam)

@@ -86,7 +86,7 @@ int mn_motif_propose(const mn_motif *m, int *pitch, int *dur_tok);
  * 1 means the melody repeats its last event). */
 int mn_motif_propose_at(const mn_motif *m, int *pitch, int *dur_tok, int *dist);
 
-/*=== fitting (melodynet fit-motif) ==========================================*/
+/*=== fitting (melodynet fit-motif) ==========================================================*/
 
 /* One event of a held-out tune under the network alone, as the fit needs it. */
 typedef struct {

@@ -59,8 +59,8 @@ void mn_sampler_default(mn_sampler *s)
     s->scale_on = 0;
     s->scale_mask = 0xFFF;
     s->allow_rest = 1;
-    s->velocity_lo = 90;
-    s->velocity_hi = 90;
+    s->velocity_lo = MN_DEFAULT_VELOCITY;
+    s->velocity_hi = MN_DEFAULT_VELOCITY;
     s->accent = 0;
     s->motif = 1.0f;
 }
@@ -146,8 +146,6 @@ static const char *const scale_name_list[] = {
     "melodic", "pentatonic", "minorpentatonic", "blues", "chromatic", "wholetone", NULL,
 };
 
-const char *const *mn_scale_names(void) { return scale_name_list; }
-
 /* Pd users type "Harmonic-Minor" or "whole_tone" as readily as "harmonicminor": compare
  * lowercased, ignoring '-', '_' and spaces. Returns 0 when the key does not fit in out. */
 static int normalize_name(const char *in, char *out, size_t n)
@@ -190,7 +188,14 @@ mn_status mn_scale_mask(const char *name, int root, uint16_t *mask, char *err)
         if (w < 0 || (size_t)w >= sizeof list - len) break;
         len += (size_t)w;
     }
-    return mn_errf(err, MN_ERR_ARG, "scale '%.40s' unknown, expected one of: %s", name, list);
+    char shown[41]; /* the name as typed, control characters as '?': one line */
+    size_t k = 0;
+    for (; name[k] && k < sizeof shown - 1; k++) {
+        unsigned char c = (unsigned char)name[k];
+        shown[k] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    shown[k] = '\0';
+    return mn_errf(err, MN_ERR_ARG, "scale '%s' unknown, expected one of: %s", shown, list);
 }
 
 /*=== sampling ===============================================================================*/
@@ -340,13 +345,13 @@ int mn_sampler_duration(const mn_sampler *s, mn_rng *r, const float *logits, int
 int mn_sampler_allows(const mn_sampler *s, int pitch)
 {
     if (pitch == MN_REST) return s->allow_rest;
-    if (pitch < 0 || pitch > 127 || pitch < s->pitch_lo || pitch > s->pitch_hi) return 0;
+    if (!mn_is_pitch(pitch) || pitch < s->pitch_lo || pitch > s->pitch_hi) return 0;
     return !s->scale_on || (s->scale_mask >> (pitch % 12) & 1);
 }
 
 int mn_sampler_velocity(const mn_sampler *s, mn_rng *r, int pitch, int pos_ticks)
 {
-    if (pitch == MN_REST || pitch < 0 || pitch > 127) return 0;
+    if (!mn_is_pitch(pitch)) return 0;
     int lo = s->velocity_lo < 1 ? 1 : (s->velocity_lo > 127 ? 127 : s->velocity_lo);
     int hi = s->velocity_hi > 127 ? 127 : (s->velocity_hi < lo ? lo : s->velocity_hi);
     int v = lo + (int)(mn_rng_uniform(r) * (double)(hi - lo + 1));

@@ -36,7 +36,7 @@ typedef struct {
 #define MN_SAMPLER_MAX_COPY 62 /* = MN_COPY_MAX_K of copyidx.h */
 
 /* Defaults: temperature 1, no top-k/top-p, range 0..127, any scale, rests allowed,
- * velocity 90..90, accent 0, motif 1, no copy guard. */
+ * velocity MN_DEFAULT_VELOCITY (90), accent 0, motif 1, no copy guard. */
 void mn_sampler_default(mn_sampler *s);
 
 /* Named scales: "major", "minor", "dorian", "phrygian", "lydian", "mixolydian", "locrian",
@@ -44,9 +44,6 @@ void mn_sampler_default(mn_sampler *s);
  * and aliases ("ionian", "aeolian", "naturalminor", "majorpentatonic", ...). Writes the mask
  * transposed to root (0..11). MN_ERR_ARG with a message listing names for an unknown name. */
 mn_status mn_scale_mask(const char *name, int root, uint16_t *mask, char *err);
-
-/* Names of the scales, NULL-terminated, for help texts. */
-const char *const *mn_scale_names(void);
 
 /* Checks a settings struct (ranges, lo <= hi, ...). */
 mn_status mn_sampler_validate(const mn_sampler *s, char *err);

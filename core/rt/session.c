@@ -54,7 +54,7 @@ struct mn_session {
     void *block;                 /* the one allocation behind all buffers above */
 };
 
-/* ================================================================ life cycle */
+/*=== life cycle =============================================================================*/
 
 /* Reads the model's "start_metre": space-separated BAR:POS:COUNT entries, the bar length and
  * first-note position (ticks) of the tunes it was fitted on and how many began so. */
@@ -160,7 +160,7 @@ mn_sampler *mn_session_sampler(mn_session *s) { return &s->sampler; }
 mn_rng *mn_session_rng(mn_session *s) { return &s->rng; }
 void mn_session_seed(mn_session *s, uint64_t seed) { mn_rng_seed(&s->rng, seed); }
 
-/* ================================================================ clock */
+/*=== clock ==================================================================================*/
 
 static int clamp_bar(int bar)
 {
@@ -215,7 +215,7 @@ void mn_session_clock(const mn_session *s, int *pos_ticks, int *bar_ticks)
     if (bar_ticks) *bar_ticks = s->bar;
 }
 
-/* ================================================================ forward */
+/*=== forward ================================================================================*/
 
 /* One LSTM step over all layers for an event at pos_ticks: reads the committed half, writes
  * the other. PyTorch's equations: gates = W_ih x + b_ih + W_hh h + b_hh, rows (i, f, g, o);
@@ -283,7 +283,7 @@ const float *mn_session_dur_logits(mn_session *s, int pitch)
     return s->dur_logits;
 }
 
-/* ================================================================ events */
+/*=== events =================================================================================*/
 
 /* Position and bar an event is read at: its own when bar_ticks > 0, else the clock's. */
 static void event_place(const mn_session *s, const mn_event *e, int *pos, int *bar)
@@ -297,7 +297,7 @@ static void event_place(const mn_session *s, const mn_event *e, int *pos, int *b
     }
 }
 
-static int pitch_token(int pitch) { return pitch >= 0 && pitch <= 127 ? pitch : MN_REST; }
+static int pitch_token(int pitch) { return mn_is_pitch(pitch) ? pitch : MN_REST; }
 
 /* Feeds an event whose place is already known: runs the step if needed, commits the state,
  * makes the event the next input and moves the clock past it. */

@@ -158,34 +158,36 @@ static mn_status expand_walk(const char *dir, strvec *out, char *err)
  * lines starting with '#' are ignored. */
 static mn_status expand_list(const char *list, strvec *out, char *err)
 {
-    FILE *f = fopen(list, "r");
-    if (!f) return mn_errf(err, MN_ERR_IO, "%s: cannot open list: %s", list, strerror(errno));
+    uint8_t *text;
+    size_t len;
+    mn_status st = mn_read_file(list, MN_DATA_MAX_LIST_BYTES, 0, &text, &len, err);
+    if (st) return st;
     const char *slash = strrchr(list, '/');
     size_t dlen = slash ? (size_t)(slash - list) : 0;
-    char line[4096];
-    mn_status st = MN_OK;
-    while (!st && fgets(line, sizeof line, f)) {
+    for (char *line = (char *)text, *end; !st && line < (char *)text + len; line = end + 1) {
+        end = memchr(line, '\n', (size_t)((char *)text + len - line));
+        if (!end) end = (char *)text + len;
+        *end = 0; /* the list's own NUL when this is the last line */
         size_t n = strlen(line);
-        while (n && (line[n - 1] == '\n' || line[n - 1] == '\r' || line[n - 1] == ' ')) line[--n] = 0;
+        while (n && (line[n - 1] == '\r' || line[n - 1] == ' ')) line[--n] = 0;
         char *s = line;
         while (*s == ' ' || *s == '\t') s++;
         if (!*s || *s == '#') continue;
         if (*s == '/' || !slash) {
             st = strvec_push(out, s, err);
         } else {
-            size_t len = dlen + 1 + strlen(s) + 1;
-            char *p = mn_malloc(len);
+            size_t plen = dlen + 1 + strlen(s) + 1;
+            char *p = mn_malloc(plen);
             if (!p) {
                 st = mn_errf(err, MN_ERR_NOMEM, "out of memory");
                 break;
             }
-            snprintf(p, len, "%.*s/%s", (int)dlen, list, s);
+            snprintf(p, plen, "%.*s/%s", (int)dlen, list, s);
             st = strvec_push(out, p, err);
             mn_free(p);
         }
     }
-    if (!st && ferror(f)) st = mn_errf(err, MN_ERR_IO, "%s: read error", list);
-    fclose(f);
+    mn_free(text);
     return st;
 }
 
@@ -283,7 +285,11 @@ mn_status mn_corpus_load(mn_corpus *c, const char *const *args, size_t n_args,
              * leaves no room for the fault in the message: then name the kind of error. */
             const char *r = why;
             size_t pl = strlen(paths[i]), wl = strlen(why);
+            size_t tl = pl < MN_SHOWN_PATH ? pl : MN_SHOWN_PATH; /* or "...tail: fault" */
             if (!strncmp(r, paths[i], pl) && r[pl] == ':') r += pl + 1;
+            else if (!strncmp(r, "...", 3) && wl > 3 + tl &&
+                     !strncmp(r + 3, paths[i] + pl - tl, tl) && r[3 + tl] == ':')
+                r += 3 + tl + 1;
             else if (wl < pl && !strncmp(r, paths[i], wl)) r += wl;
             while (*r == ' ') r++;
             if (!*r) r = mn_status_name(rs);

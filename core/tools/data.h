@@ -10,6 +10,7 @@
 #include "midi.h"
 
 #define MN_DATA_MAX_FILES 1000000
+#define MN_DATA_MAX_LIST_BYTES (256u << 20) /* a list file: a million paths of 256 bytes */
 
 typedef struct {
     char *path;   /* the file as named by the argument or the list */
@@ -43,7 +44,8 @@ typedef struct {
  * skipped. A folder's walk follows symbolic links but enters each folder once and lists each
  * file once (by device and inode), so link loops are harmless; files named by separate
  * arguments or list lines are kept as given. MN_ERR_IO for an unreadable list file or folder,
- * MN_ERR_LIMIT past MN_DATA_MAX_FILES files or folders nested more than 64 deep. */
+ * MN_ERR_LIMIT past MN_DATA_MAX_FILES files, a list file larger than MN_DATA_MAX_LIST_BYTES or
+ * folders nested more than 64 deep. */
 mn_status mn_data_expand(const char *const *args, size_t n_args, char ***paths, size_t *n_paths,
                          char *err);
 

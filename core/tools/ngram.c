@@ -17,7 +17,6 @@
  * loading adds them back the same way, which rebuilds every derived count consistently. */
 #include "ngram.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +30,11 @@
 #define N_FEAT 2
 
 #define MAX_COUNT (1u << 30)        /* largest raw count a file may hold */
-#define MAX_FILE_BYTES (1ull << 32)
+#if SIZE_MAX > 0xFFFFFFFFu
+#define MAX_FILE_BYTES ((size_t)1 << 32) /* 4 GiB */
+#else
+#define MAX_FILE_BYTES SIZE_MAX
+#endif
 
 static const char magic[8] = {'M', 'N', 'N', 'G', 'R', 'A', 'M', '\0'};
 #define FILE_VERSION 1
@@ -311,12 +314,12 @@ struct mn_ngram {
 
 static int event_pitch(const mn_event *e)
 {
-    return e->pitch >= 0 && e->pitch <= 127 ? e->pitch : MN_REST;
+    return mn_is_pitch(e->pitch) ? e->pitch : MN_REST;
 }
 
 static int pitch_feature(int pitch)
 {
-    return FEAT_BASE + (pitch >= 0 && pitch <= 127 ? 0 : 1);
+    return FEAT_BASE + (mn_is_pitch(pitch) ? 0 : 1);
 }
 
 /* Pitch context of a prediction after hist[0..n_hist) (the tune so far, most recent last): the
@@ -636,26 +639,10 @@ mn_status mn_ngram_load(const char *path, mn_ngram **out, char *err)
 {
     if (!path || !out) return mn_errf(err, MN_ERR_ARG, "ngram: no path or output to load");
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return mn_errf(err, MN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    uint8_t *buf = NULL;
-    size_t size = 0;
-    mn_status st = MN_OK;
-    long end = -1;
-    if (fseek(f, 0, SEEK_END) != 0 || (end = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
-        st = mn_errf(err, MN_ERR_IO, "%s: cannot find its size", path);
-    else if ((unsigned long long)end > MAX_FILE_BYTES)
-        st = mn_errf(err, MN_ERR_LIMIT, "%s: %ld bytes, more than the limit of %llu", path, end,
-                     (unsigned long long)MAX_FILE_BYTES);
-    else if (!(buf = mn_malloc((size_t)end)))
-        st = mn_errf(err, MN_ERR_NOMEM, "%s: out of memory for %ld bytes", path, end);
-    else if ((size = fread(buf, 1, (size_t)end, f)) != (size_t)end)
-        st = mn_errf(err, MN_ERR_IO, "%s: read failed", path);
-    fclose(f);
-    if (st != MN_OK) {
-        mn_free(buf);
-        return st;
-    }
+    uint8_t *buf;
+    size_t size;
+    mn_status st = mn_read_file(path, MAX_FILE_BYTES, MN_READ_NONEMPTY, &buf, &size, err);
+    if (st != MN_OK) return st;
 
     mn_ngram *g = NULL;
     size_t pos = 20;

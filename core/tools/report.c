@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/*=== melody figures =========================================================*/
+/*=== melody figures =========================================================================*/
 
 static const int major_steps[7] = {0, 2, 4, 5, 7, 9, 11};
 static const int minor_steps[7] = {0, 2, 3, 5, 7, 8, 10};
@@ -17,7 +17,7 @@ double mn_report_in_key(const mn_melody *m, int *tonic, int *minor)
     size_t pc[12] = {0}, notes = 0;
     for (size_t i = 0; i < m->n; i++) {
         int p = m->ev[i].pitch;
-        if (p < 0 || p > 127) continue;
+        if (!mn_is_pitch(p)) continue;
         pc[p % 12]++;
         notes++;
     }
@@ -47,7 +47,7 @@ size_t mn_report_intervals(const mn_melody *m, int *out)
     int prev = -1;
     for (size_t i = 0; i < m->n; i++) {
         int p = m->ev[i].pitch;
-        if (p < 0 || p > 127) continue;
+        if (!mn_is_pitch(p)) continue;
         if (prev >= 0) out[k++] = p - prev;
         prev = p;
     }
@@ -60,7 +60,7 @@ size_t mn_report_stuck_runs(const mn_melody *m)
     int prev = -1;
     for (size_t i = 0; i < m->n; i++) {
         int p = m->ev[i].pitch;
-        if (p < 0 || p > 127) continue;
+        if (!mn_is_pitch(p)) continue;
         run = p == prev ? run + 1 : 1;
         prev = p;
         if (run == MN_REPORT_STUCK) runs++;
@@ -70,8 +70,8 @@ size_t mn_report_stuck_runs(const mn_melody *m)
 
 static int same_event(const mn_event *a, const mn_event *b)
 {
-    int pa = a->pitch >= 0 && a->pitch <= 127 ? a->pitch : MN_REST;
-    int pb = b->pitch >= 0 && b->pitch <= 127 ? b->pitch : MN_REST;
+    int pa = mn_is_pitch(a->pitch) ? a->pitch : MN_REST;
+    int pb = mn_is_pitch(b->pitch) ? b->pitch : MN_REST;
     return pa == pb && a->dur_ticks == b->dur_ticks;
 }
 
@@ -133,7 +133,7 @@ double mn_report_js(const double *p, const double *q, int n)
     return s < 0 ? 0 : s;
 }
 
-/*=== suffix automaton =======================================================*/
+/*=== suffix automaton =======================================================================*/
 
 /* Symbols: interval d (-127..127) is d + 127; every tune ends with SEP, which no query holds,
  * so no match can run from one tune into the next. */
@@ -236,8 +236,7 @@ mn_status mn_imitation_new(const mn_melody *train, size_t n_train, mn_imitation 
     size_t text_len = 0, longest = 0;
     for (size_t t = 0; t < n_train; t++) {
         size_t notes = 0;
-        for (size_t i = 0; i < train[t].n; i++) notes += train[t].ev[i].pitch >= 0 &&
-                                                         train[t].ev[i].pitch <= 127;
+        for (size_t i = 0; i < train[t].n; i++) notes += mn_is_pitch(train[t].ev[i].pitch);
         if (notes >= 2) text_len += notes; /* notes - 1 intervals and a separator */
         if (train[t].n > longest) longest = train[t].n;
     }
@@ -346,7 +345,7 @@ void mn_imitation_match_intervals(const mn_imitation *ix, const int *iv, size_t 
     }
 }
 
-/*=== sets ===================================================================*/
+/*=== sets ===================================================================================*/
 
 mn_status mn_report_set_compute(mn_report_set *out, const mn_melody *mels, size_t n,
                                 const mn_report_set *train, const mn_imitation *ix, char *err)
@@ -374,7 +373,7 @@ mn_status mn_report_set_compute(mn_report_set *out, const mn_melody *mels, size_
             const mn_event *e = &m->ev[i];
             n_events++;
             if (e->bar_ticks > 0) bars += (double)e->dur_ticks / e->bar_ticks;
-            if (e->pitch < 0 || e->pitch > 127) {
+            if (!mn_is_pitch(e->pitch)) {
                 n_rests++;
                 continue;
             }
@@ -390,7 +389,7 @@ mn_status mn_report_set_compute(mn_report_set *out, const mn_melody *mels, size_
         if (notes > 0) {
             with_notes++;
             for (size_t i = 0; i < m->n; i++)
-                if (m->ev[i].pitch >= 0 && m->ev[i].pitch <= 127) {
+                if (mn_is_pitch(m->ev[i].pitch)) {
                     pickups += m->ev[i].pos_ticks != 0;
                     break;
                 }
@@ -506,7 +505,7 @@ mn_status mn_report_compute(mn_report *r, const mn_melody *train, size_t n_train
     return MN_OK;
 }
 
-/*=== writers ================================================================*/
+/*=== writers ================================================================================*/
 
 static void row3(FILE *f, const char *label, const char *fmt, double a, double b, double c)
 {

@@ -23,7 +23,7 @@
 #define MN_REPORT_LOOP_PERIOD 8          /* ... with a period of at most this many events */
 #define MN_REPORT_PER_EVENTS (300 * 64)  /* stuck runs are counted per this many events */
 
-/*=== melody figures =========================================================*/
+/*=== melody figures =========================================================================*/
 
 /* Share of the notes of m in its best-fitting key: the major or natural-minor scale (24 keys)
  * holding the most of its notes. Writes the key (tonic 0..11, C = 0; minor 0/1) when the
@@ -52,7 +52,7 @@ const char *mn_report_dur_name(int bin);
 double mn_report_tv(const double *p, const double *q, int n);
 double mn_report_js(const double *p, const double *q, int n);
 
-/*=== imitation index ========================================================*/
+/*=== imitation index ========================================================================*/
 
 /* The training tunes' interval strings, concatenated with separators, in a suffix automaton:
  * each query interval costs amortised O(1) plus a scan of the state's out-edges. */
@@ -77,7 +77,7 @@ typedef struct {
 void mn_imitation_match_intervals(const mn_imitation *ix, const int *iv, size_t n,
                                   mn_imitation_match *out);
 
-/*=== sets and the report ====================================================*/
+/*=== sets and the report ====================================================================*/
 
 typedef struct {
     size_t n_melodies, n_notes, n_intervals;

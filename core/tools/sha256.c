@@ -95,16 +95,18 @@ void mn_sha256_hex(const void *p, size_t n, char hex[65])
 
 mn_status mn_sha256_file(const char *path, char hex[65], char *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return mn_errf(err, MN_ERR_IO, "%s: cannot open", path);
+    mn_infile f;
+    mn_status st = mn_infile_open(&f, path, SIZE_MAX, 0, err);
+    if (st) return st;
     mn_sha256 s;
     mn_sha256_init(&s);
     uint8_t buf[65536];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0) mn_sha256_update(&s, buf, got);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) return mn_errf(err, MN_ERR_IO, "%s: read error", path);
+    for (size_t off = 0; off < f.size && !st; off += sizeof buf) {
+        size_t n = f.size - off < sizeof buf ? f.size - off : sizeof buf;
+        if (!(st = mn_infile_pread(&f, buf, n, off, err))) mn_sha256_update(&s, buf, n);
+    }
+    mn_infile_close(&f);
+    if (st) return st;
     uint8_t d[32];
     mn_sha256_final(&s, d);
     to_hex(d, hex);

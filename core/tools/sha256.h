@@ -19,8 +19,8 @@ void mn_sha256_final(mn_sha256 *s, uint8_t digest[32]); /* s must be re-initiali
 /* Digest of n bytes as 64 lowercase hex digits and a NUL. */
 void mn_sha256_hex(const void *p, size_t n, char hex[65]);
 
-/* Digest of every byte of the file at path, as hex. MN_ERR_IO naming the path when it cannot
- * be opened or read. */
+/* Digest of every byte of the regular file at path, as hex. MN_ERR_IO naming the path when it
+ * cannot be opened or read, with the messages of mn_infile_open (base.h). */
 mn_status mn_sha256_file(const char *path, char hex[65], char *err);
 
 #endif

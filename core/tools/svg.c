@@ -3,13 +3,11 @@
 #include "svg.h"
 #include "sbuf.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if the bytes there are not one. */
@@ -61,7 +59,7 @@ static void sb_esc(mn_sbuf *b, const char *s)
     }
 }
 
-/*=== files ==================================================================*/
+/*=== files ==================================================================================*/
 
 static mn_status write_atomic(const char *path, const mn_sbuf *b, char *err)
 {
@@ -72,61 +70,13 @@ static mn_status write_atomic(const char *path, const mn_sbuf *b, char *err)
     return mn_atomic_close(f, tmp, path, !b->n || fwrite(b->buf, 1, b->n, f) == b->n, err);
 }
 
-static mn_status read_file(const char *path, size_t limit, char **out, size_t *out_n, char *err)
-{
-    *out = NULL;
-    *out_n = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return mn_errf(err, MN_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *buf = mn_malloc(cap);
-    if (!buf) {
-        fclose(f);
-        return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", path);
-    }
-    for (;;) {
-        if (n + 1 >= cap) {
-            if (cap > limit) {
-                fclose(f);
-                mn_free(buf);
-                return mn_errf(err, MN_ERR_LIMIT, "%s: larger than %zu bytes", path, limit);
-            }
-            char *p = mn_realloc(buf, cap * 2);
-            if (!p) {
-                fclose(f);
-                mn_free(buf);
-                return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", path);
-            }
-            buf = p;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n - 1, f);
-        n += r;
-        if (r == 0) break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        mn_free(buf);
-        return mn_errf(err, MN_ERR_IO, "%s: read error", path);
-    }
-    if (n > limit) {
-        mn_free(buf);
-        return mn_errf(err, MN_ERR_LIMIT, "%s: larger than %zu bytes", path, limit);
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *out_n = n;
-    return MN_OK;
-}
-
 static const char *base_name(const char *path)
 {
     const char *s = strrchr(path, '/');
     return s ? s + 1 : path;
 }
 
-/*=== axes ===================================================================*/
+/*=== axes ===================================================================================*/
 
 /* A step of 1, 2 or 5 times a power of ten giving about `target` intervals over range. */
 static double nice_step(double range, int target)
@@ -170,7 +120,7 @@ static int axis_ticks(const axis *a)
     return n >= 1 && n <= 1000 ? (int)n : 1;
 }
 
-/*=== learning curve =========================================================*/
+/*=== learning curve =========================================================================*/
 
 enum { COL_EPOCH, COL_STEP, COL_TRAIN, COL_VPITCH, COL_VDUR, COL_VTOTAL, N_COLS };
 static const char *const col_names[N_COLS] = {
@@ -221,10 +171,12 @@ static const series_def series[] = {
 mn_status mn_svg_learning_curve(const char *csv_path, const char *svg_path, char *err)
 {
     if (!csv_path || !svg_path) return mn_errf(err, MN_ERR_ARG, "learning curve: no path given");
-    char *text;
+    uint8_t *bytes;
     size_t len;
-    mn_status st = read_file(csv_path, MN_SVG_MAX_CSV_BYTES, &text, &len, err);
+    mn_status st =
+        mn_read_file(csv_path, MN_SVG_MAX_CSV_BYTES, MN_READ_NONEMPTY, &bytes, &len, err);
     if (st) return st;
+    char *text = (char *)bytes; /* NUL-terminated */
     if (memchr(text, '\0', len)) {
         mn_free(text);
         return mn_errf(err, MN_ERR_FORMAT, "%s: binary data, not a CSV log", csv_path);
@@ -468,7 +420,7 @@ mn_status mn_svg_learning_curve(const char *csv_path, const char *svg_path, char
     return st;
 }
 
-/*=== piano roll =============================================================*/
+/*=== piano roll =============================================================================*/
 
 static int is_black_key(int pitch)
 {
@@ -488,7 +440,7 @@ mn_status mn_svg_piano_roll(const mn_melody *m, const char *title, const char *s
     size_t n_notes = 0;
     for (size_t i = 0; i < m->n; i++) {
         const mn_event *e = &m->ev[i];
-        if (e->pitch != MN_REST && (e->pitch < 0 || e->pitch > 127))
+        if (e->pitch != MN_REST && !mn_is_pitch(e->pitch))
             return mn_errf(err, MN_ERR_ARG, "%s: event %zu: pitch %d out of range", svg_path, i,
                            e->pitch);
         if (e->dur_ticks < 1 || e->dur_ticks > MN_MAX_DUR_TICKS)

@@ -63,7 +63,7 @@ static void w_u32(writer *w, uint32_t v) { w_le(w, v, 4); }
 static void w_i32(writer *w, int v) { w_le(w, (uint32_t)v, 4); }
 static void w_u64(writer *w, uint64_t v) { w_le(w, v, 8); }
 
-static int event_pitch(const mn_event *e) { return e->pitch >= 0 && e->pitch <= 127 ? e->pitch : MN_REST; }
+static int event_pitch(const mn_event *e) { return mn_is_pitch(e->pitch) ? e->pitch : MN_REST; }
 
 static int event_pos(const mn_event *e)
 {

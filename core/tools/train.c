@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-/* ================================ RNG ================================ */
+/*=== RNG ====================================================================================*/
 
 /* The trainer draws from its own mn_rng streams (init, shuffles, dropout), so its state can be
  * checkpointed and no other module's generator is disturbed. */
@@ -31,7 +31,7 @@ static uint64_t rng_below(mn_rng *r, uint64_t n)
     return (uint64_t)(mn_rng_uniform(r) * (double)n);
 }
 
-/* ============================ configuration ============================ */
+/*=== configuration ==========================================================================*/
 
 void mn_train_config_default(mn_train_config *c)
 {
@@ -102,7 +102,7 @@ mn_status mn_train_config_validate(const mn_train_config *c, char *err)
     return MN_OK;
 }
 
-/* ========================= trainer state ========================= */
+/*=== trainer state ==========================================================================*/
 
 typedef struct {
     size_t off;  /* first event in the token arrays */
@@ -214,7 +214,7 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
     return h;
 }
 
-/* ======================= tokens, items and streams ======================= */
+/*=== tokens, items and streams ==============================================================*/
 
 /* Whether a tune with notes lo..hi (lo > hi: only rests) is used under shift s. */
 static int shift_fits(int augment, int lo, int hi, int s)
@@ -354,7 +354,7 @@ static mn_status tokenize(const mn_model_config *mc, const mn_melody *mels, size
         tu->lo = 128, tu->hi = -1;
         for (size_t j = 0; j < m->n; j++, k++) {
             const mn_event *e = &m->ev[j];
-            int p = e->pitch >= 0 && e->pitch <= 127 ? e->pitch : MN_REST;
+            int p = mn_is_pitch(e->pitch) ? e->pitch : MN_REST;
             if (p != MN_REST) {
                 if (p < tu->lo) tu->lo = p;
                 if (p > tu->hi) tu->hi = p;
@@ -371,7 +371,7 @@ static mn_status tokenize(const mn_model_config *mc, const mn_melody *mels, size
     return MN_OK;
 }
 
-/* ============================ buffers ============================ */
+/*=== buffers ================================================================================*/
 
 /* Carves n floats (rounded up to 64 bytes) from *p; with *p NULL only counts. */
 static float *carve(float **p, size_t *used, size_t n)
@@ -569,7 +569,7 @@ fail:
     return st;
 }
 
-/* ============================ forward ============================ */
+/*=== forward ================================================================================*/
 
 /* Layer 0's input is a sum of three embedding rows, so its input projection is a sum of three
  * rows of tables: tab_p[v] = W_ih0[:, 0:E] @ emb_pitch[v] (+ both biases), tab_d, tab_q the
@@ -717,7 +717,7 @@ static void forward(mn_trainer *t, int eval)
     heads_forward(t, t->act[t->L - 1].h, !eval);
 }
 
-/* ============================ backward ============================ */
+/*=== backward ===============================================================================*/
 
 /* Backward of the heads: logit gradients -> weight gradients, emb_pitch (through the duration
  * head's input) and dh [TB, H] at the top layer's output. */
@@ -896,7 +896,7 @@ double mn_trainer_forward_backward(mn_trainer *t)
     return mean_loss(t);
 }
 
-/* ============================ optimizer ============================ */
+/*=== optimizer ==============================================================================*/
 
 static void adamw(mn_trainer *t, float lr)
 {
@@ -939,7 +939,7 @@ void mn_trainer_step(mn_trainer *t, double *loss)
     if (loss) *loss = l;
 }
 
-/* ============================ evaluation ============================ */
+/*=== evaluation =============================================================================*/
 
 mn_status mn_trainer_evaluate(mn_trainer *t, const mn_melody *mels, size_t n_mels,
                               double *bits_pitch, double *bits_dur, size_t *n_events, char *err)
@@ -1004,7 +1004,7 @@ mn_status mn_trainer_export(mn_trainer *t, const char *path, const char *const (
     return mn_model_save(path, &t->cfg.model, t->params, meta, n_meta, err);
 }
 
-/* ============================ checkpoints ============================ */
+/*=== checkpoints ============================================================================*/
 
 /* File: "MNTRAIN\0", u32 version, then the fields below in order, all little-endian, and a
  * trailing u64 FNV-1a hash of every byte before it. */
@@ -1202,39 +1202,19 @@ static mn_status ckpt_open(const char *path, uint8_t **buf, ckpt_reader *r, mn_t
                            char *err)
 {
     *buf = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) return mn_errf(err, MN_ERR_IO, "%s: cannot open", path);
-    long sz = -1;
-    if (fseek(f, 0, SEEK_END) == 0) sz = ftell(f);
-    if (sz < 0 || fseek(f, 0, SEEK_SET) != 0) {
-        fclose(f);
-        return mn_errf(err, MN_ERR_IO, "%s: cannot read", path);
-    }
-    if ((size_t)sz > CKPT_MAX_BYTES) {
-        fclose(f);
-        return mn_errf(err, MN_ERR_LIMIT, "%s: %ld bytes, too large for a checkpoint", path, sz);
-    }
-    if (sz < 20) {
-        fclose(f);
-        return mn_errf(err, MN_ERR_FORMAT, "%s: %ld bytes, too short for a checkpoint", path, sz);
-    }
-    uint8_t *b = mn_malloc((size_t)sz);
-    if (!b) {
-        fclose(f);
-        return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", path);
-    }
-    size_t got = fread(b, 1, (size_t)sz, f);
-    fclose(f);
-    if (got != (size_t)sz) {
+    uint8_t *b;
+    size_t n;
+    mn_status st = mn_read_file(path, CKPT_MAX_BYTES, MN_READ_NONEMPTY, &b, &n, err);
+    if (st) return st;
+    if (n < 20) {
         mn_free(b);
-        return mn_errf(err, MN_ERR_IO, "%s: short read", path);
+        return mn_errf(err, MN_ERR_FORMAT, "%s: %zu bytes, too short for a checkpoint", path, n);
     }
-    mn_status st = MN_OK;
     if (memcmp(b, CKPT_MAGIC, 8) != 0) {
         st = mn_errf(err, MN_ERR_FORMAT, "%s: not a melodynet training checkpoint", path);
         goto fail;
     }
-    size_t body = (size_t)sz - 8;
+    size_t body = n - 8;
     ckpt_reader tail = {b + body, 8, 0, 0};
     if (fnv1a(0xcbf29ce484222325ull, b, body) != r_u64(&tail)) {
         st = mn_errf(err, MN_ERR_FORMAT, "%s: checksum mismatch (truncated or damaged)", path);
@@ -1341,7 +1321,7 @@ done:
     return st;
 }
 
-/* ============================ fine-tuning ============================ */
+/*=== fine-tuning ============================================================================*/
 
 mn_status mn_trainer_init_from_model(mn_trainer *t, const mn_model *m, char *err)
 {
@@ -1383,7 +1363,7 @@ uint64_t mn_train_steps_per_epoch(const mn_train_config *cfg, const mn_melody *m
         int lo = 128, hi = -1;
         for (size_t j = 0; j < m->n; j++) {
             int p = m->ev[j].pitch;
-            if (p < 0 || p > 127) continue;
+            if (!mn_is_pitch(p)) continue;
             if (p < lo) lo = p;
             if (p > hi) hi = p;
         }
@@ -1494,7 +1474,7 @@ mn_status mn_train_holdout_split(const mn_melody *mels, size_t n, size_t k, uint
     return MN_OK;
 }
 
-/* ============================ the training run ============================ */
+/*=== the training run =======================================================================*/
 
 static double run_clock_s(void)
 {

@@ -113,7 +113,7 @@ mn_status mn_trainer_checkpoint_save(const mn_trainer *t, const char *path, char
 mn_status mn_trainer_checkpoint_load(mn_trainer *t, const char *path, char *err);
 mn_status mn_train_checkpoint_config(const char *path, mn_train_config *cfg, char *err);
 
-/* ---- fine-tuning ---- */
+/*=== fine-tuning ============================================================================*/
 
 /* Copies a model's weights into the trainer, to fine-tune it (the Adam moments and carried
  * state stay as they are: zero in a new trainer). The model's sizes and duration table must
@@ -161,7 +161,7 @@ void mn_train_finetune_schedule(size_t n_tunes, uint64_t steps_per_epoch, int ep
 int mn_train_schedule_warning(const mn_train_config *c, uint64_t steps_per_epoch, int epochs,
                               char *msg);
 
-/* ---- the training run ---- */
+/*=== the training run =======================================================================*/
 
 /* The policy of a run (mn_train_run): how long, when to stop early, how often to checkpoint. */
 typedef struct {

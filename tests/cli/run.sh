@@ -2,8 +2,9 @@
 # tests/cli/run.sh - tests of the `melodynet` command as a user runs it: determinism of
 # generate, MIDI output checked by an independent reader (mido), one clear error line for each
 # hostile model and MIDI file, usage errors, eval's JSON keys, fine-tuning with train --init and
-# the too-short-run warning. MN_CLI names the binary (default bin/melodynet). Prints one line
-# per check; exits non-zero if any failed.
+# the too-short-run warning, and the settings taken and refused as [melodynet] takes them.
+# MN_CLI names the binary (default bin/melodynet). Prints one line per check; exits non-zero if
+# any failed.
 cli=${MN_CLI:-bin/melodynet}
 model=tests/fixtures/ref/small.mnet
 tmp=$(mktemp -d)
@@ -124,6 +125,26 @@ for f in tests/fixtures/hostile/*.mnet; do
     esac
 done
 expect_error 1 "info missing file" "$cli" info "$tmp/none.mnet"
+# a file that cannot be read gives the same words whichever command meets it; a pipe is
+# refused at once (nothing writes to it: reading it would wait for ever)
+mkdir "$tmp/dir.mnet" "$tmp/dir.mid"
+mkfifo "$tmp/pipe.mnet" "$tmp/pipe.mid"
+expect_line() {
+    want=$1; shift
+    timeout 10 "$@" >/dev/null 2>"$tmp/err"
+    [ "$(cat "$tmp/err")" = "$want" ] && ok || bad "$*: expected '$want', got: $(cat "$tmp/err")"
+}
+expect_line "melodynet info: $tmp/none.mnet: cannot open: No such file or directory" \
+    "$cli" info "$tmp/none.mnet"
+expect_line "melodynet info: $tmp/dir.mnet: cannot read: it is a folder" "$cli" info "$tmp/dir.mnet"
+expect_line "melodynet info: $tmp/pipe.mnet: cannot read: not a regular file" \
+    "$cli" info "$tmp/pipe.mnet"
+expect_line "melodynet generate: $tmp/dir.mid: cannot read: it is a folder" \
+    "$cli" generate -m $model -n 1 --seed-midi "$tmp/dir.mid"
+expect_line "melodynet generate: $tmp/pipe.mid: cannot read: not a regular file" \
+    "$cli" generate -m $model -n 1 --seed-midi "$tmp/pipe.mid"
+expect_line "melodynet roll: $tmp/pipe.mid: cannot read: not a regular file" \
+    "$cli" roll "$tmp/pipe.mid" -o "$tmp/roll.svg"
 # text from a model file cannot drive the terminal: controls, C1 and bidi overrides escaped
 "$cli" info tests/fixtures/hostile/ok_escapes.mnet >"$tmp/esc" 2>&1
 if LC_ALL=C grep -q "$(printf '[\033\007\r]')" "$tmp/esc" || LC_ALL=C grep -q "$(printf '\302\233')" "$tmp/esc"; then
@@ -298,7 +319,7 @@ rm -f "$tmp/tr/a.mnet"
 "$cli" train "$tmp/tunes" -o "$tmp/tr/t.mnet" $tiny --epochs 100000 --patience 0 >/dev/null 2>"$tmp/te" &
 pid=$!
 i=0
-while [ $i -lt 600 ] && ! grep -q "^epoch 2/" "$tmp/te"; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 600 ] && ! grep -qs "^epoch 2/" "$tmp/te"; do sleep 0.1; i=$((i + 1)); done
 kill -TERM $pid
 wait $pid; st=$?
 [ $st -eq 1 ] && grep -q "terminated at step [0-9]*; checkpoint saved to $tmp/tr/t.mnet.ckpt" "$tmp/te" && ok \
@@ -422,6 +443,32 @@ PY
 expect_error 1 "--max-copy without an index" "$cli" generate -m $model --max-copy 4
 expect_error 1 "similar without an index" "$cli" similar -m $model tests/fixtures/midi/jig_68.mid
 expect_error 2 "--max-copy out of range" "$cli" generate -m "$tmp/g.mnet" --max-copy 99
+
+# one settings vocabulary: each case of tests/fixtures/settings/cases.txt is taken or refused
+# by generate as by [melodynet] (the golden of tests/pd/test_settings, which tests/pd/run.sh
+# checks against Pd), with the same words after the name each side calls the setting by
+cases=tests/fixtures/settings/cases.txt
+field() { printf '%s\n' "$line" | awk -F'|' -v i="$1" '{ f = $i; gsub(/^ +| +$/, "", f); print f }'; }
+: >"$tmp/pd.want"
+while IFS= read -r line; do
+    case $line in '#'*|'') continue ;; esac
+    pdname=$(field 2)
+    args=$(field 3)
+    cliname=$(field 4)
+    words=$(field 5)
+    eval "set -- $args"
+    "$cli" generate -m $model -n 1 --random-seed 1 "$@" >"$tmp/o" 2>"$tmp/e"
+    st=$?
+    if [ "$words" = ok ]; then
+        [ $st -eq 0 ] && [ ! -s "$tmp/e" ] && ok || bad "generate $args: exit $st, $(cat "$tmp/e"), expected it taken"
+    else
+        want="melodynet generate: ${cliname:+$cliname }$words"
+        [ $st -eq 2 ] && [ "$(cat "$tmp/e")" = "$want" ] && ok || bad "generate $args: exit $st, '$(cat "$tmp/e")', expected '$want'"
+        echo "error: melodynet: ${pdname:+$pdname }$words" >>"$tmp/pd.want"
+    fi
+done <"$cases"
+grep '^error: melodynet: ' tests/pd/test_settings.golden >"$tmp/pd.got"
+[ -s "$tmp/pd.want" ] && cmp -s "$tmp/pd.want" "$tmp/pd.got" && ok || { bad "Pd refuses other settings, or in other words, than the cases say:"; diff "$tmp/pd.want" "$tmp/pd.got" | head -10; }
 
 echo "cli tests: $pass passed, $fail failed"
 [ $fail -eq 0 ]
