@@ -11,17 +11,22 @@ CORE_RT = core/rt/base.c core/rt/event.c core/rt/json.c core/rt/model.c core/rt/
           core/rt/ahead.c
 # The offline tools (core/tools): trainer, data pipeline, evaluation, report, pictures, n-gram
 # baseline, token files. They may include core/rt; the command and the tests link both sets.
-CORE_TOOLS = core/tools/train.c core/tools/data.c core/tools/eval.c core/tools/report.c \
-             core/tools/svg.c core/tools/ngram.c core/tools/tokens.c core/tools/sha256.c
+# CORE_LEARN is the part [melodynet]'s `learn` runs, which the externals link too: the trainer
+# with its portable matrix products, the fine-tuning run and the data pipeline (never eval,
+# report, SVG, nor gemm_blas.c, which needs OpenBLAS).
+CORE_LEARN = core/tools/train.c core/tools/finetune.c core/tools/gemm.c core/tools/data.c \
+             core/tools/sha256.c
+CORE_TOOLS = $(CORE_LEARN) core/tools/eval.c core/tools/report.c core/tools/svg.c \
+             core/tools/ngram.c core/tools/tokens.c core/tools/gemm_blas.c
 
 melodynet.class.sources = externals/melodynet.c
 melodynet~.class.sources = externals/melodynet_tilde.c
-common.sources = $(CORE_RT) externals/mnpd.c
+common.sources = $(CORE_RT) $(CORE_LEARN) externals/mnpd.c
 
-cflags = -std=c11 -D_GNU_SOURCE -Icore/rt
-# The externals' step runs on core/rt/matvec's own kernels: they link no BLAS, so a user's machine
-# needs nothing beyond libc, libm and pthread (tests/install checks the binaries). The trainer,
-# the CLI and the tests link OpenBLAS.
+cflags = -std=c11 -D_GNU_SOURCE -Icore/rt -Icore/tools
+# The externals' step runs on core/rt/matvec's own kernels and `learn` on gemm.c's portable
+# products: they link no BLAS, so a user's machine needs nothing beyond libc, libm and pthread
+# (tests/install checks the binaries). The CLI and the tests train with OpenBLAS (gemm_blas.c).
 ldlibs = -lpthread -lm
 # the reference path builds without -ffast-math (pd-lib-builder's default CFLAGS add it)
 CFLAGS = -Wall -Wextra -O2 -g
@@ -135,9 +140,9 @@ $(BUILD)/tests/torch/%: tests/torch/%.c $(BUILD)/libmncore.a
 SAN_EXTS = $(BUILD)/ext/melodynet.$(extension) $(BUILD)/ext/melodynet~.$(extension)
 $(BUILD)/ext/melodynet.$(extension): externals/melodynet.c
 $(BUILD)/ext/melodynet~.$(extension): externals/melodynet_tilde.c
-$(SAN_EXTS): $(common.sources) $(wildcard core/rt/*.h externals/*.h)
+$(SAN_EXTS): $(common.sources) $(CORE_HEADERS) $(wildcard externals/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -Icore/rt -fPIC -shared -I"$(PDINCLUDEDIR)" -o $@ \
+	$(CC) $(SAN_CFLAGS) -Icore/rt -Icore/tools -fPIC -shared -I"$(PDINCLUDEDIR)" -o $@ \
 	    $(filter externals/melodynet.c externals/melodynet_tilde.c,$^) $(common.sources) \
 	    $(TOOL_LDFLAGS) $(ldlibs)
 sanitized-externals: $(SAN_EXTS)
@@ -203,6 +208,7 @@ screenshots: all
 print-layout:
 	@echo "CORE_RT=$(CORE_RT)"
 	@echo "CORE_TOOLS=$(CORE_TOOLS)"
+	@echo "CORE_LEARN=$(CORE_LEARN)"
 	@echo "COMMON=$(common.sources)"
 	@echo "CLASS_SOURCES=$(melodynet.class.sources) $(melodynet~.class.sources)"
 	@echo "PDINCLUDEDIR=$(PDINCLUDEDIR)"

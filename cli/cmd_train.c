@@ -1,13 +1,14 @@
-/* cmd_train.c - `melodynet train`: loads the corpora, runs the trainer epoch by epoch with a
- * progress bar, validates after each epoch, keeps the best model (MODEL, with its CSV log and
- * learning curve beside it), stops early, and checkpoints so that an interrupted run resumes
- * exactly. With --init it fine-tunes a model: the parent's weights, sizes and duration table, a
- * schedule chosen for the corpus size, a held-out split when there is no valid set, and the
- * parent recorded in the metadata. Messages and progress go to stderr; the final figures to
- * stdout. */
+/* cmd_train.c - `melodynet train`: parses the options, loads the corpora and runs the training
+ * policy of train.h (mn_train_run: epochs, validation, early stop, checkpoints so that an
+ * interrupted run resumes exactly), printing its progress bar and writing the best model
+ * (MODEL, with its CSV log and learning curve beside it) from the run's callbacks. With --init
+ * it fine-tunes a model: the parent's weights, sizes and duration table, a schedule chosen for
+ * the corpus size, a held-out split when there is no valid set, and the parent recorded in the
+ * metadata. Messages and progress go to stderr; the final figures to stdout. */
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,11 +70,11 @@ static void help(FILE *f)
         "  --bench-steps N        only measure: run N steps, print tokens/s, write nothing\n");
 }
 
-static volatile sig_atomic_t interrupted;
+static atomic_int interrupted; /* the signal that stops the run (lock-free: set by the handler) */
 
 static void on_signal(int sig)
 {
-    interrupted = sig;
+    atomic_store(&interrupted, sig);
 }
 
 static double now_s(void)
@@ -225,16 +226,6 @@ static int save_model(mn_trainer *t, const run_info *ri, double bp, double bd, i
     return 0;
 }
 
-static int save_checkpoint(mn_trainer *t, const char *path)
-{
-    char err[MN_ERR_LEN];
-    if (mn_trainer_checkpoint_save(t, path, err)) {
-        fprintf(stderr, "melodynet train: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
 /* The CSV log is kept in memory and written whole (atomically) after each epoch, with each
  * checkpoint and at the end, so that a run that fails never leaves a cut or emptied log. A
  * resumed run starts from the log its earlier part wrote. */
@@ -378,29 +369,22 @@ static int parent_load(const char *arg, char **seen, int n_seen, mn_train_config
 static int fine_tune_split(const mn_corpus *tc, size_t n_held, uint64_t seed, mn_melody **tm,
                            mn_melody **vm, char **valid_data)
 {
-    uint8_t *held = malloc(tc->n);
-    *tm = malloc(tc->n * sizeof **tm), *vm = malloc(n_held * sizeof **vm);
-    size_t len = 64;
+    char err[MN_ERR_LEN];
+    size_t *idx = malloc(n_held * sizeof *idx), len = 64;
     for (size_t i = 0; i < tc->n; i++) len += strlen(tc->paths[i]) + 1;
     *valid_data = malloc(len);
-    if (!held || !*tm || !*vm || !*valid_data) {
-        free(held), free(*tm), free(*vm), free(*valid_data);
+    if (!idx || !*valid_data ||
+        mn_train_holdout_split(tc->mels, tc->n, n_held, seed, tm, vm, idx, err)) {
+        free(idx), free(*valid_data);
         *tm = *vm = NULL, *valid_data = NULL;
         fprintf(stderr, "melodynet train: out of memory\n");
         return -1;
     }
-    mn_train_holdout_pick(tc->n, n_held, seed, held);
-    size_t a = 0, b = 0, k = (size_t)snprintf(*valid_data, len, "held out (seed %llu):",
-                                               (unsigned long long)seed);
-    for (size_t i = 0; i < tc->n; i++) {
-        if (!held[i]) {
-            (*tm)[a++] = tc->mels[i];
-            continue;
-        }
-        (*vm)[b++] = tc->mels[i];
-        k += (size_t)snprintf(*valid_data + k, len - k, " %s", tc->paths[i]);
-    }
-    free(held);
+    size_t k = (size_t)snprintf(*valid_data, len, "held out (seed %llu):",
+                                (unsigned long long)seed);
+    for (size_t i = 0; i < n_held; i++)
+        k += (size_t)snprintf(*valid_data + k, len - k, " %s", tc->paths[idx[i]]);
+    free(idx);
     return 0;
 }
 
@@ -438,6 +422,69 @@ static void fine_tune_schedule(mn_train_config *cfg, const mn_melody *tm, size_t
             cfg->warmup == 1 ? "" : "s", *epochs, *patience, split,
             resumed ? "resumed with the checkpoint's lr and warm-up; " : "", fs.reason,
             *over ? "; given:" : "", over);
+}
+
+/*=== the run's output: mn_train_run's callbacks =============================================*/
+
+typedef struct {
+    progress_bar pb;
+    int pb_epoch;           /* the epoch the bar draws */
+    int epochs;
+    csv_log *csv;
+    const char *csv_path, *svg_path;
+    const run_info *ri;
+} run_out;
+
+static void run_step(void *ctx, mn_trainer *t, const mn_train_step_info *s)
+{
+    run_out *o = ctx;
+    if (s->epoch != o->pb_epoch) { /* a new epoch, or the first steps of a resumed one */
+        o->pb_epoch = s->epoch;
+        o->pb.last_decile = (int)((s->done - 1) * 10 / s->steps_per_epoch);
+    }
+    progress_draw(&o->pb, s->epoch, o->epochs, s->done, s->steps_per_epoch, s->eta_s, s->tok_s,
+                  s->loss_ema);
+    mn_train_progress *p = mn_trainer_progress(t);
+    if (s->log_point)
+        csv_row(o->csv, (double)p->step / (double)s->steps_per_epoch, p, s->loss_mean, NULL,
+                s->lr, s->tok_s);
+}
+
+static mn_status run_epoch(void *ctx, mn_trainer *t, const mn_train_epoch_info *e, char *err)
+{
+    run_out *o = ctx;
+    double vb[2] = {e->bits_pitch, e->bits_dur};
+    if (e->epoch == 0) { /* the parent, scored before any step */
+        fprintf(stderr, "epoch 0 (the parent): valid bits/event pitch %.4f  duration %.4f  "
+                "total %.4f\n", vb[0], vb[1], vb[0] + vb[1]);
+        return MN_OK;
+    }
+    if (e->have_valid)
+        fprintf(stderr, "epoch %d: valid bits/event pitch %.4f  duration %.4f  total %.4f%s\n",
+                e->epoch, vb[0], vb[1], vb[0] + vb[1], e->improved ? "  (best)" : "");
+    mn_train_progress *p = mn_trainer_progress(t);
+    csv_row(o->csv, e->epoch, p, e->train_loss, e->have_valid ? vb : NULL, e->lr, e->tok_s);
+    if (csv_write(o->csv)) return mn_errf(err, MN_ERR_IO, "%s", ""); /* reported */
+    if (mn_svg_learning_curve(o->csv_path, o->svg_path, err))
+        fprintf(stderr, "melodynet train: learning curve: %s\n", err);
+    return MN_OK;
+}
+
+static mn_status run_best(void *ctx, mn_trainer *t, const mn_train_epoch_info *e, char *err)
+{
+    run_out *o = ctx;
+    if (save_model(t, o->ri, e->bits_pitch, e->bits_dur, e->have_valid))
+        return mn_errf(err, MN_ERR_IO, "%s", ""); /* reported */
+    return MN_OK;
+}
+
+static mn_status run_checkpointed(void *ctx, mn_trainer *t, mn_train_ckpt_why why, char *err)
+{
+    (void)t;
+    run_out *o = ctx;
+    if (why != MN_TRAIN_CKPT_EPOCH && csv_write(o->csv)) /* the epoch's row is written already */
+        return mn_errf(err, MN_ERR_IO, "%s", "");
+    return MN_OK;
 }
 
 int mn_cmd_train(int argc, char **argv)
@@ -688,105 +735,30 @@ int mn_cmd_train(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    progress_bar pb = {isatty(2), 0, -1};
-    double run_start = now_s(), elapsed0 = prog->elapsed_s, last_ckpt = run_start;
-    uint64_t run_steps = 0;
-    if (parent && have_valid && prog->step == 0) {
-        /* the parent is the model to beat: OUT never holds a worse one */
-        double pv[2];
-        size_t ne;
-        if (mn_trainer_evaluate(t, vm, n_vm, &pv[0], &pv[1], &ne, err)) {
-            fprintf(stderr, "melodynet train: validation: %s\n", err);
-            goto cleanup;
-        }
-        parent_valid = prog->best_valid = pv[0] + pv[1];
-        fprintf(stderr, "epoch 0 (the parent): valid bits/event pitch %.4f  duration %.4f  "
-                "total %.4f\n", pv[0], pv[1], parent_valid);
-        if (save_model(t, &ri, pv[0], pv[1], 1)) goto cleanup;
+    run_out ro = {{isatty(2), 0, -1}, 0, (int)epochs, &csv, csv_path, svg_path, &ri};
+    mn_train_callbacks cb = {&ro, run_step, run_epoch, run_best, run_checkpointed};
+    mn_train_run_config rcfg = {(int)epochs, have_valid ? (int)patience : 0, CKPT_EVERY_S, ckpt,
+                                parent != NULL};
+    mn_train_result res;
+    if (mn_train_run(t, &rcfg, vm, n_vm, &cb, &interrupted, &res, err)) {
+        if (res.end == MN_TRAIN_END_STOPPED && ro.pb.tty) fputc('\n', stderr);
+        if (*err) fprintf(stderr, "melodynet train: %s\n", err); /* else reported already */
+        goto cleanup;
     }
+    parent_valid = res.start_valid;
     rc = 0;
-    while (prog->epoch < epochs && !interrupted) {
-        uint64_t end = (uint64_t)(prog->epoch + 1) * spe, start = (uint64_t)prog->epoch * spe;
-        double loss_sum = 0, ema = prog->last_loss;
-        uint64_t loss_n = 0, log_every = spe >= 10 ? spe / 10 : 1;
-        pb.last_decile = (int)((prog->step - start) * 10 / spe);
-        while (prog->step < end && !interrupted) {
-            float lr = mn_trainer_lr(t);
-            double loss;
-            mn_trainer_step(t, &loss);
-            run_steps++;
-            ema = run_steps == 1 && ema == 0 ? loss : 0.9 * ema + 0.1 * loss;
-            prog->last_loss = ema;
-            loss_sum += loss, loss_n++;
-            double tnow = now_s();
-            prog->elapsed_s = elapsed0 + (tnow - run_start);
-            double tok_s = (double)(run_steps * tb) / (tnow - run_start);
-            uint64_t done = prog->step - start;
-            double eta = (double)(end - prog->step) * tb / tok_s;
-            progress_draw(&pb, prog->epoch + 1, (int)epochs, done, spe, eta, tok_s, ema);
-            if (done % log_every == 0 && prog->step < end) {
-                csv_row(&csv, (double)prog->step / (double)spe, prog, loss_sum / (double)loss_n,
-                        NULL, lr, tok_s);
-                loss_sum = 0, loss_n = 0;
-            }
-            if (tnow - last_ckpt > CKPT_EVERY_S) {
-                if (save_checkpoint(t, ckpt) || csv_write(&csv)) {
-                    rc = 1;
-                    break;
-                }
-                last_ckpt = tnow;
-            }
-        }
-        if (interrupted || rc) break;
-        double tok_s = (double)(run_steps * tb) / (now_s() - run_start);
-        prog->epoch++;
-        double vb[2] = {0, 0};
-        int improved = 1;
-        if (have_valid) {
-            size_t ne;
-            if (mn_trainer_evaluate(t, vm, n_vm, &vb[0], &vb[1], &ne, err)) {
-                fprintf(stderr, "melodynet train: validation: %s\n", err);
-                rc = 1;
-                break;
-            }
-            double total = vb[0] + vb[1];
-            improved = prog->best_valid == 0 || total < prog->best_valid;
-            fprintf(stderr, "epoch %d: valid bits/event pitch %.4f  duration %.4f  total %.4f%s\n",
-                    prog->epoch, vb[0], vb[1], total, improved ? "  (best)" : "");
-            if (improved) prog->best_valid = total, prog->bad_epochs = 0;
-            else prog->bad_epochs++;
-        }
-        csv_row(&csv, prog->epoch, prog, loss_n ? loss_sum / (double)loss_n : prog->last_loss,
-                have_valid ? vb : NULL, mn_trainer_lr(t), tok_s);
-        if (csv_write(&csv)) {
-            rc = 1;
-            break;
-        }
-        if (mn_svg_learning_curve(csv_path, svg_path, err))
-            fprintf(stderr, "melodynet train: learning curve: %s\n", err);
-        if (improved && save_model(t, &ri, vb[0], vb[1], have_valid)) {
-            rc = 1;
-            break;
-        }
-        if (save_checkpoint(t, ckpt)) {
-            rc = 1;
-            break;
-        }
-        last_ckpt = now_s();
-        if (have_valid && patience > 0 && prog->bad_epochs >= patience) {
-            fprintf(stderr, "melodynet train: no improvement for %d epochs, stopping\n",
-                    prog->bad_epochs);
-            break;
-        }
-    }
-    if (interrupted) {
-        if (pb.tty) fputc('\n', stderr);
-        if (save_checkpoint(t, ckpt) == 0 && csv_write(&csv) == 0)
-            fprintf(stderr, "melodynet train: %s at step %llu; checkpoint saved to %s "
-                    "(continue with --resume %s)\n", interrupted == SIGTERM ? "terminated" :
-                    "interrupted", (unsigned long long)prog->step, ckpt, ckpt);
+    if (res.end == MN_TRAIN_END_PATIENCE) {
+        fprintf(stderr, "melodynet train: no improvement for %d epochs, stopping\n",
+                prog->bad_epochs);
+    } else if (res.end == MN_TRAIN_END_STOPPED) {
+        int sig = atomic_load(&interrupted);
+        if (ro.pb.tty) fputc('\n', stderr);
+        fprintf(stderr, "melodynet train: %s at step %llu; checkpoint saved to %s "
+                "(continue with --resume %s)\n", sig == SIGTERM ? "terminated" : "interrupted",
+                (unsigned long long)prog->step, ckpt, ckpt);
         rc = 1;
-    } else if (rc == 0) {
+    }
+    if (rc == 0) {
         if (parent_valid > 0 && prog->best_valid >= parent_valid)
             printf("%s: no epoch beat the parent (valid bits/event %.4f after %d epochs, %llu "
                    "steps): it holds the parent's weights\n", out, parent_valid, prog->epoch,
@@ -806,7 +778,7 @@ cleanup:
     mn_sbuf_free(&csv.b);
     free(ckpt), free(csv_path), free(svg_path);
     free(ri.train_data), free(ri.valid_data), free(ri.command), free(ri.parent_train_data);
-    if (n_held) free(tm), free(vm);
+    if (n_held) mn_free(tm), mn_free(vm);
     mn_model_free(parent);
     mn_trainer_free(t);
     mn_corpus_free(&tc);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "gemm.h"
 
 #define MN_VERSION "0.1"
 
@@ -55,6 +56,7 @@ int main(int argc, char **argv)
         printf("melodynet %s\n", MN_VERSION);
         return 0;
     }
+    mn_gemm_use(mn_gemm_openblas); /* the trainer's products: OpenBLAS in the command */
     for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
         if (!strcmp(argv[1], verbs[i].name)) return verbs[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "melodynet: unknown verb '%s' (melodynet --help lists the verbs)\n", argv[1]);

@@ -2,8 +2,10 @@
  * primes the model, each bang emits the next note as `pitch velocity duration_ms onset_ms`,
  * `play` (or a nonzero float, as for [metro]) runs it on its own clock, and `note PITCH
  * VELOCITY` listens to a player, timed by Pd's logical clock, and can answer by itself.
+ * `learn` fine-tunes the model on MIDI files on a worker (core/tools/finetune) while the old
+ * model plays on, and `write-model` saves the model playing.
  * Parsing, outlets and threads live here; the musical logic is core's (session, sampler,
- * events, MIDI files) and the shared Pd plumbing is mnpd.c.
+ * events, MIDI files, fine-tuning) and the shared Pd plumbing is mnpd.c.
  *
  * `generate N` runs its first step on the scheduler and the others on a worker thread, which
  * owns the session meanwhile and writes the notes into x_gen; a clock sends them on. Messages
@@ -44,6 +46,9 @@ typedef struct _melodynet {
     t_mnpd_job *x_load;         /* background model load */
     t_mnpd_job *x_read;         /* background MIDI file read */
     t_mnpd_job *x_write;        /* background MIDI file write */
+    t_mnpd_job *x_save;         /* background write-model */
+    t_mnpd_job *x_learn;        /* fine-tuning on its own thread (learn) */
+    int x_learned;              /* models learned so far (names them in the registry) */
 
     /* generate runs: the worker calls core only, never Pd's API */
     mn_event *x_gen;            /* [MN_GENERATE_MAX] notes the worker made in this run */
@@ -569,6 +574,129 @@ static void melodynet_write_done(void *owner, t_mnpd_result *r)
     mnpd_write_done(owner, cls, ((t_melodynet *)owner)->x_out_info, r);
 }
 
+/*=== learning ===============================================================================*/
+
+/* learn progress EPOCH FRACTION BITS (running train loss) at each tenth of an epoch, and
+ * learn epoch EPOCH BITS (valid bits/event of the held-out tunes) after each epoch. */
+static void melodynet_learn_progress(void *owner, const mn_finetune_progress *p)
+{
+    t_melodynet *x = (t_melodynet *)owner;
+    t_atom a[4];
+    if (p->validated) {
+        SETSYMBOL(&a[0], gensym("epoch"));
+        SETFLOAT(&a[1], p->epoch);
+        SETFLOAT(&a[2], (t_float)p->valid_bits);
+        outlet_anything(x->x_out_info, gensym("learn"), 3, a);
+        return;
+    }
+    SETSYMBOL(&a[0], gensym("progress"));
+    SETFLOAT(&a[1], p->epoch);
+    SETFLOAT(&a[2], (t_float)p->fraction);
+    SETFLOAT(&a[3], (t_float)p->loss_bits);
+    outlet_anything(x->x_out_info, gensym("learn"), 4, a);
+}
+
+/* The end of a learn run: switches to the learned model, then `learn done EPOCHS STEPS BITS
+ * PARENT_BITS` (valid bits/event of the model now playing and of the one it started from, 0
+ * without held-out tunes), with `stopped` after a learn stop. On an error the old model
+ * plays on. */
+static void melodynet_learn_done(void *owner, t_mnpd_result *r)
+{
+    t_melodynet *x = (t_melodynet *)owner;
+    if (r->r_status != MN_OK) {
+        mnpd_errorf(x, cls, x->x_out_info, "learn: %s", r->r_err);
+        return;
+    }
+    char key[MN_REGISTRY_KEY_LEN], name[MNPD_PATH_LEN + 16], err[MN_ERR_LEN];
+    snprintf(key, sizeof key, "learned|%p|%d|%s", (void *)x, ++x->x_learned, r->r_path);
+    snprintf(name, sizeof name, "learned:%s", r->r_path);
+    mn_model *m;
+    mn_status st = mn_registry_adopt(key, r->r_model, &m, err);
+    r->r_model = NULL;
+    if (st != MN_OK) {
+        mnpd_errorf(x, cls, x->x_out_info, "learn: %s", err);
+        return;
+    }
+    if (melodynet_use_model(x, m, name)) return; /* reported; the old model plays on */
+    const mn_finetune_result *l = &r->r_learned;
+    t_atom a[6];
+    SETSYMBOL(&a[0], gensym("done"));
+    SETFLOAT(&a[1], l->epochs);
+    mnpd_setcount(&a[2], (long long)l->steps);
+    SETFLOAT(&a[3], (t_float)(l->best_valid > 0 ? l->best_valid : 0));
+    SETFLOAT(&a[4], (t_float)l->parent_valid);
+    SETSYMBOL(&a[5], gensym("stopped"));
+    outlet_anything(x->x_out_info, gensym("learn"), l->stopped ? 6 : 5, a);
+    melodynet_replay(x);
+}
+
+/* learn FILE-OR-FOLDER [EPOCHS]: fine-tunes the model playing on the MIDI files named (a file,
+ * a folder searched recursively or a .txt list), as `melodynet train DATA --init MODEL` does,
+ * on a worker while this model plays on; `learn stop` ends the run early with the best model
+ * so far. */
+static void melodynet_learn(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
+{
+    (void)s;
+    if (argc == 1 && argv[0].a_type == A_SYMBOL && argv[0].a_w.w_symbol == gensym("stop")) {
+        if (!mnpd_job_busy(x->x_learn)) mnpd_error(x, cls, x->x_out_info, "learn stop: not learning");
+        else mnpd_job_stop(x->x_learn);
+        return;
+    }
+    if (argc < 1 || argc > 2 || argv[0].a_type != A_SYMBOL ||
+        (argc == 2 && argv[1].a_type != A_FLOAT)) {
+        mnpd_error(x, cls, x->x_out_info,
+                   "learn expects a MIDI file, folder or list and an optional number of epochs");
+        return;
+    }
+    int epochs = 0;
+    if (argc == 2) {
+        t_float f = argv[1].a_w.w_float;
+        if (f != (int)f || f < 1 || f > 1000) {
+            mnpd_errorf(x, cls, x->x_out_info, "learn: epochs %g, expected an integer 1..1000",
+                        f);
+            return;
+        }
+        epochs = (int)f;
+    }
+    if (!melodynet_ready(x)) return;
+    if (mnpd_job_busy(x->x_learn)) {
+        mnpd_error(x, cls, x->x_out_info, "learn: already learning (learn stop ends it)");
+        return;
+    }
+    char path[MNPD_PATH_LEN], err[MN_ERR_LEN];
+    const char *name = argv[0].a_w.w_symbol->s_name;
+    if (mnpd_resolve_data(x->x_canvas, name, path)) {
+        mnpd_errorf(x, cls, x->x_out_info, "learn: %s: no such file or folder (searched the "
+                    "patch folder and path)", name);
+        return;
+    }
+    if (mnpd_job_learn(x->x_learn, x->x_model, path, epochs, x->x_seed, err)) {
+        mnpd_errorf(x, cls, x->x_out_info, "learn: %s", err);
+        return;
+    }
+    mnpd_status_path(x->x_out_info, "learning", path, -1);
+}
+
+static void melodynet_save_done(void *owner, t_mnpd_result *r)
+{
+    t_melodynet *x = (t_melodynet *)owner;
+    if (r->r_status != MN_OK) mnpd_errorf(x, cls, x->x_out_info, "write-model: %s", r->r_err);
+    else mnpd_status_path(x->x_out_info, "wrote-model", r->r_path, -1);
+}
+
+/* write-model FILE: writes the model playing (a learned one included) to FILE, relative to the
+ * patch's folder, on the loader thread: `wrote-model PATH` when it is there. */
+static void melodynet_write_model(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
+{
+    (void)s;
+    t_symbol *f = mnpd_file_arg(x, cls, x->x_out_info, "write-model", argc, argv);
+    if (!f || !melodynet_ready(x)) return;
+    char path[MAXPDSTRING], err[MN_ERR_LEN];
+    canvas_makefilename(x->x_canvas, f->s_name, path, MAXPDSTRING);
+    if (mnpd_job_save(x->x_save, x->x_model, path, err))
+        mnpd_errorf(x, cls, x->x_out_info, "write-model: %s", err);
+}
+
 /* similar: the training tunes sharing the longest verbatim interval runs with the notes played
  * so far (the history `write` saves), on the info outlet as `similar LENGTH MELODY_NOTE
  * TUNE_NOTE NAME`, longest first (at most 3), or `similar 0` when none is shared. */
@@ -623,6 +751,7 @@ static void melodynet_info(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
               x->x_session ? mn_session_notes(x->x_session) : 0);
     mnpd_info_count(&ic, "playing", x->x_playing);
     mnpd_info_count(&ic, "loading", mnpd_job_busy(x->x_load) || mnpd_job_busy(x->x_read));
+    mnpd_info_count(&ic, "learning", mnpd_job_busy(x->x_learn));
     t_atom at[2];
     SETFLOAT(&at[0], (t_float)x->x_answer_beats);
     SETFLOAT(&at[1], x->x_answer_notes);
@@ -648,6 +777,9 @@ static void *melodynet_new(t_symbol *s, int argc, t_atom *argv)
     x->x_load = mnpd_job_new(x, melodynet_load_done);
     x->x_read = mnpd_job_new(x, melodynet_read_done);
     x->x_write = mnpd_job_new(x, melodynet_write_done);
+    x->x_save = mnpd_job_new(x, melodynet_save_done);
+    x->x_learn = mnpd_job_new(x, melodynet_learn_done);
+    mnpd_job_set_progress(x->x_learn, melodynet_learn_progress);
     x->x_gen = (mn_event *)getbytes(MN_GENERATE_MAX * sizeof *x->x_gen);
     atomic_init(&x->x_gen_target, 0);
     atomic_init(&x->x_gen_made, 0);
@@ -676,6 +808,8 @@ static void melodynet_free(t_melodynet *x)
     mnpd_job_free(x->x_load);
     mnpd_job_free(x->x_read);
     mnpd_job_free(x->x_write);
+    mnpd_job_free(x->x_save);
+    mnpd_job_free(x->x_learn);  /* a run under way stops and frees itself: no wait */
     mn_session_free(x->x_session);
     mn_registry_release(x->x_model);
 }
@@ -704,4 +838,6 @@ void melodynet_setup(void)
     class_addmethod(c, (t_method)melodynet_write, gensym("write"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_info, gensym("info"), A_GIMME, 0);
     class_addmethod(c, (t_method)melodynet_similar, gensym("similar"), A_GIMME, 0);
+    class_addmethod(c, (t_method)melodynet_learn, gensym("learn"), A_GIMME, 0);
+    class_addmethod(c, (t_method)melodynet_write_model, gensym("write-model"), A_GIMME, 0);
 }

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,6 +48,17 @@ static int mnpd_resolve(t_canvas *canvas, const char *name, char *out)
     sys_close(fd);
     char full[2 * MAXPDSTRING + 2];
     snprintf(full, sizeof full, "%s/%s", dir, base ? base : name);
+    return mnpd_realpath(full, out);
+}
+
+int mnpd_resolve_data(t_canvas *canvas, const char *name, char *out)
+{
+    if (!mnpd_resolve(canvas, name, out)) return 0;
+    char full[2 * MAXPDSTRING + 2];
+    if (name[0] == '/') snprintf(full, sizeof full, "%s", name);
+    else snprintf(full, sizeof full, "%s/%s", canvas_getdir(canvas)->s_name, name);
+    struct stat st;
+    if (stat(full, &st) != 0 || !S_ISDIR(st.st_mode)) return -1;
     return mnpd_realpath(full, out);
 }
 
@@ -131,7 +144,11 @@ typedef struct _mnpd_req {
     t_mnpd_result q_res;
     int q_state;                 /* MNPD_REQ_* */
     int q_orphan;                /* its slot is gone while running: the loader frees it */
-    struct _mnpd_req *q_next;    /* the loader's queue */
+    struct _mnpd_req *q_next;    /* the loader's queue, or the list of running learns */
+    atomic_int q_stop;           /* learn: end soon, keeping the best weights */
+    mn_finetune_progress q_prog[2]; /* learn: the latest progress within an epoch and the
+                                  * latest validation (under the loader's mutex) */
+    int q_prog_seq[2];           /* learn: bumped with each of them (under the mutex) */
 } t_mnpd_req;
 
 struct _mnpd_job {
@@ -139,41 +156,103 @@ struct _mnpd_job {
     t_mnpd_req *j_wait;          /* made while j_cur is out: sent when j_cur ends, or NULL */
     t_clock *j_poll;             /* polls j_cur while it is out */
     t_mnpd_jobdone j_fn;
+    t_mnpd_jobprogress j_progress; /* learn progress, or NULL */
+    int j_prog_seq[2];           /* the progress last delivered (q_prog_seq) */
     void *j_owner;
 };
 
 /* the loader of this binary (memory is malloc'd: the thread frees requests and must not call
- * Pd's freebytes) */
+ * Pd's freebytes). Learn requests run on threads of their own but share the mutex, which
+ * orders their state and progress as for the loader's requests. */
 static struct {
     pthread_mutex_t l_mutex;
     pthread_cond_t l_cond;       /* wakes the thread: a request was queued, or quit */
     pthread_t l_thread;
     int l_started, l_quit;
     t_mnpd_req *l_head, *l_tail; /* queued requests, oldest first */
-} mnpd_loader = {.l_mutex = PTHREAD_MUTEX_INITIALIZER, .l_cond = PTHREAD_COND_INITIALIZER};
+    t_mnpd_req *l_learning;      /* learn requests running, on their own threads */
+    int l_n_learning;
+    int l_learn_atexit;          /* the exit handler for them is installed */
+    pthread_cond_t l_learn_cond; /* signalled when a learn thread ends */
+} mnpd_loader = {.l_mutex = PTHREAD_MUTEX_INITIALIZER, .l_cond = PTHREAD_COND_INITIALIZER,
+                 .l_learn_cond = PTHREAD_COND_INITIALIZER};
 
 static void mnpd_req_free(t_mnpd_req *q)
 {
     if (!q) return;
     mn_model_free(q->q_res.r_model);
+    mn_model_free(q->q_res.r_source);
+    mn_model_free(q->q_res.r_learned.model);
     mn_melody_free(&q->q_res.r_melody);
     free(q);
 }
 
-/* The work itself: core calls only, as Pd's API is not thread-safe. */
-static void mnpd_req_run(t_mnpd_result *r)
+/* Learn progress, on the learn thread: kept for the slot's clock. */
+static void mnpd_learn_progress(void *ctx, const mn_finetune_progress *p)
 {
+    t_mnpd_req *q = (t_mnpd_req *)ctx;
+    int k = p->validated != 0;
+    pthread_mutex_lock(&mnpd_loader.l_mutex);
+    q->q_prog[k] = *p;
+    q->q_prog_seq[k]++;
+    pthread_mutex_unlock(&mnpd_loader.l_mutex);
+}
+
+/* write-model: the model's weights in its own type, with its metadata. */
+static mn_status mnpd_save_model(const mn_model *m, const char *path, char *err)
+{
+    static const char *const none[1][2] = {{"", ""}};
+    size_t n = mn_model_meta_count(m);
+    const char *(*meta)[2] = (const char *(*)[2])calloc(n ? n : 1, sizeof *meta);
+    if (!meta) return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory", path);
+    for (size_t i = 0; i < n; i++) mn_model_meta_at(m, i, &meta[i][0], &meta[i][1]);
+    mn_status st = mn_model_save_as(path, mn_model_cfg(m), mn_model_params(m), mn_model_wtype(m),
+                                    n ? (const char *const (*)[2])meta : none, n, err);
+    free(meta);
+    return st;
+}
+
+/* The work itself: core calls only, as Pd's API is not thread-safe. */
+static void mnpd_req_run(t_mnpd_req *q)
+{
+    t_mnpd_result *r = &q->q_res;
     r->r_err[0] = '\0';
     if (r->r_kind == MNPD_JOB_LOAD) {
         r->r_status = mn_model_load(r->r_path, &r->r_model, r->r_err);
     } else if (r->r_kind == MNPD_JOB_WRITE) {
         r->r_status = mn_midi_write_file(r->r_path, &r->r_melody, r->r_err);
+    } else if (r->r_kind == MNPD_JOB_SAVE) {
+        r->r_status = mnpd_save_model(r->r_source, r->r_path, r->r_err);
+    } else if (r->r_kind == MNPD_JOB_LEARN) {
+        const char *data[1] = {r->r_path};
+        char name[MNPD_PATH_LEN + 16];
+        snprintf(name, sizeof name, "learned:%s", r->r_path);
+        mn_finetune_job fj = {data, 1, r->r_epochs, r->r_seed, "[melodynet] learn",
+                              mnpd_learn_progress, q};
+        r->r_status = mn_finetune_run(r->r_source, &fj, name, &q->q_stop, &r->r_learned,
+                                      r->r_err);
+        r->r_model = r->r_learned.model;
+        r->r_learned.model = NULL;
     } else {
         mn_midi_options opt;
         mn_midi_options_default(&opt);
         r->r_status = mn_midi_read_file(r->r_path, &opt, &r->r_melody, r->r_err);
         if (r->r_status == MN_OK && r->r_melody.n == 0)
             r->r_status = mn_errf(r->r_err, MN_ERR_EMPTY, "%s: no notes", r->r_path);
+    }
+}
+
+/* Marks a request that has run as done, or frees it when its slot is gone. Called with the
+ * mutex held; returns with it held. */
+static void mnpd_req_finish(t_mnpd_req *q)
+{
+    if (q->q_orphan) {
+        /* nobody else knows q any more */
+        pthread_mutex_unlock(&mnpd_loader.l_mutex);
+        mnpd_req_free(q);
+        pthread_mutex_lock(&mnpd_loader.l_mutex);
+    } else {
+        q->q_state = MNPD_REQ_DONE;
     }
 }
 
@@ -191,16 +270,9 @@ static void *mnpd_loader_thread(void *arg)
         q->q_next = NULL;
         q->q_state = MNPD_REQ_RUNNING;
         pthread_mutex_unlock(&mnpd_loader.l_mutex);
-        mnpd_req_run(&q->q_res);
+        mnpd_req_run(q);
         pthread_mutex_lock(&mnpd_loader.l_mutex);
-        if (q->q_orphan) {
-            /* nobody else knows q any more */
-            pthread_mutex_unlock(&mnpd_loader.l_mutex);
-            mnpd_req_free(q);
-            pthread_mutex_lock(&mnpd_loader.l_mutex);
-        } else {
-            q->q_state = MNPD_REQ_DONE;
-        }
+        mnpd_req_finish(q);
     }
     pthread_mutex_unlock(&mnpd_loader.l_mutex);
     return NULL;
@@ -251,12 +323,27 @@ static void mnpd_job_poll(t_mnpd_job *j)
     t_mnpd_req *q = j->j_cur;
     if (!q) return;
     pthread_mutex_lock(&mnpd_loader.l_mutex);
-    int done = q->q_state == MNPD_REQ_DONE;
+    int done = q->q_state == MNPD_REQ_DONE, report[2];
+    mn_finetune_progress prog[2] = {q->q_prog[0], q->q_prog[1]};
+    for (int k = 0; k < 2; k++) {
+        report[k] = q->q_prog_seq[k] != j->j_prog_seq[k] && j->j_progress;
+        j->j_prog_seq[k] = q->q_prog_seq[k];
+    }
     pthread_mutex_unlock(&mnpd_loader.l_mutex);
+    /* within an epoch first, then its validation, unless the latter is the newer epoch */
+    int first = report[0] && report[1] && prog[1].epoch < prog[0].epoch ? 1 : 0;
+    t_mnpd_jobprogress pf = j->j_progress;
+    void *owner = j->j_owner;
     if (!done) {
+        /* rescheduled first: the slot is not touched after the progress function */
         clock_delay(j->j_poll, MNPD_POLL_MS);
+        if (report[first]) pf(owner, &prog[first]);
+        if (report[!first]) pf(owner, &prog[!first]);
         return;
     }
+    /* the last ones, before the end (the done function may not delete the owner either) */
+    if (report[first]) pf(owner, &prog[first]);
+    if (report[!first]) pf(owner, &prog[!first]);
     /* q is ours alone now. The slot is settled before the done function runs (requests it
      * makes wait behind the one sent here) and not touched after it. */
     j->j_cur = NULL;
@@ -275,15 +362,16 @@ t_mnpd_job *mnpd_job_new(void *owner, t_mnpd_jobdone fn)
     j->j_cur = j->j_wait = NULL;
     j->j_poll = clock_new(j, (t_method)mnpd_job_poll);
     j->j_fn = fn;
+    j->j_progress = NULL;
+    j->j_prog_seq[0] = j->j_prog_seq[1] = 0;
     j->j_owner = owner;
     return j;
 }
 
-/* A new request, or NULL with err filled. */
+/* A new request of kind for path, or NULL with err filled. */
 static t_mnpd_req *mnpd_req_new(t_mnpd_jobkind kind, const char *path, const char *key,
                                 char *err)
 {
-    if (mnpd_loader_start(err)) return NULL;
     t_mnpd_req *q = (t_mnpd_req *)calloc(1, sizeof *q);
     if (!q) {
         mn_errf(err, MN_ERR_NOMEM, "%s: out of memory for a loader request", path);
@@ -293,11 +381,12 @@ static t_mnpd_req *mnpd_req_new(t_mnpd_jobkind kind, const char *path, const cha
     snprintf(q->q_res.r_path, sizeof q->q_res.r_path, "%s", path);
     snprintf(q->q_res.r_key, sizeof q->q_res.r_key, "%s", key ? key : "");
     mn_melody_init(&q->q_res.r_melody);
+    atomic_init(&q->q_stop, 0);
     return q;
 }
 
-/* Sends q, or makes it the waiting one when a request is out (the latest request wins). */
-static void mnpd_job_submit(t_mnpd_job *j, t_mnpd_req *q)
+/* Sends q (or makes it the waiting one, the latest winning). */
+static void mnpd_job_put(t_mnpd_job *j, t_mnpd_req *q)
 {
     if (j->j_cur) {
         mnpd_req_free(j->j_wait);
@@ -307,15 +396,26 @@ static void mnpd_job_submit(t_mnpd_job *j, t_mnpd_req *q)
     }
 }
 
+int mnpd_job_save(t_mnpd_job *j, mn_model *m, const char *path, char *err)
+{
+    if (mnpd_loader_start(err)) return -1;
+    t_mnpd_req *q = mnpd_req_new(MNPD_JOB_SAVE, path, NULL, err);
+    if (!q) return -1;
+    q->q_res.r_source = mn_model_retain(m);
+    mnpd_job_put(j, q);
+    return 0;
+}
+
 /* Sends a request to the loader, or makes it the slot's waiting one when a request is out
  * (replacing an older waiting one). Returns 0, or -1 with err filled when the loader thread
  * cannot be started or memory runs out (nothing is then requested). */
 static int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path,
                           const char *key, char *err)
 {
+    if (mnpd_loader_start(err)) return -1;
     t_mnpd_req *q = mnpd_req_new(kind, path, key, err);
     if (!q) return -1;
-    mnpd_job_submit(j, q);
+    mnpd_job_put(j, q);
     return 0;
 }
 
@@ -323,14 +423,15 @@ static int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path,
  * Returns 0, or -1 with err filled (m is then freed). */
 static int mnpd_job_start_write(t_mnpd_job *j, const char *path, mn_melody *m, char *err)
 {
-    t_mnpd_req *q = mnpd_req_new(MNPD_JOB_WRITE, path, NULL, err);
+    t_mnpd_req *q = NULL;
+    if (!mnpd_loader_start(err)) q = mnpd_req_new(MNPD_JOB_WRITE, path, NULL, err);
     if (!q) {
         mn_melody_free(m);
         return -1;
     }
     q->q_res.r_melody = *m; /* the request owns the events now */
     mn_melody_init(m);
-    mnpd_job_submit(j, q);
+    mnpd_job_put(j, q);
     return 0;
 }
 
@@ -367,7 +468,8 @@ void mnpd_job_free(t_mnpd_job *j)
         pthread_mutex_lock(&mnpd_loader.l_mutex);
         if (q->q_state == MNPD_REQ_RUNNING ||
             (q->q_state == MNPD_REQ_QUEUED && q->q_res.r_kind == MNPD_JOB_WRITE)) {
-            q->q_orphan = 1; /* the loader frees it (a queued write runs first) */
+            q->q_orphan = 1; /* the loader (or its learn thread) frees it; a queued write runs */
+            atomic_store(&q->q_stop, 1);
             q = NULL;
         } else if (q->q_state == MNPD_REQ_QUEUED) {
             t_mnpd_req **pq = &mnpd_loader.l_head, *prev = NULL;
@@ -383,6 +485,102 @@ void mnpd_job_free(t_mnpd_job *j)
     }
     clock_free(j->j_poll);
     freebytes(j, sizeof *j);
+}
+
+/* A learn request's thread: the run at a lower priority, then done (or freed when its slot is
+ * gone). On Linux setpriority(PRIO_PROCESS, 0) sets the calling thread's nice value only. */
+static void *mnpd_learn_thread(void *arg)
+{
+    t_mnpd_req *q = (t_mnpd_req *)arg;
+    errno = 0;
+    int prio = getpriority(PRIO_PROCESS, 0);
+    if (errno == 0) (void)setpriority(PRIO_PROCESS, 0, prio + 10 > 19 ? 19 : prio + 10);
+    mnpd_req_run(q);
+    pthread_mutex_lock(&mnpd_loader.l_mutex);
+    for (t_mnpd_req **pq = &mnpd_loader.l_learning; *pq; pq = &(*pq)->q_next)
+        if (*pq == q) {
+            *pq = q->q_next;
+            break;
+        }
+    q->q_next = NULL;
+    mnpd_loader.l_n_learning--;
+    pthread_cond_broadcast(&mnpd_loader.l_learn_cond);
+    mnpd_req_finish(q);
+    pthread_mutex_unlock(&mnpd_loader.l_mutex);
+    return NULL;
+}
+
+/* Pd exits without freeing objects: learn threads are told to stop and waited for (a stop
+ * is seen after the corpus is read, between training steps), so that none runs on while the
+ * process tears down. */
+static void mnpd_learn_atexit(void)
+{
+    pthread_mutex_lock(&mnpd_loader.l_mutex);
+    for (t_mnpd_req *q = mnpd_loader.l_learning; q; q = q->q_next) atomic_store(&q->q_stop, 1);
+    while (mnpd_loader.l_n_learning > 0)
+        pthread_cond_wait(&mnpd_loader.l_learn_cond, &mnpd_loader.l_mutex);
+    pthread_mutex_unlock(&mnpd_loader.l_mutex);
+}
+
+int mnpd_job_learn(t_mnpd_job *j, mn_model *parent, const char *path, int epochs,
+                   uint64_t seed, char *err)
+{
+    if (j->j_cur || j->j_wait) {
+        mn_errf(err, MN_ERR_ARG, "already learning (learn stop ends it)");
+        return -1;
+    }
+    t_mnpd_req *q = mnpd_req_new(MNPD_JOB_LEARN, path, NULL, err);
+    if (!q) return -1;
+    q->q_res.r_source = mn_model_retain(parent);
+    q->q_res.r_epochs = epochs;
+    q->q_res.r_seed = seed;
+    pthread_attr_t attr;
+    pthread_t th;
+    int rc = pthread_attr_init(&attr);
+    if (!rc) {
+        /* the trainer's matrix products keep their blocks on the stack */
+        pthread_attr_setstacksize(&attr, (size_t)8 << 20);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        /* not the scheduler's real-time policy (Pd's is SCHED_FIFO when it runs with -rt):
+         * an ordinary thread, whose nice value then applies */
+        struct sched_param sp = {0};
+        pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+        pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
+        pthread_attr_setschedparam(&attr, &sp);
+    }
+    pthread_mutex_lock(&mnpd_loader.l_mutex);
+    if (!mnpd_loader.l_learn_atexit) {
+        atexit(mnpd_learn_atexit);
+        mnpd_loader.l_learn_atexit = 1;
+    }
+    q->q_state = MNPD_REQ_RUNNING;
+    if (!rc) rc = pthread_create(&th, &attr, mnpd_learn_thread, q);
+    if (!rc) {
+        q->q_next = mnpd_loader.l_learning;
+        mnpd_loader.l_learning = q;
+        mnpd_loader.l_n_learning++;
+    }
+    pthread_mutex_unlock(&mnpd_loader.l_mutex);
+    pthread_attr_destroy(&attr);
+    if (rc) {
+        mn_errf(err, MN_ERR_IO, "cannot start the learning thread (%s)", strerror(rc));
+        mnpd_req_free(q);
+        return -1;
+    }
+    j->j_cur = q;
+    j->j_prog_seq[0] = j->j_prog_seq[1] = 0;
+    clock_delay(j->j_poll, MNPD_POLL_MS);
+    return 0;
+}
+
+void mnpd_job_set_progress(t_mnpd_job *j, t_mnpd_jobprogress fn)
+{
+    j->j_progress = fn;
+}
+
+void mnpd_job_stop(t_mnpd_job *j)
+{
+    if (j->j_cur) atomic_store(&j->j_cur->q_stop, 1);
 }
 
 void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,

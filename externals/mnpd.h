@@ -1,9 +1,10 @@
 /* mnpd.h - what [melodynet] and [melodynet~] share on Pd's side: path resolution, the
- * background loader (model files and MIDI files are read on a loader thread and handed back
- * through a polled state, models shared through core/rt/registry.h) and the writer of `write`
- * (the files are written on the same thread), the parameter messages (the settings table of
- * core/rt/settings.h over Pd's atoms), and the status and info messages. Everything here runs
- * on Pd's scheduler thread except the loader thread, which calls only core functions. */
+ * background loader (model files and MIDI files are read, models and MIDI files written, on
+ * a loader thread and handed back through a polled state; `learn` runs go the same way from a
+ * thread of their own; models are shared through core/rt/registry.h), the parameter messages
+ * (the settings table of core/rt/settings.h over Pd's atoms), the writer of `write`, and the
+ * status and info messages. Everything here runs on Pd's scheduler thread except the loader
+ * and learn threads, which call only core functions. */
 #ifndef MNPD_H
 #define MNPD_H
 
@@ -14,6 +15,7 @@
 #include "atom.h"
 #include "base.h"
 #include "event.h"
+#include "finetune.h"
 #include "midi.h"
 #include "model.h"
 #include "registry.h"
@@ -33,6 +35,11 @@
 uint64_t mnpd_makeseed(void);
 
 /*=== paths ==================================================================================*/
+
+/* Resolves the data of `learn` into an absolute real path: a file on the canvas's search path,
+ * else a folder, absolute or relative to the canvas's folder. Returns 0, or -1 when there is
+ * neither. */
+int mnpd_resolve_data(t_canvas *canvas, const char *name, char *out);
 
 /* Parses creation arguments [FILE] [-seed N] (in any order; *seed is set only by a valid -seed)
  * and resolves the model to load: FILE on the canvas's search path, else the bundled model of
@@ -55,16 +62,22 @@ int mnpd_find_file(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t
 
 /* One loader thread per external binary, started by the first request and joined at exit,
  * runs every object's requests in turn (first come, first served). Each object has one slot
- * per kind of request (model loads, MIDI reads). A slot has at most one request out with the
- * loader and one waiting: a request made while one is out waits, and a later one replaces the
- * waiting one (the latest wins). A request may come from anywhere, including the done function
+ * per kind of request (model loads, MIDI reads, MIDI writes, ...). A slot has at most one
+ * request out with the loader and one waiting: a request made while one is out waits, and a
+ * later one replaces the waiting one (the latest wins). A request may come from anywhere, including the done function
  * of the same slot. The done function runs on Pd's thread from the slot's clock, with a result
  * that belongs to nobody else; it may make new requests, and the slot is not touched after it
  * returns. Deleting an object never waits for the loader: a load or read that has not started
  * is dropped, one under way is finished by the loader, which frees its result; a write is
  * always carried out (the file was asked for), its result freed by the loader. */
 
-typedef enum { MNPD_JOB_LOAD = 1, MNPD_JOB_READ = 2, MNPD_JOB_WRITE = 3 } t_mnpd_jobkind;
+typedef enum {
+    MNPD_JOB_LOAD = 1,  /* read a model file */
+    MNPD_JOB_READ = 2,  /* read a MIDI file */
+    MNPD_JOB_SAVE = 3,  /* write a model file (`write-model`) */
+    MNPD_JOB_LEARN = 4, /* fine-tune a model (`learn`): on a thread of its own, see below */
+    MNPD_JOB_WRITE = 5, /* write a MIDI file (`write`) */
+} t_mnpd_jobkind;
 
 typedef struct _mnpd_job t_mnpd_job;
 
@@ -79,6 +92,11 @@ typedef struct _mnpd_result {
                                   * r_model to NULL), else it is freed after the call */
     mn_melody r_melody;          /* reads: the melody read; writes: the melody written; freed
                                   * after the call */
+    mn_model *r_source;          /* saves: the model written to r_path; learns: the parent (a
+                                  * reference each, released with the request) */
+    int r_epochs;                /* learns: epochs asked for, 0 = the schedule's */
+    uint64_t r_seed;             /* learns: the held-out split's and the shuffles' seed */
+    mn_finetune_result r_learned; /* learns: the outcome; its model is r_model */
 } t_mnpd_result;
 
 /* Called on Pd's thread when a request of owner's slot has ended. */
@@ -90,8 +108,30 @@ t_mnpd_job *mnpd_job_new(void *owner, t_mnpd_jobdone fn);
 /* A request is out or waiting. */
 int mnpd_job_busy(const t_mnpd_job *j);
 
-/* Frees the slot without waiting: a waiting or queued load or read is dropped, one under way
- * and every write are left to the loader, which frees them when they end. NULL is a no-op. */
+/* write-model: sends a request to the loader to write model m (the request takes a
+ * reference) to path atomically, in the model's weight type with its metadata. As
+ * the loader's other requests otherwise. */
+int mnpd_job_save(t_mnpd_job *j, mn_model *m, const char *path, char *err);
+
+/* learn: fine-tunes parent (the request takes a reference) on the MIDI files, folder or list
+ * at path (resolved on Pd's thread) with finetune.h's run, on a thread of its own at a lower
+ * priority (nice +10) so the loader and the scheduler are not held up. The slot must not be
+ * busy (-1 with err then). r_model is the learned model, r_learned says how it went. */
+int mnpd_job_learn(t_mnpd_job *j, mn_model *parent, const char *path, int epochs,
+                   uint64_t seed, char *err);
+
+/* Called on Pd's thread, from the slot's clock, with the latest progress of a learn request
+ * (at each tenth of an epoch and after each validation; several may fold into one call). */
+typedef void (*t_mnpd_jobprogress)(void *owner, const mn_finetune_progress *p);
+void mnpd_job_set_progress(t_mnpd_job *j, t_mnpd_jobprogress fn);
+
+/* Asks the request under way to end soon: a learn keeps the best weights so far and ends as
+ * usual through the done function. Other requests are not affected. */
+void mnpd_job_stop(t_mnpd_job *j);
+
+/* Frees the slot without waiting: a waiting or queued request other than a write is dropped,
+ * one under way and every write are left to the loader (or its learn thread, which is told to
+ * stop), which frees them when they end. NULL is a no-op. */
 void mnpd_job_free(t_mnpd_job *j);
 
 /* Installs a loaded model in an object: returns 0 when it took the model (one reference),

@@ -1,7 +1,7 @@
-/* test_train.c - the trainer: finite-difference gradients of every tensor, learning a simple
- * pattern that the exported model then generates, validation figures that agree with the
- * session's scoring, exact resume from a checkpoint, no allocation in a training step, and
- * fine-tuning: the schedule chosen for a corpus, the too-short-run warning, the held-out split
+/* test_train.c - the trainer: finite-difference gradients of every tensor, the loss and every
+ * gradient against a PyTorch fixture, learning a simple pattern that the exported model then
+ * generates, validation figures that agree with the session's scoring, exact resume from a
+ * checkpoint, no allocation in a training step, and fine-tuning: the schedule chosen for a corpus, the too-short-run warning, the held-out split
  * and starting from a model's weights. */
 #include "testutil.h"
 
@@ -149,6 +149,105 @@ static void test_gradients_dropout(void **state)
 {
     (void)state;
     check_gradients(1);
+}
+
+/* The loss and every gradient against PyTorch (float64 on the same float32 weights) on one
+ * given window with tune starts inside it: tests/fixtures/ref/train_grads.txt, written by
+ * tests/reference/make_train_grads.py. |got - ref| <= atol + rtol |ref| per entry, with atol
+ * a small fraction of the tensor's largest gradient (float32 sums over the window). */
+static void test_gradients_torch(void **state)
+{
+    (void)state;
+    char buf[512];
+    FILE *f = fopen(mn_test_path(buf, sizeof buf, "tests/fixtures/ref/train_grads.txt"), "r");
+    assert_non_null(f);
+    int ver, L, H, E, NP, ND, B, T;
+    assert_int_equal(fscanf(f, "melodynet-ref-train-grads %d config %d %d %d %d %d window %d %d",
+                            &ver, &L, &H, &E, &NP, &ND, &B, &T), 8);
+    assert_int_equal(ver, 1);
+    mn_train_config cfg;
+    tiny_config(&cfg);
+    cfg.model.n_layers = L, cfg.model.n_hidden = H, cfg.model.n_embed = E, cfg.model.n_pos = NP;
+    cfg.model.dur.n = ND;
+    for (int i = 0; i < ND; i++) cfg.model.dur.ticks[i] = 6 << i;
+    cfg.max_durations = ND;
+    cfg.batch = B, cfg.seq = T;
+    mn_melody mels[8];
+    size_t n = small_corpus(mels, 8);
+    mn_trainer *t;
+    char err[MN_ERR_LEN];
+    assert_int_equal(mn_trainer_new(&cfg, mels, n, &t, err), MN_OK);
+    free_corpus(mels, n);
+
+    size_t TB = (size_t)B * T;
+    int *col = malloc(5 * TB * sizeof *col);
+    uint8_t *reset = malloc(TB);
+    assert_non_null(col), assert_non_null(reset);
+    for (size_t r = 0; r < TB; r++) {
+        int v[6];
+        assert_int_equal(fscanf(f, " row %d %d %d %d %d %d", &v[0], &v[1], &v[2], &v[3], &v[4],
+                                &v[5]), 6);
+        reset[r] = (uint8_t)v[0];
+        for (int k = 0; k < 5; k++) col[k * TB + r] = v[k + 1];
+    }
+    assert_int_equal(mn_trainer_set_window(t, col, col + TB, col + 2 * TB, col + 3 * TB,
+                                           col + 4 * TB, reset, err), MN_OK);
+    /* out-of-range tokens are refused */
+    col[3 * TB + 1] = 129;
+    assert_int_equal(mn_trainer_set_window(t, col, col + TB, col + 2 * TB, col + 3 * TB,
+                                           col + 4 * TB, reset, err), MN_ERR_ARG);
+    double ref_loss;
+    assert_int_equal(fscanf(f, " loss %lf", &ref_loss), 1);
+
+    /* the weights, then the reference gradients, tensor by tensor */
+    size_t np = mn_trainer_n_params(t);
+    float *p = mn_trainer_params(t);
+    double *gref = malloc(np * sizeof *gref);
+    assert_non_null(gref);
+    const mn_model_config *mc = &mn_trainer_config(t)->model;
+    int n_tensors = mn_model_tensor_info(mc, -1, NULL, NULL, NULL, NULL);
+    size_t offs[32], lens[32];
+    char names[32][48];
+    assert_true(n_tensors <= 32);
+    for (int k = 0; k < n_tensors; k++) {
+        int shape[2], ndim;
+        mn_model_tensor_info(mc, k, names[k], shape, &ndim, &offs[k]);
+        lens[k] = (size_t)shape[0] * (ndim == 2 ? (size_t)shape[1] : 1);
+        char name[48];
+        size_t len;
+        assert_int_equal(fscanf(f, " tensor %47s %zu w", name, &len), 2);
+        assert_string_equal(name, names[k]);
+        assert_int_equal(len, lens[k]);
+        for (size_t i = 0; i < len; i++) assert_int_equal(fscanf(f, "%f", &p[offs[k] + i]), 1);
+        assert_int_equal(fscanf(f, " g"), 0);
+        for (size_t i = 0; i < len; i++) assert_int_equal(fscanf(f, "%lf", &gref[offs[k] + i]), 1);
+    }
+    fclose(f);
+    /* the refused window left the one set before */
+    double loss = mn_trainer_forward_backward(t);
+    print_message("loss: C %.9f, PyTorch %.9f\n", loss, ref_loss);
+    assert_true(fabs(loss - ref_loss) <= 1e-6 * fabs(ref_loss));
+
+    const float *g = mn_trainer_grads(t);
+    const double rtol = 1e-5, afrac = 1e-5;
+    double worst = 0;
+    for (int k = 0; k < n_tensors; k++) {
+        double gmax = 0, terr = 0;
+        for (size_t i = offs[k]; i < offs[k] + lens[k]; i++) gmax = fmax(gmax, fabs(gref[i]));
+        assert_true(gmax > 0); /* every tensor gets a gradient */
+        for (size_t i = offs[k]; i < offs[k] + lens[k]; i++) {
+            double e = fabs(g[i] - gref[i]), tol = afrac * gmax + rtol * fabs(gref[i]);
+            if (e > tol)
+                fail_msg("%s[%zu]: C %.9g, PyTorch %.9g (error %.3g, tolerance %.3g)", names[k],
+                         i - offs[k], g[i], gref[i], e, tol);
+            terr = fmax(terr, e / gmax);
+        }
+        worst = fmax(worst, terr);
+    }
+    print_message("gradients against PyTorch: %d tensors, worst error %.3g of the tensor's "
+                  "largest gradient\n", n_tensors, worst);
+    free(gref), free(col), free(reset);
+    mn_trainer_free(t);
 }
 
 /*=== (b) learning a pattern =================================================================*/
@@ -555,6 +654,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_gradients),
         cmocka_unit_test(test_gradients_dropout),
+        cmocka_unit_test(test_gradients_torch),
         cmocka_unit_test(test_learns_pattern),
         cmocka_unit_test(test_evaluate_matches_session),
         cmocka_unit_test(test_resume),

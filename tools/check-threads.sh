@@ -7,7 +7,9 @@
 # reads, then of two loads, sent from the outlet) run in the TSan build and in the release build
 # of RELEASE_EXTDIR; Pd's thread count and virtual size, sampled at the start and the end, must
 # stay flat. With ASAN_EXTDIR, the loader's tests of tests/pd run once more with the externals
-# built with AddressSanitizer and leak detection on. Exits non-zero on any failure.
+# built with AddressSanitizer and leak detection on. The learn test of tests/pd (two fine-tuning
+# threads, one object deleted while it learns) runs under ThreadSanitizer too, and under
+# AddressSanitizer with leak detection. Exits non-zero on any failure.
 set -u
 tsan_dir=$1
 rel_dir=$2
@@ -70,6 +72,18 @@ else
     head -20 "$out/dl.diff"
 fi
 
+# learn: two runs on their own threads while the objects play, one ended by learn stop, one
+# object deleted while it learns (see the test)
+PD_PRELOAD=$tsan PD_PATH=$tsan_dir sh tests/pd/test_learn.sh >"$out/learn.log" 2>&1
+if grep -q "WARNING: ThreadSanitizer" "$out/learn.log"; then
+    fail learn "$(grep -c "WARNING: ThreadSanitizer" "$out/learn.log") ThreadSanitizer reports" "$out/learn.log"
+elif diff -u tests/pd/test_learn.golden "$out/learn.log" >"$out/learn.diff"; then
+    echo "ok   learn"
+else
+    fail learn "output differs from tests/pd/test_learn.golden" "$out/learn.log"
+    head -20 "$out/learn.diff"
+fi
+
 for build in tsan release; do
     if [ $build = tsan ]; then pre=$tsan dir=$tsan_dir; else pre= dir=$rel_dir; fi
     CHAIN_PATCH=tests/threads/chain.pd CHAIN_RT=1 PD_PRELOAD=$pre PD_PATH=$dir \
@@ -84,7 +98,7 @@ done
 # objects (a write among them) and of chained answers are all freed
 if [ -n "$asan_dir" ]; then
     asan=$(${CC:-gcc} -print-file-name=libasan.so)
-    for t in test_delete_loading test_chain test_write; do
+    for t in test_delete_loading test_chain test_write test_learn; do
         PD_PRELOAD=$asan PD_PATH=$asan_dir ASAN_OPTIONS=detect_leaks=1 sh "tests/pd/$t.sh" \
             >"$out/$t.log" 2>&1
         if grep -q "ERROR: \(LeakSanitizer\|AddressSanitizer\)" "$out/$t.log"; then

@@ -1037,10 +1037,11 @@ mn_status mn_model_save(const char *path, const mn_model_config *cfg, const floa
     return mn_model_save_as(path, cfg, params, MN_WEIGHTS_F32, meta, n_meta, err);
 }
 
-mn_status mn_model_save_as(const char *path, const mn_model_config *cfg, const float *params,
-                           mn_wtype wtype, const char *const (*meta)[2], size_t n_meta,
-                           char *err)
+mn_status mn_model_encode(const char *path, const mn_model_config *cfg, const float *params,
+                          mn_wtype wtype, const char *const (*meta)[2], size_t n_meta,
+                          uint8_t **out, size_t *out_len, char *err)
 {
+    *out = NULL, *out_len = 0;
     if (!path || !cfg || !params)
         return mn_errf(err, MN_ERR_ARG, "%s: model save needs a path, config and parameters",
                        path ? path : "model");
@@ -1179,19 +1180,37 @@ mn_status mn_model_save_as(const char *path, const mn_model_config *cfg, const f
                        path, b.n, MN_MAX_HEADER_BYTES);
     }
 
+    size_t len = 8 + b.n + data_len;
+    uint8_t *file = mn_malloc(len);
+    if (!file) {
+        mn_free(b.buf);
+        mn_free(data);
+        return mn_errf(err, MN_ERR_NOMEM, "%s: out of memory for %zu bytes", path, len);
+    }
+    for (int i = 0; i < 8; i++) file[i] = (uint8_t)((uint64_t)b.n >> (8 * i));
+    memcpy(file + 8, b.buf, b.n);
+    memcpy(file + 8 + b.n, data, data_len);
+    mn_free(b.buf);
+    mn_free(data);
+    *out = file, *out_len = len;
+    return MN_OK;
+}
+
+mn_status mn_model_save_as(const char *path, const mn_model_config *cfg, const float *params,
+                           mn_wtype wtype, const char *const (*meta)[2], size_t n_meta,
+                           char *err)
+{
+    uint8_t *file;
+    size_t len;
+    mn_status st = mn_model_encode(path, cfg, params, wtype, meta, n_meta, &file, &len, err);
+    if (st) return st;
     char *tmp;
     FILE *f = mn_atomic_open(path, &tmp, err);
     if (!f) {
-        mn_free(b.buf);
-        mn_free(data);
+        mn_free(file);
         return MN_ERR_IO;
     }
-    uint8_t hl[8];
-    for (int i = 0; i < 8; i++) hl[i] = (uint8_t)((uint64_t)b.n >> (8 * i));
-    int ok = fwrite(hl, 1, 8, f) == 8 && fwrite(b.buf, 1, b.n, f) == b.n &&
-             fwrite(data, 1, data_len, f) == data_len;
-    st = mn_atomic_close(f, tmp, path, ok, err);
-    mn_free(b.buf);
-    mn_free(data);
+    st = mn_atomic_close(f, tmp, path, fwrite(file, 1, len, f) == len, err);
+    mn_free(file);
     return st;
 }

@@ -138,4 +138,10 @@ mn_status mn_model_save_as(const char *path, const mn_model_config *cfg, const f
                            mn_wtype wtype, const char *const (*meta)[2], size_t n_meta,
                            char *err);
 
+/* The bytes mn_model_save_as writes (path names the model in messages), in one block the
+ * caller frees with mn_free: for a model made in memory (mn_model_load_memory reads it). */
+mn_status mn_model_encode(const char *path, const mn_model_config *cfg, const float *params,
+                          mn_wtype wtype, const char *const (*meta)[2], size_t n_meta,
+                          uint8_t **out, size_t *out_len, char *err);
+
 #endif

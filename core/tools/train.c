@@ -3,17 +3,18 @@
  * optimizer, the training step, evaluation, export, checkpoints and fine-tuning.
  *
  * Layout of a window: position n = t*B + b (time-major), so the rows of one time step are
- * contiguous and the recurrent product of a step is one [B,H] x [H,4H] sgemm; everything else
- * (input projections, heads and all weight gradients) is one sgemm over the B*T positions. */
+ * contiguous and the recurrent product of a step is one [B,H] x [H,4H] product (gemm.h); everything
+ * else (input projections, heads and all weight gradients) is one product over the B*T
+ * positions. */
 #include "train.h"
+#include "gemm.h"
 #include "sampler.h"
 #include "vmath.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <cblas.h>
+#include <time.h>
 
 /*=== RNG ====================================================================================*/
 
@@ -300,6 +301,27 @@ void mn_trainer_next_window(mn_trainer *t)
     }
 }
 
+mn_status mn_trainer_set_window(mn_trainer *t, const int *in_pitch, const int *in_dur,
+                                const int *in_pos, const int *tg_pitch, const int *tg_dur,
+                                const uint8_t *reset, char *err)
+{
+    size_t TB = (size_t)t->B * t->T;
+    int np = t->NP ? t->NP : 1;
+    for (size_t n = 0; n < TB; n++)
+        if (in_pitch[n] < 0 || in_pitch[n] > MN_PITCH_BOS || in_dur[n] < 0 ||
+            in_dur[n] > t->ND || in_pos[n] < 0 || in_pos[n] >= np || tg_pitch[n] < 0 ||
+            tg_pitch[n] > MN_REST || tg_dur[n] < 0 || tg_dur[n] >= t->ND)
+            return mn_errf(err, MN_ERR_ARG, "train: window position %zu holds a token out of "
+                           "range", n);
+    for (size_t n = 0; n < TB; n++) {
+        t->in_p[n] = in_pitch[n], t->in_d[n] = in_dur[n], t->in_q[n] = in_pos[n];
+        t->tg_p[n] = tg_pitch[n], t->tg_d[n] = tg_dur[n];
+        t->reset[n] = reset[n] != 0;
+        t->valid[n] = 1;
+    }
+    return MN_OK;
+}
+
 /* Token arrays for melodies (the training corpus or a validation set). Skips empty melodies.
  * Returns MN_ERR_NOMEM or MN_OK; *n_tunes may be 0. */
 static mn_status tokenize(const mn_model_config *mc, const mn_melody *mels, size_t n_mels,
@@ -559,12 +581,12 @@ static void input0_forward(mn_trainer *t, float *gates)
     const mn_weights *w = &t->w;
     const int E = t->E, G = 4 * t->H, I0 = t->I0, TB = t->B * t->T;
     const float *W = w->lstm[0].w_ih;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, MN_N_PITCH_IN, G, E, 1.0f, w->emb_pitch,
+    mn_gemm(MN_GEMM_N, MN_GEMM_T, MN_N_PITCH_IN, G, E, 1.0f, w->emb_pitch,
                 E, W, I0, 0.0f, t->tab_p, G);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t->ND + 1, G, E, 1.0f, w->emb_dur, E,
+    mn_gemm(MN_GEMM_N, MN_GEMM_T, t->ND + 1, G, E, 1.0f, w->emb_dur, E,
                 W + E, I0, 0.0f, t->tab_d, G);
     if (t->NP)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t->NP, G, E, 1.0f, w->emb_pos, E,
+        mn_gemm(MN_GEMM_N, MN_GEMM_T, t->NP, G, E, 1.0f, w->emb_pos, E,
                     W + 2 * E, I0, 0.0f, t->tab_q, G);
     for (int v = 0; v < MN_N_PITCH_IN; v++) {
         float *row = t->tab_p + (size_t)v * G;
@@ -597,7 +619,7 @@ static void lstm_forward(mn_trainer *t, int l, const float *x, int eval)
     } else {
         for (int j = 0; j < G; j++) t->bsum[j] = w->lstm[l].b_ih[j] + w->lstm[l].b_hh[j];
         for (int n = 0; n < TB; n++) memcpy(a->gates + (size_t)n * G, t->bsum, G * sizeof(float));
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, G, H, 1.0f, x, H,
+        mn_gemm(MN_GEMM_N, MN_GEMM_T, TB, G, H, 1.0f, x, H,
                     w->lstm[l].w_ih, H, 1.0f, a->gates, G);
     }
     float *carry_h = eval ? a->eval_h : a->carry_h, *carry_c = eval ? a->eval_c : a->carry_c;
@@ -616,7 +638,7 @@ static void lstm_forward(mn_trainer *t, int l, const float *x, int eval)
             }
         }
         float *g = a->gates + row * G;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, G, H, 1.0f, hp, H,
+        mn_gemm(MN_GEMM_N, MN_GEMM_T, B, G, H, 1.0f, hp, H,
                     w->lstm[l].w_hh, H, 1.0f, g, G);
         for (int b = 0; b < B; b++) {
             /* the gates are replaced by their activations, which backward reads */
@@ -661,7 +683,7 @@ static void heads_forward(mn_trainer *t, const float *htop, int grad)
 {
     const mn_weights *w = &t->w;
     const int TB = t->B * t->T, H = t->H, E = t->E, ND = t->ND, HE = H + E;
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, MN_N_PITCH, H, 1.0f, htop, H,
+    mn_gemm(MN_GEMM_N, MN_GEMM_T, TB, MN_N_PITCH, H, 1.0f, htop, H,
                 w->head_pitch_w, H, 0.0f, t->logit_p, MN_N_PITCH);
     for (int n = 0; n < TB; n++) {
         memcpy(t->ep + (size_t)n * E, w->emb_pitch + (size_t)t->tg_p[n] * E, E * sizeof(float));
@@ -669,9 +691,9 @@ static void heads_forward(mn_trainer *t, const float *htop, int grad)
         for (int j = 0; j < MN_N_PITCH; j++) lp[j] += w->head_pitch_b[j];
         for (int j = 0; j < ND; j++) ld[j] = w->head_dur_b[j];
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, ND, H, 1.0f, htop, H, w->head_dur_w,
+    mn_gemm(MN_GEMM_N, MN_GEMM_T, TB, ND, H, 1.0f, htop, H, w->head_dur_w,
                 HE, 1.0f, t->logit_d, ND);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, TB, ND, E, 1.0f, t->ep, E,
+    mn_gemm(MN_GEMM_N, MN_GEMM_T, TB, ND, E, 1.0f, t->ep, E,
                 w->head_dur_w + H, HE, 1.0f, t->logit_d, ND);
     float scale = 1.0f / (float)TB;
     for (int n = 0; n < TB; n++) {
@@ -704,11 +726,11 @@ static void heads_backward(mn_trainer *t, const float *htop)
     const mn_weights *w = &t->w;
     mn_weights *gw = &t->gw;
     const int TB = t->B * t->T, H = t->H, E = t->E, ND = t->ND, HE = H + E;
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, MN_N_PITCH, H, TB, 1.0f, t->logit_p,
+    mn_gemm(MN_GEMM_T, MN_GEMM_N, MN_N_PITCH, H, TB, 1.0f, t->logit_p,
                 MN_N_PITCH, htop, H, 1.0f, mut(gw->head_pitch_w), H);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ND, H, TB, 1.0f, t->logit_d, ND, htop,
+    mn_gemm(MN_GEMM_T, MN_GEMM_N, ND, H, TB, 1.0f, t->logit_d, ND, htop,
                 H, 1.0f, mut(gw->head_dur_w), HE);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, ND, E, TB, 1.0f, t->logit_d, ND, t->ep,
+    mn_gemm(MN_GEMM_T, MN_GEMM_N, ND, E, TB, 1.0f, t->logit_d, ND, t->ep,
                 E, 1.0f, mut(gw->head_dur_w) + H, HE);
     float *gbp = mut(gw->head_pitch_b), *gbd = mut(gw->head_dur_b);
     for (int n = 0; n < TB; n++) {
@@ -716,7 +738,7 @@ static void heads_backward(mn_trainer *t, const float *htop)
         for (int j = 0; j < MN_N_PITCH; j++) gbp[j] += lp[j];
         for (int j = 0; j < ND; j++) gbd[j] += ld[j];
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, TB, E, ND, 1.0f, t->logit_d, ND,
+    mn_gemm(MN_GEMM_N, MN_GEMM_N, TB, E, ND, 1.0f, t->logit_d, ND,
                 w->head_dur_w + H, HE, 0.0f, t->dep, E);
     float *gep = mut(gw->emb_pitch);
     for (int n = 0; n < TB; n++) {
@@ -724,9 +746,9 @@ static void heads_backward(mn_trainer *t, const float *htop)
         const float *src = t->dep + (size_t)n * E;
         for (int j = 0; j < E; j++) dst[j] += src[j];
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, TB, H, MN_N_PITCH, 1.0f, t->logit_p,
+    mn_gemm(MN_GEMM_N, MN_GEMM_N, TB, H, MN_N_PITCH, 1.0f, t->logit_p,
                 MN_N_PITCH, w->head_pitch_w, H, 0.0f, t->dh, H);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, TB, H, ND, 1.0f, t->logit_d, ND,
+    mn_gemm(MN_GEMM_N, MN_GEMM_N, TB, H, ND, 1.0f, t->logit_d, ND,
                 w->head_dur_w, HE, 1.0f, t->dh, H);
 }
 
@@ -758,18 +780,18 @@ static void input0_backward(mn_trainer *t, const float *dg)
     }
     const float *W = w->lstm[0].w_ih;
     float *gW = mut(gw->lstm[0].w_ih);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, E, MN_N_PITCH_IN, 1.0f, t->dtab_p, G,
+    mn_gemm(MN_GEMM_T, MN_GEMM_N, G, E, MN_N_PITCH_IN, 1.0f, t->dtab_p, G,
                 w->emb_pitch, E, 1.0f, gW, I0);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, MN_N_PITCH_IN, E, G, 1.0f, t->dtab_p,
+    mn_gemm(MN_GEMM_N, MN_GEMM_N, MN_N_PITCH_IN, E, G, 1.0f, t->dtab_p,
                 G, W, I0, 1.0f, mut(gw->emb_pitch), E);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, E, t->ND + 1, 1.0f, t->dtab_d, G,
+    mn_gemm(MN_GEMM_T, MN_GEMM_N, G, E, t->ND + 1, 1.0f, t->dtab_d, G,
                 w->emb_dur, E, 1.0f, gW + E, I0);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t->ND + 1, E, G, 1.0f, t->dtab_d, G,
+    mn_gemm(MN_GEMM_N, MN_GEMM_N, t->ND + 1, E, G, 1.0f, t->dtab_d, G,
                 W + E, I0, 1.0f, mut(gw->emb_dur), E);
     if (t->NP) {
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, E, t->NP, 1.0f, t->dtab_q, G,
+        mn_gemm(MN_GEMM_T, MN_GEMM_N, G, E, t->NP, 1.0f, t->dtab_q, G,
                     w->emb_pos, E, 1.0f, gW + 2 * E, I0);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t->NP, E, G, 1.0f, t->dtab_q, G,
+        mn_gemm(MN_GEMM_N, MN_GEMM_N, t->NP, E, G, 1.0f, t->dtab_q, G,
                     W + 2 * E, I0, 1.0f, mut(gw->emb_pos), E);
     }
 }
@@ -807,12 +829,12 @@ static void lstm_backward(mn_trainer *t, int l, const float *x, const float *dh,
                 dcr[j] = cut ? 0.0f : dcv * f_;
             }
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, B, H, G, 1.0f, dg + row * G, G,
+        mn_gemm(MN_GEMM_N, MN_GEMM_N, B, H, G, 1.0f, dg + row * G, G,
                     w->lstm[l].w_hh, H, 0.0f, dh_rec, H);
         for (int b = 0; b < B; b++)
             if (t->reset[row + b]) memset(dh_rec + (size_t)b * H, 0, H * sizeof(float));
     }
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, TB, 1.0f, dg, G, a->hin, H, 1.0f,
+    mn_gemm(MN_GEMM_T, MN_GEMM_N, G, H, TB, 1.0f, dg, G, a->hin, H, 1.0f,
                 mut(gw->lstm[l].w_hh), H);
     if (l == 0) {
         input0_backward(t, dg);
@@ -824,9 +846,9 @@ static void lstm_backward(mn_trainer *t, int l, const float *x, const float *dh,
         for (int j = 0; j < G; j++) gbi[j] += src[j];
     }
     for (int j = 0; j < G; j++) gbh[j] += gbi[j];
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, G, H, TB, 1.0f, dg, G, x, H, 1.0f,
+    mn_gemm(MN_GEMM_T, MN_GEMM_N, G, H, TB, 1.0f, dg, G, x, H, 1.0f,
                 mut(gw->lstm[l].w_ih), H);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, TB, H, G, 1.0f, dg, G,
+    mn_gemm(MN_GEMM_N, MN_GEMM_N, TB, H, G, 1.0f, dg, G,
                 w->lstm[l].w_ih, H, 0.0f, dx, H);
     const float *m = t->act[l - 1].mask;
     if (m) {
@@ -1423,4 +1445,149 @@ int mn_train_schedule_warning(const mn_train_config *c, uint64_t steps_per_epoch
              (unsigned long long)steps_per_epoch, c->warmup, c->lr,
              c->lr * (double)total / (double)c->warmup, (unsigned long long)fit);
     return 1;
+}
+
+mn_status mn_train_holdout_split(const mn_melody *mels, size_t n, size_t k, uint64_t seed,
+                                 mn_melody **train, mn_melody **held, size_t *held_idx,
+                                 char *err)
+{
+    if (k > n) k = n;
+    uint8_t *mark = mn_malloc(n ? n : 1);
+    *train = mn_malloc((n - k ? n - k : 1) * sizeof **train);
+    *held = mn_malloc((k ? k : 1) * sizeof **held);
+    if (!mark || !*train || !*held) {
+        mn_free(mark), mn_free(*train), mn_free(*held);
+        *train = *held = NULL;
+        return mn_errf(err, MN_ERR_NOMEM, "train: out of memory for a held-out split");
+    }
+    mn_train_holdout_pick(n, k, seed, mark);
+    size_t a = 0, b = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!mark[i]) {
+            (*train)[a++] = mels[i];
+            continue;
+        }
+        if (held_idx) held_idx[b] = i;
+        (*held)[b++] = mels[i];
+    }
+    mn_free(mark);
+    return MN_OK;
+}
+
+/*=== the training run =======================================================================*/
+
+static double run_clock_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int run_stopped(const atomic_int *stop)
+{
+    return stop && atomic_load_explicit(stop, memory_order_relaxed) != 0;
+}
+
+static mn_status run_checkpoint(mn_trainer *t, const mn_train_run_config *rc,
+                                const mn_train_callbacks *cb, mn_train_ckpt_why why, char *err)
+{
+    if (!rc->checkpoint) return MN_OK;
+    mn_status st = mn_trainer_checkpoint_save(t, rc->checkpoint, err);
+    if (!st && cb->checkpoint) st = cb->checkpoint(cb->ctx, t, why, err);
+    return st;
+}
+
+static mn_status run_validate(mn_trainer *t, const mn_melody *valid, size_t n_valid,
+                              double vb[2], char *err)
+{
+    size_t ne;
+    char e2[MN_ERR_LEN];
+    mn_status st = mn_trainer_evaluate(t, valid, n_valid, &vb[0], &vb[1], &ne, e2);
+    if (st) mn_errf(err, st, "validation: %s", e2);
+    return st;
+}
+
+mn_status mn_train_run(mn_trainer *t, const mn_train_run_config *rc, const mn_melody *valid,
+                       size_t n_valid, const mn_train_callbacks *cbp, const atomic_int *stop,
+                       mn_train_result *res, char *err)
+{
+    static const mn_train_callbacks none = {0};
+    const mn_train_callbacks *cb = cbp ? cbp : &none;
+    mn_train_progress *prog = &t->prog;
+    const uint64_t spe = mn_trainer_steps_per_epoch(t), tb = (uint64_t)t->B * t->T;
+    const int have_valid = n_valid > 0;
+    mn_status st = MN_OK;
+    memset(res, 0, sizeof *res);
+    res->end = MN_TRAIN_END_EPOCHS;
+    double run_start = run_clock_s(), elapsed0 = prog->elapsed_s, last_ckpt = run_start;
+
+    if (rc->score_start && have_valid && prog->step == 0) {
+        /* the starting weights are the model to beat: what best() keeps is never worse */
+        mn_train_epoch_info e = {0, 1, 0, 0, 1, prog->last_loss, mn_trainer_lr(t), 0};
+        double vb[2];
+        if ((st = run_validate(t, valid, n_valid, vb, err))) return st;
+        e.bits_pitch = vb[0], e.bits_dur = vb[1];
+        res->start_valid = prog->best_valid = vb[0] + vb[1];
+        if (cb->epoch && (st = cb->epoch(cb->ctx, t, &e, err))) return st;
+        if (cb->best && (st = cb->best(cb->ctx, t, &e, err))) return st;
+    }
+    while (prog->epoch < rc->epochs && !run_stopped(stop)) {
+        uint64_t start = (uint64_t)prog->epoch * spe, end = start + spe;
+        double loss_sum = 0, ema = prog->last_loss, tok_s = 0;
+        uint64_t loss_n = 0, log_every = spe >= 10 ? spe / 10 : 1;
+        while (prog->step < end && !run_stopped(stop)) {
+            mn_train_step_info s;
+            s.lr = mn_trainer_lr(t);
+            double loss;
+            mn_trainer_step(t, &loss);
+            res->run_steps++;
+            ema = res->run_steps == 1 && ema == 0 ? loss : 0.9 * ema + 0.1 * loss;
+            prog->last_loss = ema;
+            loss_sum += loss, loss_n++;
+            double now = run_clock_s();
+            prog->elapsed_s = elapsed0 + (now - run_start);
+            tok_s = (double)(res->run_steps * tb) / (now - run_start);
+            s.epoch = prog->epoch + 1;
+            s.done = prog->step - start;
+            s.steps_per_epoch = spe;
+            s.loss_ema = ema;
+            s.tok_s = tok_s;
+            s.eta_s = (double)(end - prog->step) * (double)tb / tok_s;
+            s.log_point = s.done % log_every == 0 && prog->step < end;
+            s.loss_mean = loss_sum / (double)loss_n;
+            if (cb->step) cb->step(cb->ctx, t, &s);
+            if (s.log_point) loss_sum = 0, loss_n = 0;
+            if (rc->ckpt_every_s > 0 && now - last_ckpt > rc->ckpt_every_s) {
+                if ((st = run_checkpoint(t, rc, cb, MN_TRAIN_CKPT_TIMED, err))) return st;
+                last_ckpt = now;
+            }
+        }
+        if (run_stopped(stop)) break;
+        prog->epoch++;
+        mn_train_epoch_info e = {prog->epoch, have_valid, 0, 0, 1,
+                                 loss_n ? loss_sum / (double)loss_n : prog->last_loss,
+                                 mn_trainer_lr(t), tok_s};
+        if (have_valid) {
+            double vb[2];
+            if ((st = run_validate(t, valid, n_valid, vb, err))) return st;
+            double total = vb[0] + vb[1];
+            e.bits_pitch = vb[0], e.bits_dur = vb[1];
+            e.improved = prog->best_valid == 0 || total < prog->best_valid;
+            if (e.improved) prog->best_valid = total, prog->bad_epochs = 0;
+            else prog->bad_epochs++;
+        }
+        if (cb->epoch && (st = cb->epoch(cb->ctx, t, &e, err))) return st;
+        if (e.improved && cb->best && (st = cb->best(cb->ctx, t, &e, err))) return st;
+        if ((st = run_checkpoint(t, rc, cb, MN_TRAIN_CKPT_EPOCH, err))) return st;
+        last_ckpt = run_clock_s();
+        if (have_valid && rc->patience > 0 && prog->bad_epochs >= rc->patience) {
+            res->end = MN_TRAIN_END_PATIENCE;
+            return MN_OK;
+        }
+    }
+    if (run_stopped(stop)) {
+        res->end = MN_TRAIN_END_STOPPED;
+        if ((st = run_checkpoint(t, rc, cb, MN_TRAIN_CKPT_STOP, err))) return st;
+    }
+    return MN_OK;
 }

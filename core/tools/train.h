@@ -1,10 +1,12 @@
 /* train.h - the trainer: truncated BPTT over B token streams (shuffled, transposition-augmented
- * tunes), a batched forward/backward of the model of model.h/session.h over OpenBLAS sgemm,
+ * tunes), a batched forward/backward of the model of model.h/session.h over gemm.h's products,
  * AdamW with gradient clipping and a warm-up/decay schedule, batched validation in bits/event
  * (DESIGN.md definition), and versioned checkpoints that resume a run exactly.
  * Every buffer is allocated in mn_trainer_new; a training step allocates nothing. */
 #ifndef MN_TRAIN_H
 #define MN_TRAIN_H
+
+#include <stdatomic.h>
 
 #include "base.h"
 #include "event.h"
@@ -79,6 +81,17 @@ void mn_trainer_step(mn_trainer *t, double *loss);
 void mn_trainer_next_window(mn_trainer *t);
 double mn_trainer_forward_backward(mn_trainer *t);
 
+/* Sets the window instead of next_window, from B*T entries each in time-major order (n = t*B
+ * + b): the input tokens (previous pitch 0..129 with MN_PITCH_BOS at a tune start, previous
+ * duration token 0..ND with ND at a tune start, position class 0..n_pos-1, 0 without
+ * positions), the targets (pitch 0..128, duration token 0..ND-1) and reset (1: a tune starts
+ * here, the state is zero). With dropout the masks are left as they were. MN_ERR_ARG naming
+ * the first value out of range; the window is unchanged then. For tests that compare with a
+ * reference on a given window. */
+mn_status mn_trainer_set_window(mn_trainer *t, const int *in_pitch, const int *in_dur,
+                                const int *in_pos, const int *tg_pitch, const int *tg_dur,
+                                const uint8_t *reset, char *err);
+
 /* Validation per DESIGN.md: each melody with events from its start with the state reset, in
  * its original key; writes the mean over all events of -log2 p(pitch) and -log2 p(dur | pitch).
  * Uses the trainer's buffers (batched); does not touch the training state. Allocates. */
@@ -147,5 +160,94 @@ void mn_train_finetune_schedule(size_t n_tunes, uint64_t steps_per_epoch, int ep
  * and writes one line saying so into msg (MN_TRAIN_REASON_LEN bytes), else 0. */
 int mn_train_schedule_warning(const mn_train_config *c, uint64_t steps_per_epoch, int epochs,
                               char *msg);
+
+/*=== the training run =======================================================================*/
+
+/* The policy of a run (mn_train_run): how long, when to stop early, how often to checkpoint. */
+typedef struct {
+    int epochs;            /* run until this many epochs are done in all (progress.epoch) */
+    int patience;          /* stop after this many epochs without improvement (0: off); only
+                            * with a valid set */
+    double ckpt_every_s;   /* within an epoch, checkpoint at least this often (<= 0: only at
+                            * epoch ends and on a stop) */
+    const char *checkpoint; /* checkpoint file, or NULL: none is written */
+    int score_start;       /* 1: a run that has taken no step scores its starting weights first
+                            * (epoch 0, e.g. a parent to beat): they are the best until an epoch
+                            * beats them */
+} mn_train_run_config;
+
+/* After each step. */
+typedef struct {
+    int epoch;             /* epoch under way, 1-based */
+    uint64_t done;         /* its steps done (1..steps_per_epoch) */
+    uint64_t steps_per_epoch;
+    double loss_ema;       /* running train loss, nats/event */
+    double loss_mean;      /* at a log point: mean loss since the last one, nats/event */
+    int log_point;         /* 1 every tenth of an epoch (not at its last step) */
+    float lr;              /* learning rate the step used */
+    double tok_s;          /* events per second of this run so far */
+    double eta_s;          /* seconds to the end of the epoch at that rate */
+} mn_train_step_info;
+
+/* After each epoch's validation (and for the starting weights: epoch 0). */
+typedef struct {
+    int epoch;             /* epochs done (0: the starting weights) */
+    int have_valid;        /* 0: no valid set (bits are 0; every epoch counts as the best) */
+    double bits_pitch, bits_dur; /* valid bits/event */
+    int improved;          /* the best so far: the callbacks' best() follows */
+    double train_loss;     /* mean train loss since the last log point, nats/event */
+    float lr;              /* learning rate of the next step */
+    double tok_s;          /* events per second of this run so far */
+} mn_train_epoch_info;
+
+typedef enum {
+    MN_TRAIN_CKPT_TIMED,   /* within an epoch (ckpt_every_s) */
+    MN_TRAIN_CKPT_EPOCH,   /* after an epoch */
+    MN_TRAIN_CKPT_STOP,    /* the run was stopped */
+} mn_train_ckpt_why;
+
+/* What the caller sees of a run; every member may be NULL. A callback returning non-MN_OK
+ * (with err filled) ends the run with that status. They run on the thread of mn_train_run. */
+typedef struct {
+    void *ctx;
+    void (*step)(void *ctx, mn_trainer *t, const mn_train_step_info *s);
+    mn_status (*epoch)(void *ctx, mn_trainer *t, const mn_train_epoch_info *e, char *err);
+    /* the trainer holds the best weights so far (after epoch(), when e->improved): keep them */
+    mn_status (*best)(void *ctx, mn_trainer *t, const mn_train_epoch_info *e, char *err);
+    /* a checkpoint was just written */
+    mn_status (*checkpoint)(void *ctx, mn_trainer *t, mn_train_ckpt_why why, char *err);
+} mn_train_callbacks;
+
+typedef enum {
+    MN_TRAIN_END_EPOCHS = 0, /* all epochs done */
+    MN_TRAIN_END_PATIENCE,   /* no improvement for `patience` epochs */
+    MN_TRAIN_END_STOPPED,    /* *stop was set: a checkpoint was saved (when there is a file) */
+} mn_train_end;
+
+typedef struct {
+    mn_train_end end;
+    double start_valid;    /* valid total bits/event of the starting weights (score_start and
+                            * a valid set), else 0 */
+    uint64_t run_steps;    /* steps taken by this call */
+} mn_train_result;
+
+/* Runs the epochs of rc on trainer t from where its progress stands (a new or a resumed run):
+ * steps, after each epoch a validation on valid[n_valid] (none when n_valid is 0) that keeps
+ * progress.best_valid and bad_epochs, the best weights handed to cb->best, checkpoints after
+ * each epoch, every rc->ckpt_every_s and on a stop, and early stopping on patience. *stop
+ * (may be NULL) is read between steps: any thread or a signal handler may set it. Returns MN_OK
+ * with *res filled when the run ended as res->end says, else the first failure (validation,
+ * checkpoint or a callback) with err filled; progress says how far it got. */
+mn_status mn_train_run(mn_trainer *t, const mn_train_run_config *rc, const mn_melody *valid,
+                       size_t n_valid, const mn_train_callbacks *cb, const atomic_int *stop,
+                       mn_train_result *res, char *err);
+
+/* Splits n melodies into views of the training ones (*train, n - k of them) and k held out
+ * (*held), chosen by mn_train_holdout_pick(n, k, seed); held_idx (may be NULL) receives the
+ * indices of the held-out ones in order. The views share the melodies' events; free both
+ * arrays with mn_free. MN_ERR_NOMEM or MN_OK. */
+mn_status mn_train_holdout_split(const mn_melody *mels, size_t n, size_t k, uint64_t seed,
+                                 mn_melody **train, mn_melody **held, size_t *held_idx,
+                                 char *err);
 
 #endif

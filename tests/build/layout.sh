@@ -1,11 +1,13 @@
 #!/bin/sh
 # tests/build/layout.sh - the boundary between what runs inside Pd and the offline tools:
 #  1. the Makefile's CORE_RT names every C file of core/rt and nothing else, CORE_TOOLS every
-#     file of core/tools, and the externals link CORE_RT and their own glue;
+#     file of core/tools, and the externals link CORE_RT, CORE_LEARN (the part of core/tools
+#     that `learn` runs: never eval, report, SVG, n-gram, token files nor the OpenBLAS products)
+#     and their own glue;
 #  2. every file of core/rt compiles with core/rt as its only include folder (so it includes no
 #     header of core/tools, cli or externals), and that check is seen to fail on a file that does;
-#  3. the externals use every run-time module they link: starting from the externals' own
-#     objects, the symbols they need reach each object of CORE_RT.
+#  3. the externals use every module they link: starting from the externals' own objects, the
+#     symbols they need reach each object of CORE_RT and CORE_LEARN.
 # Run by `make check` (tools/run-checks.sh); needs the Pd headers.
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -18,7 +20,7 @@ bad() { echo "FAIL $*"; fail=$((fail + 1)); }
 
 make -s --no-print-directory print-layout >"$tmp/sets" 2>&1 || { cat "$tmp/sets"; exit 2; }
 get() { sed -n "s/^$1=//p" "$tmp/sets"; }
-core_rt=$(get CORE_RT); core_tools=$(get CORE_TOOLS); common=$(get COMMON)
+core_rt=$(get CORE_RT); core_tools=$(get CORE_TOOLS); core_learn=$(get CORE_LEARN); common=$(get COMMON)
 classes=$(get CLASS_SOURCES); pdinc=$(get PDINCLUDEDIR)
 
 # 1. each set named once, and named whole
@@ -31,10 +33,21 @@ same_set() { # label listed folder
 same_set CORE_RT "$core_rt" core/rt
 same_set CORE_TOOLS "$core_tools" core/tools
 ext_core=$(printf '%s\n' $common | grep '^core/' | sort)
-if [ "$ext_core" = "$(printf '%s\n' $core_rt | sort)" ]; then
-    ok "the externals link CORE_RT, and no file of core/tools"
+if [ "$ext_core" = "$(printf '%s\n' $core_rt $core_learn | sort)" ]; then
+    ok "the externals link CORE_RT and CORE_LEARN, and no other file of core/tools"
 else
-    bad "the externals' common.sources core files are not CORE_RT: $(echo $ext_core)"
+    bad "the externals' common.sources core files are not CORE_RT and CORE_LEARN: $(echo $ext_core)"
+fi
+for f in $core_learn; do
+    case " $core_tools " in *" $f "*) ;; *) bad "CORE_LEARN names $f, which is not in CORE_TOOLS" ;; esac
+done
+never=""
+for f in $core_learn; do
+    case $f in core/tools/eval.c|core/tools/report.c|core/tools/svg.c|core/tools/ngram.c|\
+               core/tools/tokens.c|core/tools/gemm_blas.c) never="$never $f" ;; esac
+done
+if [ -z "$never" ]; then ok "CORE_LEARN holds none of eval, report, SVG, n-gram, tokens, OpenBLAS"
+else bad "the externals link offline tools they must not:$never"
 fi
 
 # 2. run-time files include run-time headers only
@@ -61,7 +74,7 @@ fi
 mkdir -p "$tmp/o"
 for f in $common $classes; do
     o="$tmp/o/$(echo "$f" | tr '/' '_').o"
-    $CC -std=c11 -D_GNU_SOURCE -fPIC -O0 -Icore/rt -I"$pdinc" -c "$f" -o "$o" 2>"$tmp/cc.out" ||
+    $CC -std=c11 -D_GNU_SOURCE -fPIC -O0 -Icore/rt -Icore/tools -I"$pdinc" -c "$f" -o "$o" 2>"$tmp/cc.out" ||
         { bad "cannot compile $f:"; cat "$tmp/cc.out"; }
 done
 for o in "$tmp"/o/*.o; do
@@ -84,11 +97,11 @@ while [ -n "$(echo $todo)" ]; do
     todo=$next
 done
 unused=""
-for f in $core_rt; do
+for f in $core_rt $core_learn; do
     o="$(echo "$f" | tr '/' '_').o"
     case " $reached " in *" $o "*) ;; *) unused="$unused $f" ;; esac
 done
-if [ -z "$unused" ]; then ok "the externals use every module of CORE_RT ($(echo $core_rt | wc -w))"
+if [ -z "$unused" ]; then ok "the externals use every module of CORE_RT and CORE_LEARN ($(echo $core_rt $core_learn | wc -w))"
 else bad "linked into the externals but used by nothing there:$unused"
 fi
 

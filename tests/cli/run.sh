@@ -328,6 +328,34 @@ rows=$(wc -l <"$tmp/tr/t.mnet.csv")
 "$cli" train "$tmp/tunes" -o "$tmp/tr/t.mnet" $tiny --epochs 1 --resume "$tmp/tr/t.mnet.ckpt" >/dev/null 2>"$tmp/e" \
     && grep -q "is its model" "$tmp/e" && [ "$(wc -l <"$tmp/tr/t.mnet.csv")" -eq "$rows" ] && ok \
     || bad "resume after SIGTERM: $(cat "$tmp/e")"
+# Ctrl-C (SIGINT) in the middle of an epoch saves a checkpoint; the run resumed from it ends
+# with the figures of the same run never interrupted: every epoch's valid figures, the best
+# model
+mkdir -p "$tmp/ir" && cp "$tmp"/tunes/*.mid "$tmp/ir/"
+# about 60 steps an epoch: the signal comes soon after epoch 2's first tenth, well inside it
+irun="--layers 2 --hidden 256 --embed 16 --pos 8 --batch 1 --seq 8 --threads 1 --epochs 3 --patience 0 --valid $F/jig_68.mid"
+"$cli" train "$tmp/ir" -o "$tmp/ir/ref.mnet" $irun >"$tmp/ir/ref.out" 2>"$tmp/ir/ref.err" \
+    || bad "uninterrupted train: $(tail -2 "$tmp/ir/ref.err")"
+"$cli" train "$tmp/ir" -o "$tmp/ir/int.mnet" $irun >/dev/null 2>"$tmp/ir/int.err" &
+pid=$!
+i=0
+while [ $i -lt 1200 ] && ! grep -q "^epoch 2/3 " "$tmp/ir/int.err" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
+kill -INT $pid
+wait $pid; st=$?
+[ $st -eq 1 ] && grep -q "^melodynet train: interrupted at step [0-9]*; checkpoint saved to $tmp/ir/int.mnet.ckpt (continue with --resume $tmp/ir/int.mnet.ckpt)" "$tmp/ir/int.err" \
+    && ok || bad "train after SIGINT: exit $st: $(tail -2 "$tmp/ir/int.err")"
+"$cli" train "$tmp/ir" -o "$tmp/ir/int.mnet" $irun --resume "$tmp/ir/int.mnet.ckpt" >"$tmp/ir/int.out" 2>"$tmp/ir/res.err" \
+    || bad "resume after SIGINT: $(tail -2 "$tmp/ir/res.err")"
+grep -q "^melodynet train: resuming $tmp/ir/int.mnet.ckpt with its settings" "$tmp/ir/res.err" && ok || bad "resume: no resuming line"
+[ "$(sed "s|$tmp/ir/int.mnet|M|" "$tmp/ir/int.out")" = "$(sed "s|$tmp/ir/ref.mnet|M|" "$tmp/ir/ref.out")" ] && ok \
+    || bad "interrupted and resumed run ends otherwise: $(cat "$tmp/ir/int.out") against $(cat "$tmp/ir/ref.out")"
+# the epochs' rows of the logs (step and valid figures) are the same
+erows() { awk -F, 'NR > 1 && $6 != "" { print $1, $2, $4, $5, $6 }' "$1"; }
+[ "$(erows "$tmp/ir/int.mnet.csv")" = "$(erows "$tmp/ir/ref.mnet.csv")" ] && [ "$(erows "$tmp/ir/ref.mnet.csv" | wc -l)" -eq 3 ] && ok \
+    || bad "the resumed run's epochs differ from the uninterrupted run's: $(erows "$tmp/ir/int.mnet.csv" | tr '\n' ';')"
+"$cli" generate -m "$tmp/ir/int.mnet" -n 24 --random-seed 5 >"$tmp/ir/g1" 2>&1
+"$cli" generate -m "$tmp/ir/ref.mnet" -n 24 --random-seed 5 >"$tmp/ir/g2" 2>&1
+cmp -s "$tmp/ir/g1" "$tmp/ir/g2" && [ -s "$tmp/ir/g1" ] && ok || bad "the resumed run's model plays otherwise than the uninterrupted one's"
 # a full disk is reported as such (needs root to mount a small tmpfs)
 if [ "$(id -u)" -eq 0 ] && mkdir "$tmp/full" && mount -t tmpfs -o size=64k tmpfs "$tmp/full" 2>/dev/null; then
     dd if=/dev/zero of="$tmp/full/fill" bs=1k count=40 2>/dev/null

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "data.h"
+#include "gemm.h"
 #include "train.h"
 
 int main(int argc, char **argv)
@@ -19,6 +20,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: trainer_steps INIT.mnet K DATA...\n");
         return 2;
     }
+    mn_gemm_use(mn_gemm_openblas); /* as the command trains */
     long k = atol(argv[2]);
     char err[MN_ERR_LEN];
     mn_corpus c;
