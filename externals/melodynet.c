@@ -633,13 +633,13 @@ static void melodynet_learn_done(void *owner, t_mnpd_result *r)
 /* learn FILE-OR-FOLDER [EPOCHS]: fine-tunes the model playing on the MIDI files named (a file,
  * a folder searched recursively or a .txt list), as `melodynet train DATA --init MODEL` does,
  * on a worker while this model plays on; `learn stop` ends the run early with the best model
- * so far. */
+ * so far (and does nothing when no run is under way). */
 static void melodynet_learn(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     (void)s;
     if (argc == 1 && argv[0].a_type == A_SYMBOL && argv[0].a_w.w_symbol == gensym("stop")) {
-        if (!mnpd_job_busy(x->x_learn)) mnpd_error(x, cls, x->x_out_info, "learn stop: not learning");
-        else mnpd_job_stop(x->x_learn);
+        /* as [metro]'s stop: nothing to do when nothing runs */
+        if (mnpd_job_busy(x->x_learn)) mnpd_job_stop(x->x_learn);
         return;
     }
     if (argc < 1 || argc > 2 || argv[0].a_type != A_SYMBOL ||
