@@ -556,7 +556,8 @@ static void melodynet_read_done(void *owner, t_mnpd_result *r)
 static void melodynet_read(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (melodynet_defer(x, s, argc, argv)) return;
-    mnpd_read(x, cls, x->x_out_info, x->x_canvas, x->x_read, argc, argv);
+    mnpd_read(x, cls, x->x_out_info, x->x_canvas, x->x_read, x->x_write, argc,
+              argv);
 }
 
 static void melodynet_write(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)

@@ -442,7 +442,8 @@ static void melodynet_tilde_read_done(void *owner, t_mnpd_result *r)
 static void melodynet_tilde_read(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
     (void)s;
-    mnpd_read(x, cls, x->x_out_info, x->x_canvas, x->x_read, argc, argv);
+    mnpd_read(x, cls, x->x_out_info, x->x_canvas, x->x_read, x->x_write, argc,
+              argv);
 }
 
 static void melodynet_tilde_write(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)

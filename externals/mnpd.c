@@ -610,10 +610,27 @@ void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
     use(x, m, path);
 }
 
+/* Whether slot w has a write of path out or waiting (it runs before any request made now). */
+static int mnpd_job_writes(const t_mnpd_job *w, const char *path)
+{
+    return w && ((w->j_cur && w->j_cur->q_res.r_kind == MNPD_JOB_WRITE &&
+                  !strcmp(w->j_cur->q_res.r_path, path)) ||
+                 (w->j_wait && !strcmp(w->j_wait->q_res.r_path, path)));
+}
+
 void mnpd_read(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t_mnpd_job *job,
-               int argc, const t_atom *argv)
+               const t_mnpd_job *writes, int argc, const t_atom *argv)
 {
     char path[MNPD_PATH_LEN], err[MN_ERR_LEN + MAXPDSTRING];
+    if (argc == 1 && argv[0].a_type == A_SYMBOL && *argv[0].a_w.w_symbol->s_name) {
+        /* `write F, read F`: F may not exist yet, but the loader writes it first */
+        char made[MAXPDSTRING];
+        canvas_makefilename(canvas, argv[0].a_w.w_symbol->s_name, made, MAXPDSTRING);
+        if (strlen(made) < sizeof path && mnpd_job_writes(writes, made)) {
+            if (mnpd_job_start(job, MNPD_JOB_READ, made, NULL, err)) mnpd_error(x, cls, info, err);
+            return;
+        }
+    }
     if (mnpd_find_file(x, cls, info, canvas, NULL, "read", argc, argv, path)) return;
     if (mnpd_job_start(job, MNPD_JOB_READ, path, NULL, err)) mnpd_error(x, cls, info, err);
 }

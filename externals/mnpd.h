@@ -146,10 +146,11 @@ void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
                     t_mnpd_use_model use, const char *path, int async);
 
 /* The read message: resolves the MIDI file on the canvas's path and reads it by the loader
- * through job (answered by the job's done function). Errors go to the console and the info
- * outlet. */
+ * through job (answered by the job's done function). A file that the object's write slot
+ * (writes, may be NULL) is about to write is read from there, after the write: `write F, read
+ * F` reads what was written. Errors go to the console and the info outlet. */
 void mnpd_read(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t_mnpd_job *job,
-               int argc, const t_atom *argv);
+               const t_mnpd_job *writes, int argc, const t_atom *argv);
 
 /* The end of an asynchronous load: installs the model (taking r_model) or reports the
  * error. */
