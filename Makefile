@@ -7,7 +7,8 @@ lib.name = melodynet
 # file in it includes only headers of core/rt (tests/build/layout.sh checks both).
 CORE_RT = core/rt/base.c core/rt/event.c core/rt/json.c core/rt/model.c core/rt/session.c \
           core/rt/sampler.c core/rt/midi.c core/rt/motif.c core/rt/sbuf.c core/rt/matvec.c \
-          core/rt/copyidx.c core/rt/atom.c core/rt/settings.c core/rt/registry.c
+          core/rt/copyidx.c core/rt/atom.c core/rt/settings.c core/rt/registry.c \
+          core/rt/ahead.c
 # The offline tools (core/tools): trainer, data pipeline, evaluation, report, pictures, n-gram
 # baseline, token files. They may include core/rt; the command and the tests link both sets.
 # CORE_LEARN is the part [melodynet]'s `learn` runs, which the externals link too: the trainer

@@ -10,14 +10,17 @@
  * `generate N` runs its first step on the scheduler and the others on a worker thread, which
  * owns the session meanwhile and writes the notes into x_gen; a clock sends them on. Messages
  * that need the session during such a run wait in x_defer and run, in order, after its last
- * note, so the same seed and messages give the same notes whatever the timing. */
+ * note, so the same seed and messages give the same notes whatever the timing.
+ *
+ * The melody so far (what `write` saves, `similar` compares and a new model goes on from) is
+ * the session's history; `write` hands a copy of its notes to the loader thread, which writes
+ * the file, and `wrote` or the error comes back from the loader's clock. */
 #include <stdio.h>
 #include <string.h>
 
 #include "mnpd.h"
 #include "copyidx.h"
 
-#define MELODYNET_CTX 64       /* recent events replayed into a newly loaded model */
 #define MELODYNET_NO_PITCH 60  /* pitch reported for a rest before any note */
 #define MELODYNET_SYNC 1       /* steps of a generate run on the scheduler; the rest on a worker */
 #define MELODYNET_DRAIN_MS 1   /* how often the worker's notes are sent on, in logical ms */
@@ -37,14 +40,12 @@ typedef struct _melodynet {
     mn_settings x_st;       /* sampler settings, bpm and legato, kept across model swaps */
     uint64_t x_seed;            /* last PRNG seed given (creation or seed) */
     int x_last_pitch;           /* last emitted pitch: what a rest reports */
-    t_mnpd_hist x_hist;         /* generated notes, for write */
-    mn_event x_ctx[MELODYNET_CTX]; /* ring of the events the model saw since the last reset */
-    int x_ctx_head, x_ctx_n;
     t_clock *x_clock;           /* play: fires at each note's onset */
     int x_playing;
     int x_tick_due;             /* a play onset fell during a generate run */
     t_mnpd_job *x_load;         /* background model load */
     t_mnpd_job *x_read;         /* background MIDI file read */
+    t_mnpd_job *x_write;        /* background MIDI file write */
     t_mnpd_job *x_save;         /* background write-model */
     t_mnpd_job *x_learn;        /* fine-tuning on its own thread (learn) */
     int x_learned;              /* models learned so far (names them in the registry) */
@@ -81,18 +82,6 @@ typedef struct _melodynet {
 
 static void melodynet_tick(t_melodynet *x);
 static void melodynet_replay(t_melodynet *x);
-
-/*=== model and context ======================================================================*/
-
-static void melodynet_ctx_push(t_melodynet *x, const mn_event *e)
-{
-    if (x->x_ctx_n < MELODYNET_CTX) {
-        x->x_ctx[(x->x_ctx_head + x->x_ctx_n++) % MELODYNET_CTX] = *e;
-    } else {
-        x->x_ctx[x->x_ctx_head] = *e;
-        x->x_ctx_head = (x->x_ctx_head + 1) % MELODYNET_CTX;
-    }
-}
 
 /*=== generate runs ==========================================================================*/
 
@@ -153,11 +142,9 @@ static void melodynet_count_step(t_melodynet *x)
     x->x_steps_pd++;
 }
 
-/* Records a generated note and sends it. */
+/* Sends a generated note (the session's history has it). */
 static void melodynet_output(t_melodynet *x, const mn_event *e)
 {
-    melodynet_ctx_push(x, e);
-    mnpd_hist_push(&x->x_hist, e);
     int shown = x->x_last_pitch;
     if (mn_is_pitch(e->pitch)) shown = x->x_last_pitch = e->pitch;
     mnpd_outlet_note(x->x_out_note, e, shown, x->x_st.bpm, x->x_st.legato);
@@ -232,8 +219,9 @@ static void melodynet_gen_halt(t_melodynet *x)
 /*=== model ==================================================================================*/
 
 /* Switches to model (for which this object already counts as a registry user): a new session
- * with the old sampler settings and PRNG state, conditioned on the recent events so a melody
- * in progress goes on. On failure the old session stays. */
+ * with the old sampler settings, onto which the melody moves (history and PRNG state, the
+ * network rebuilt from the latest events) so that a melody in progress goes on. On failure the
+ * old session stays. */
 static int melodynet_use_model(t_melodynet *x, mn_model *model, const char *path)
 {
     char err[MN_ERR_LEN];
@@ -244,11 +232,9 @@ static int melodynet_use_model(t_melodynet *x, mn_model *model, const char *path
         return -1;
     }
     melodynet_gen_halt(x);
-    if (x->x_session) *mn_session_rng(ns) = *mn_session_rng(x->x_session);
+    if (x->x_session) mn_session_adopt(ns, x->x_session);
     *mn_session_sampler(ns) = x->x_st.sampler;
-    mn_session_reset(ns);
-    for (int i = 0; i < x->x_ctx_n; i++)
-        mn_session_feed(ns, &x->x_ctx[(x->x_ctx_head + i) % MELODYNET_CTX]);
+    mn_session_replay(ns);
     mn_session_free(x->x_session);
     mn_registry_release(x->x_model);
     x->x_session = ns;
@@ -287,15 +273,12 @@ static int melodynet_ready(t_melodynet *x)
 static void melodynet_clear(t_melodynet *x)
 {
     mn_session_reset(x->x_session);
-    x->x_ctx_head = x->x_ctx_n = 0;
-    mnpd_hist_clear(&x->x_hist);
     x->x_heard = x->x_heard_new = 0;
 }
 
 static void melodynet_feed(t_melodynet *x, const mn_event *e)
 {
     mn_session_feed(x->x_session, e);
-    melodynet_ctx_push(x, e);
     if (mn_is_pitch(e->pitch)) x->x_last_pitch = e->pitch;
 }
 
@@ -573,14 +556,23 @@ static void melodynet_read_done(void *owner, t_mnpd_result *r)
 static void melodynet_read(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (melodynet_defer(x, s, argc, argv)) return;
-    mnpd_read(x, cls, x->x_out_info, x->x_canvas, x->x_read, argc, argv);
+    mnpd_read(x, cls, x->x_out_info, x->x_canvas, x->x_read, x->x_write, argc,
+              argv);
 }
 
 static void melodynet_write(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
 {
     if (melodynet_defer(x, s, argc, argv)) return;
     t_symbol *f = mnpd_file_arg(x, cls, x->x_out_info, "write", argc, argv);
-    if (f) mnpd_hist_write(x, cls, x->x_canvas, x->x_out_info, &x->x_hist, x->x_st.bpm, f);
+    if (!f) return;
+    static mn_event notes[MN_SESSION_HIST]; /* Pd's thread only */
+    size_t n = x->x_session ? mn_session_sampled(x->x_session, notes, MN_SESSION_HIST) : 0;
+    mnpd_write(x, cls, x->x_canvas, x->x_out_info, x->x_write, notes, n, x->x_st.bpm, f);
+}
+
+static void melodynet_write_done(void *owner, t_mnpd_result *r)
+{
+    mnpd_write_done(owner, cls, ((t_melodynet *)owner)->x_out_info, r);
 }
 
 /*=== learning ===============================================================================*/
@@ -726,11 +718,12 @@ static void melodynet_similar(t_melodynet *x, t_symbol *s, int argc, t_atom *arg
         mnpd_error(x, cls, x->x_out_info, why);
         return;
     }
-    static int iv[MNPD_HIST];
+    static int iv[MN_SESSION_HIST];
     int n = 0, last = -1;
-    for (int i = 0; i < x->x_hist.h_n; i++) {
-        const mn_event *e = &x->x_hist.h_ev[(x->x_hist.h_head + i) % MNPD_HIST];
-        if (!mn_is_pitch(e->pitch)) continue;
+    for (size_t i = 0; i < mn_session_history_len(x->x_session); i++) {
+        const mn_hist_entry *h = mn_session_history_at(x->x_session, i);
+        const mn_event *e = &h->ev;
+        if (!h->sampled || !mn_is_pitch(e->pitch)) continue;
         if (last >= 0) iv[n++] = e->pitch - last;
         last = e->pitch;
     }
@@ -756,7 +749,7 @@ static void melodynet_info(t_melodynet *x, t_symbol *s, int argc, t_atom *argv)
     t_mnpd_info ic;
     if (mnpd_info_args(x, cls, x->x_out_info, argc, argv, &ic)) return;
     mnpd_info(&ic, x->x_session ? x->x_model : NULL, x->x_path, &x->x_st, x->x_seed,
-              x->x_hist.h_total);
+              x->x_session ? mn_session_notes(x->x_session) : 0);
     mnpd_info_count(&ic, "playing", x->x_playing);
     mnpd_info_count(&ic, "loading", mnpd_job_busy(x->x_load) || mnpd_job_busy(x->x_read));
     mnpd_info_count(&ic, "learning", mnpd_job_busy(x->x_learn));
@@ -781,10 +774,10 @@ static void *melodynet_new(t_symbol *s, int argc, t_atom *argv)
     mn_settings_default(&x->x_st);
     x->x_seed = mnpd_makeseed();
     x->x_last_pitch = MELODYNET_NO_PITCH;
-    mnpd_hist_init(&x->x_hist);
     x->x_clock = clock_new(x, (t_method)melodynet_tick);
     x->x_load = mnpd_job_new(x, melodynet_load_done);
     x->x_read = mnpd_job_new(x, melodynet_read_done);
+    x->x_write = mnpd_job_new(x, melodynet_write_done);
     x->x_save = mnpd_job_new(x, melodynet_save_done);
     x->x_learn = mnpd_job_new(x, melodynet_learn_done);
     mnpd_job_set_progress(x->x_learn, melodynet_learn_progress);
@@ -815,11 +808,11 @@ static void melodynet_free(t_melodynet *x)
     freebytes(x->x_gen, MN_GENERATE_MAX * sizeof *x->x_gen);
     mnpd_job_free(x->x_load);
     mnpd_job_free(x->x_read);
+    mnpd_job_free(x->x_write);
     mnpd_job_free(x->x_save);
     mnpd_job_free(x->x_learn);  /* a run under way stops and frees itself: no wait */
     mn_session_free(x->x_session);
     mn_registry_release(x->x_model);
-    mnpd_hist_free(&x->x_hist);
 }
 
 void melodynet_setup(void)

@@ -1,17 +1,17 @@
-/* melodynet_tilde.c - [melodynet~]: the melody generator timed by the audio clock. A worker
- * thread runs the network and keeps a look-ahead of notes in a lock-free single-producer /
- * single-consumer ring; perform pops a note at each onset (internal tempo, or an edge at the
- * clock inlet, the 2nd) and drives a held pitch signal and a gate signal, sample-accurately.
+/* melodynet_tilde.c - [melodynet~]: the melody generator timed by the audio clock. A
+ * look-ahead (core/rt/ahead.h: a worker thread that runs the network ahead of the audio clock
+ * into a lock-free single-producer / single-consumer ring, with epochs for the changes of the
+ * melody) keeps notes ready; perform pops a note at each onset (internal tempo, or an edge at
+ * the clock inlet, the 2nd) and drives a held pitch signal and a gate signal, sample-accurately.
  * Each played note also leaves the message outlet, from a clock on Pd's thread.
  *
- * Sampler settings (temperature, scale, ...) are read by the worker before each note it
- * generates: a change costs nothing but a copy and reaches the notes not yet generated. The
+ * Sampler settings (temperature, scale, ...) reach the look-ahead as a copy, read before each
+ * note it generates: a change costs nothing more and reaches the notes not yet generated. The
  * look-ahead is kept short in time (about TILDE_AHEAD_MS of music plus Pd's audio buffer) so
  * that such a change is heard soon. A change of the melody itself (a primer, reset, listen,
- * randomseed, a new model) replaces the look-ahead: every ring item carries an epoch, the worker
- * rebuilds the network state from the notes actually played (counted by perform in the same
- * atomic word as the epoch, so the count is exact) and the random state of the first note not
- * played, and then bumps the epoch; perform skips items of older epochs.
+ * randomseed, a new model) is a command to the look-ahead, which replaces the notes not yet
+ * played. The melody so far is the look-ahead's session's history: `write` takes the notes
+ * played from it and the loader thread writes the file.
  *
  * Offline rendering: in `pd -batch` logical time runs as fast as the CPU allows, so a worker
  * running beside it would fall behind. There (and only there) the scheduler thread waits for
@@ -19,35 +19,25 @@
  * if the ring is ever empty at an onset: every note plays at the sample it would in real time
  * (see tilde_offline). Perform also waits when logical time has run well ahead of the wall
  * clock (`pd fast-forward` in real-time Pd, see tilde_ahead_of_wall). */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "mnpd.h"
+#include "ahead.h"
 #include "g_canvas.h" /* linetraverser: is the clock inlet connected? */
 #include "s_stuff.h"  /* get_sys_schedadvance: Pd's audio buffer */
 
-#define TILDE_RING 128      /* ring slots (power of two): room for a few look-aheads */
-#define TILDE_AHEAD 32      /* most notes the worker keeps generated ahead of perform */
 #define TILDE_AHEAD_MS 250  /* music kept generated ahead, in ms, beyond Pd's audio buffer */
 #define TILDE_LEAD_MS 100   /* logical time this far ahead of the wall clock, beyond Pd's audio
                              * buffer, is not real time (`pd fast-forward`) */
-#define TILDE_PROD 256      /* produced notes the worker remembers, by sequence number */
-#define TILDE_CTX 64        /* recent events replayed into the network after a change */
 #define TILDE_OUTQ 64       /* played notes waiting for the message outlet */
-#define TILDE_LISTEN 32     /* listened notes waiting for the worker */
+#define TILDE_WAIT_S 1.0    /* longest wait for the worker (batch mode, DSP start) */
 
 enum { CLOCK_AUTO, CLOCK_INTERNAL, CLOCK_EXTERNAL };
 
 static t_class *melodynet_tilde_class;
 static const char *const cls = "melodynet~";
-
-typedef struct {
-    mn_event n_ev;
-    uint32_t n_epoch;
-} t_tildenote;
 
 typedef struct _melodynet_tilde {
     t_object x_obj;
@@ -57,14 +47,14 @@ typedef struct _melodynet_tilde {
     /* Pd thread and perform (the same thread) */
     mn_settings x_st;
     uint64_t x_seed;
-    mn_model *x_model;            /* registry user; the worker's session holds its own ref */
+    mn_model *x_model;            /* registry user; the look-ahead's session holds its own ref */
     char x_path[MNPD_PATH_LEN];
-    t_mnpd_hist x_hist;
+    long x_notes;                 /* notes played since the last reset or primer */
     int x_last_pitch;
-    t_mnpd_job *x_load, *x_read;
+    t_mnpd_job *x_load, *x_read, *x_write;
     t_clock *x_outclock;          /* delivers played notes and asks the worker to refill */
     t_clock *x_syncclock;         /* batch mode: waits for the worker (tilde_sync) */
-    t_tildenote x_outq[TILDE_OUTQ];
+    mn_event x_outq[TILDE_OUTQ];
     int x_outq_n;
     int x_clockmode, x_running, x_bang;
     int x_clock_wired;            /* a connection reaches the clock inlet (clock auto) */
@@ -82,225 +72,21 @@ typedef struct _melodynet_tilde {
     int x_starved;                /* an onset is waiting for a note */
     long x_underruns;
 
-    /* the ring: worker writes x_wr, perform writes x_rd; both only grow */
-    t_tildenote x_ring[TILDE_RING];
-    atomic_uint x_wr, x_rd;
-    _Atomic uint64_t x_state;     /* epoch << 32 | notes played */
-
-    /* commands to the worker, under x_mutex */
-    pthread_t x_thread;
-    int x_thread_ok;
-    pthread_mutex_t x_mutex;
-    pthread_cond_t x_cond;        /* wakes the worker */
-    pthread_cond_t x_idlecond;    /* the worker went idle (look-ahead full) */
-    int x_quit, x_pending, x_idle; /* x_pending: a melody command below is waiting */
-    mn_sampler x_c_sampler;       /* the settings for the next note generated */
-    double x_c_tick_ms;           /* ms per tick at the current bpm */
-    double x_c_note_ms;           /* ms per note of the external clock (0: internal clock,
-                                   * -1: external, rate not known yet) */
-    double x_c_ahead_ms;          /* music to keep generated ahead, ms */
-    mn_session *x_c_session;      /* a new session to adopt (ownership passes) */
-    int x_c_reseed;
-    uint64_t x_c_seed;
-    int x_c_reset;                /* forget the melody (then x_c_prime events, if any) */
-    int x_c_prime_n;
-    mn_event x_c_prime[MNPD_PRIME_MAX];
-    int x_c_listen_n;
-    mn_event x_c_listen[TILDE_LISTEN];
-
-    /* worker only */
-    mn_session *w_session;
-    uint32_t w_epoch;
-    unsigned w_epoch_wr;          /* x_wr when the epoch began */
-    uint32_t w_seq;               /* sequence number of the next produced note */
-    uint32_t w_logged;            /* produced notes below this are in the context */
-    mn_event w_prod[TILDE_PROD];
-    mn_rng w_rng[TILDE_PROD];     /* the random state before each produced note */
-    mn_event w_ctx[TILDE_CTX];
-    int w_ctx_head, w_ctx_n;
+    mn_ahead *x_ahead;            /* the look-ahead and its worker; NULL if it could not start */
     struct _melodynet_tilde *x_next; /* live instances, for the exit hook */
 } t_melodynet_tilde;
 
 static t_melodynet_tilde *tilde_live;
 
-/*=== worker =================================================================================*/
+/*=== the look-ahead =========================================================================*/
 
-static void tilde_ctx_push(t_melodynet_tilde *x, const mn_event *e)
-{
-    if (x->w_ctx_n < TILDE_CTX) {
-        x->w_ctx[(x->w_ctx_head + x->w_ctx_n++) % TILDE_CTX] = *e;
-    } else {
-        x->w_ctx[x->w_ctx_head] = *e;
-        x->w_ctx_head = (x->w_ctx_head + 1) % TILDE_CTX;
-    }
-}
-
-/* Notes perform has played so far (it keeps counting until the epoch changes). */
-static uint32_t tilde_played(t_melodynet_tilde *x)
-{
-    return (uint32_t)atomic_load(&x->x_state);
-}
-
-/* Starts a new epoch and returns the exact number of notes perform played before it. */
-static uint32_t tilde_new_epoch(t_melodynet_tilde *x)
-{
-    uint64_t s = atomic_load(&x->x_state), ns;
-    do {
-        ns = ((uint64_t)((uint32_t)(s >> 32) + 1) << 32) | (s & 0xffffffffu);
-    } while (!atomic_compare_exchange_weak(&x->x_state, &s, ns));
-    x->w_epoch = (uint32_t)(ns >> 32);
-    x->w_epoch_wr = atomic_load_explicit(&x->x_wr, memory_order_relaxed);
-    return (uint32_t)s;
-}
-
-/* Moves the notes perform played, up to played, from w_prod into the context. */
-static void tilde_log_played(t_melodynet_tilde *x, uint32_t played, int feed)
-{
-    if (played - x->w_logged > TILDE_PROD) x->w_logged = played - TILDE_PROD;
-    for (; x->w_logged != played; x->w_logged++) {
-        const mn_event *e = &x->w_prod[x->w_logged % TILDE_PROD];
-        tilde_ctx_push(x, e);
-        if (feed) mn_session_feed(x->w_session, e);
-    }
-}
-
-/* Applies a melody command taken from the Pd thread: rebuilds the network state from the notes
- * played and the command's events, then starts a new epoch. The replay runs before the epoch
- * changes, so perform keeps playing the old look-ahead meanwhile; the notes it played during
- * the replay are fed afterwards (or dropped with the melody they belong to, on reset). */
-static void tilde_apply(t_melodynet_tilde *x, mn_session *session, int reseed, uint64_t seed,
-                        int reset, const mn_event *prime, int n_prime, const mn_event *listen,
-                        int n_listen)
-{
-    tilde_log_played(x, tilde_played(x), 0);
-    if (session) {
-        if (x->w_session) *mn_session_rng(session) = *mn_session_rng(x->w_session);
-        mn_session_free(x->w_session);
-        x->w_session = session;
-    }
-    if (x->w_session) {
-        if (reset) x->w_ctx_head = x->w_ctx_n = 0;
-        for (int i = 0; i < n_prime; i++) tilde_ctx_push(x, &prime[i]);
-        for (int i = 0; i < n_listen; i++) tilde_ctx_push(x, &listen[i]);
-        mn_session_reset(x->w_session);
-        for (int i = 0; i < x->w_ctx_n; i++)
-            mn_session_feed(x->w_session, &x->w_ctx[(x->w_ctx_head + i) % TILDE_CTX]);
-    }
-    uint32_t played = tilde_new_epoch(x);
-    if (x->w_session) {
-        /* the random stream goes back to where the first note not played drew from: the notes
-         * thrown away leave no trace, so what follows a command does not depend on how far
-         * ahead the worker was */
-        if (played != x->w_seq) *mn_session_rng(x->w_session) = x->w_rng[played % TILDE_PROD];
-        if (reseed) mn_session_seed(x->w_session, seed);
-    }
-    if (reset || !x->w_session) x->w_logged = played;
-    else tilde_log_played(x, played, 1);
-    x->w_seq = played;
-}
-
-/* Whether the look-ahead of the current epoch needs another note: fewer than TILDE_AHEAD and
- * less music than x_c_ahead_ms (at least one note). Called with x_mutex held. */
-static int tilde_need_note(t_melodynet_tilde *x)
-{
-    if (!x->w_session) return 0;
-    unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_relaxed);
-    unsigned rd = atomic_load_explicit(&x->x_rd, memory_order_acquire);
-    unsigned from = (int)(rd - x->w_epoch_wr) > 0 ? rd : x->w_epoch_wr;
-    if (wr - rd >= TILDE_RING || wr - from >= TILDE_AHEAD) return 0;
-    if (x->x_c_note_ms < 0) return 1; /* an external clock of unknown rate: keep the most */
-    double ms = 0;
-    for (unsigned i = from; i != wr; i++)
-        ms += x->x_c_note_ms > 0 ? x->x_c_note_ms
-                                 : x->x_ring[i % TILDE_RING].n_ev.dur_ticks * x->x_c_tick_ms;
-    return wr == from || ms < x->x_c_ahead_ms;
-}
-
-/* Whether the ring can take a full look-ahead of a new epoch beside what it holds (the items of
- * older epochs leave only when perform passes them). */
-static int tilde_has_room(t_melodynet_tilde *x)
-{
-    unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_relaxed);
-    unsigned rd = atomic_load_explicit(&x->x_rd, memory_order_acquire);
-    return wr - rd + TILDE_AHEAD <= TILDE_RING;
-}
-
-static void tilde_produce(t_melodynet_tilde *x, const mn_sampler *sampler)
-{
-    mn_event e;
-    *mn_session_sampler(x->w_session) = *sampler;
-    x->w_rng[x->w_seq % TILDE_PROD] = *mn_session_rng(x->w_session);
-    mn_session_sample(x->w_session, &e);
-    x->w_prod[x->w_seq++ % TILDE_PROD] = e;
-    unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_relaxed);
-    x->x_ring[wr % TILDE_RING].n_ev = e;
-    x->x_ring[wr % TILDE_RING].n_epoch = x->w_epoch;
-    atomic_store_explicit(&x->x_wr, wr + 1, memory_order_release);
-}
-
-static void *tilde_worker(void *arg)
-{
-    /* core calls only: never the Pd API */
-    t_melodynet_tilde *x = (t_melodynet_tilde *)arg;
-    mn_event pbuf[MNPD_PRIME_MAX + TILDE_LISTEN];
-    pthread_mutex_lock(&x->x_mutex);
-    while (!x->x_quit) {
-        int need = tilde_need_note(x);
-        /* a melody command waits until the look-ahead is full (or there is no model yet) and
-         * the ring has room for a new one beside it: a stream of commands cannot starve the
-         * notes, and commands arriving meanwhile are applied together */
-        if (x->x_pending && !need && tilde_has_room(x)) {
-            mn_session *session = x->x_c_session;
-            int reseed = x->x_c_reseed, reset = x->x_c_reset;
-            uint64_t seed = x->x_c_seed;
-            int np = x->x_c_prime_n, nl = x->x_c_listen_n;
-            if (np) memcpy(pbuf, x->x_c_prime, sizeof(mn_event) * (size_t)np);
-            if (nl) memcpy(pbuf + MNPD_PRIME_MAX, x->x_c_listen, sizeof(mn_event) * (size_t)nl);
-            x->x_c_session = NULL;
-            x->x_c_reseed = x->x_c_reset = x->x_c_prime_n = x->x_c_listen_n = 0;
-            x->x_pending = 0;
-            pthread_mutex_unlock(&x->x_mutex);
-            tilde_apply(x, session, reseed, seed, reset, pbuf, np, pbuf + MNPD_PRIME_MAX, nl);
-            pthread_mutex_lock(&x->x_mutex);
-            continue;
-        }
-        if (need) {
-            mn_sampler sampler = x->x_c_sampler; /* the latest settings */
-            pthread_mutex_unlock(&x->x_mutex);
-            tilde_produce(x, &sampler);
-            pthread_mutex_lock(&x->x_mutex);
-            continue;
-        }
-        x->x_idle = 1;
-        pthread_cond_broadcast(&x->x_idlecond);
-        pthread_cond_wait(&x->x_cond, &x->x_mutex);
-    }
-    pthread_mutex_unlock(&x->x_mutex);
-    mn_session_free(x->w_session);
-    x->w_session = NULL;
-    return NULL;
-}
-
-/* Pd thread, x_mutex held: wakes the worker, with a melody command (filled in by the caller)
- * when command is set. */
-static void tilde_wake(t_melodynet_tilde *x, int command)
-{
-    if (command) x->x_pending = 1;
-    x->x_idle = 0;
-    pthread_cond_signal(&x->x_cond);
-}
+static int tilde_external(const t_melodynet_tilde *x);
 
 /* Waits until the worker has done all it was asked and the look-ahead is full; gives up after
  * a second. Pd's thread, at DSP start, and in batch mode after each request (tilde_offline). */
 static void tilde_wait_idle(t_melodynet_tilde *x)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 1;
-    pthread_mutex_lock(&x->x_mutex);
-    while (!x->x_idle && !x->x_quit)
-        if (pthread_cond_timedwait(&x->x_idlecond, &x->x_mutex, &until) == ETIMEDOUT) break;
-    pthread_mutex_unlock(&x->x_mutex);
+    if (x->x_ahead) mn_ahead_wait_idle(x->x_ahead, TILDE_WAIT_S);
 }
 
 /* Pd thread: a request was handed to the worker. In batch mode it is carried out before logical
@@ -325,14 +111,18 @@ static int tilde_offline(void)
     return 1;
 }
 
-/* Pd thread, x_mutex held: the timing the worker sizes its look-ahead by. In real time the
- * look-ahead also covers Pd's audio buffer (DSP runs that far ahead of the sound card); in batch
- * mode there is none, so a rendering does not depend on the audio settings. */
-static void tilde_timing(t_melodynet_tilde *x, int external)
+/* Pd thread: the timing the worker sizes its look-ahead by (woken with wake set). In real time
+ * the look-ahead also covers Pd's audio buffer (DSP runs that far ahead of the sound card); in
+ * batch mode there is none, so a rendering does not depend on the audio settings. */
+static void tilde_timing(t_melodynet_tilde *x, int wake)
 {
-    x->x_c_tick_ms = 60000.0 / x->x_st.bpm / MN_TPQ;
-    x->x_c_note_ms = !external ? 0 : x->x_edge_period > 0 ? x->x_edge_period / x->x_sr * 1000 : -1;
-    x->x_c_ahead_ms = TILDE_AHEAD_MS + (x->x_offline ? 0 : *get_sys_schedadvance() / 1000.0);
+    if (!x->x_ahead) return;
+    mn_ahead_timing t;
+    t.tick_ms = 60000.0 / x->x_st.bpm / MN_TPQ;
+    t.note_ms = !tilde_external(x) ? 0
+              : x->x_edge_period > 0 ? x->x_edge_period / x->x_sr * 1000 : -1;
+    t.ahead_ms = TILDE_AHEAD_MS + (x->x_offline ? 0 : *get_sys_schedadvance() / 1000.0);
+    mn_ahead_set_timing(x->x_ahead, &t, wake);
 }
 
 /*=== perform ================================================================================*/
@@ -341,36 +131,14 @@ static void tilde_timing(t_melodynet_tilde *x, int external)
  * worker before the next onset. No lock, no allocation. */
 static void tilde_skip_stale(t_melodynet_tilde *x)
 {
-    unsigned rd = atomic_load_explicit(&x->x_rd, memory_order_relaxed);
-    unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_acquire);
-    /* read after wr: every item below wr carries this epoch or an older one */
-    uint32_t epoch = (uint32_t)(atomic_load(&x->x_state) >> 32);
-    unsigned from = rd;
-    while (rd != wr && x->x_ring[rd % TILDE_RING].n_epoch != epoch) rd++;
-    if (rd == from) return;
-    atomic_store_explicit(&x->x_rd, rd, memory_order_release);
-    clock_delay(x->x_outclock, 0); /* wakes the worker: a command may wait for the room */
+    if (x->x_ahead && mn_ahead_skip_stale(x->x_ahead))
+        clock_delay(x->x_outclock, 0); /* wakes the worker: a command may wait for the room */
 }
 
 /* Pops the next note of the current epoch. No lock, no allocation. */
 static int tilde_pop(t_melodynet_tilde *x, mn_event *e)
 {
-    for (int tries = 0; tries < 2 * TILDE_RING; tries++) {
-        unsigned rd = atomic_load_explicit(&x->x_rd, memory_order_relaxed);
-        unsigned wr = atomic_load_explicit(&x->x_wr, memory_order_acquire);
-        if (rd == wr) return 0;
-        t_tildenote n = x->x_ring[rd % TILDE_RING];
-        uint64_t s = atomic_load(&x->x_state);
-        if (n.n_epoch != (uint32_t)(s >> 32)) {
-            atomic_store_explicit(&x->x_rd, rd + 1, memory_order_release); /* stale: skip */
-            continue;
-        }
-        if (!atomic_compare_exchange_strong(&x->x_state, &s, s + 1)) continue;
-        atomic_store_explicit(&x->x_rd, rd + 1, memory_order_release);
-        *e = n.n_ev;
-        return 1;
-    }
-    return 0;
+    return x->x_ahead && mn_ahead_pop(x->x_ahead, e);
 }
 
 static int tilde_external(const t_melodynet_tilde *x)
@@ -393,9 +161,7 @@ static void tilde_onset(t_melodynet_tilde *x, int internal)
     if (!got && !x->x_starved && (x->x_offline || tilde_ahead_of_wall(x))) {
         /* batch mode or fast-forward only (no real time to keep): wait for the worker to catch
          * up. Once per empty spell: a worker that went idle without a note has none to give */
-        pthread_mutex_lock(&x->x_mutex);
-        tilde_wake(x, 0);
-        pthread_mutex_unlock(&x->x_mutex);
+        if (x->x_ahead) mn_ahead_wake(x->x_ahead);
         tilde_wait_idle(x);
         got = tilde_pop(x, &e);
     }
@@ -415,10 +181,7 @@ static void tilde_onset(t_melodynet_tilde *x, int internal)
     if (!rest) x->x_pitch = (float)e.pitch;
     x->x_gate_left = rest ? 0 : x->x_st.legato * dur;
     if (internal) x->x_left += dur;
-    if (x->x_outq_n < TILDE_OUTQ) {
-        x->x_outq[x->x_outq_n].n_ev = e;
-        x->x_outq[x->x_outq_n++].n_epoch = 0;
-    }
+    if (x->x_outq_n < TILDE_OUTQ) x->x_outq[x->x_outq_n++] = e;
     clock_delay(x->x_outclock, 0);
 }
 
@@ -481,10 +244,7 @@ static void melodynet_tilde_dsp(t_melodynet_tilde *x, t_signal **sp)
     x->x_ref_logical = clock_getlogicaltime();
     x->x_ref_wall = sys_getrealtime();
     x->x_lead_max_ms = TILDE_LEAD_MS + *get_sys_schedadvance() / 1000.0;
-    pthread_mutex_lock(&x->x_mutex);
-    tilde_timing(x, tilde_external(x));
-    tilde_wake(x, 0);
-    pthread_mutex_unlock(&x->x_mutex);
+    tilde_timing(x, 1);
     tilde_wait_idle(x);
     dsp_add(melodynet_tilde_perform, 5, x, sp[0]->s_vec, sp[1]->s_vec, sp[2]->s_vec,
             (t_int)sp[0]->s_n);
@@ -495,18 +255,15 @@ static void melodynet_tilde_dsp(t_melodynet_tilde *x, t_signal **sp)
 /* Played notes leave the message outlet here, and the worker refills. */
 static void melodynet_tilde_deliver(t_melodynet_tilde *x)
 {
-    t_tildenote q[TILDE_OUTQ];
+    mn_event q[TILDE_OUTQ];
     int n = x->x_outq_n;
-    memcpy(q, x->x_outq, sizeof(t_tildenote) * (size_t)n);
+    memcpy(q, x->x_outq, sizeof(mn_event) * (size_t)n);
     x->x_outq_n = 0;
-    pthread_mutex_lock(&x->x_mutex);
-    tilde_timing(x, tilde_external(x));
-    tilde_wake(x, 0);
-    pthread_mutex_unlock(&x->x_mutex);
+    tilde_timing(x, 1);
     tilde_sync(x);
     for (int i = 0; i < n; i++) {
-        const mn_event *e = &q[i].n_ev;
-        mnpd_hist_push(&x->x_hist, e);
+        const mn_event *e = &q[i];
+        x->x_notes++;
         int shown = x->x_last_pitch;
         if (mn_is_pitch(e->pitch)) shown = x->x_last_pitch = e->pitch;
         mnpd_outlet_note(x->x_out_note, e, shown, x->x_st.bpm, x->x_st.legato);
@@ -515,8 +272,8 @@ static void melodynet_tilde_deliver(t_melodynet_tilde *x)
 
 static int melodynet_tilde_ready(t_melodynet_tilde *x)
 {
-    if (x->x_model) return 1;
-    mnpd_error(x, cls, x->x_out_info, "no model loaded");
+    if (x->x_model && x->x_ahead) return 1;
+    mnpd_error(x, cls, x->x_out_info, x->x_ahead ? "no model loaded" : "no worker thread");
     return 0;
 }
 
@@ -524,16 +281,17 @@ static int melodynet_tilde_use_model(t_melodynet_tilde *x, mn_model *model, cons
 {
     char err[MN_ERR_LEN];
     mn_session *s = NULL;
+    if (!x->x_ahead) {
+        mn_registry_release(model);
+        mnpd_error(x, cls, x->x_out_info, "no worker thread");
+        return -1;
+    }
     if (mn_session_new(model, x->x_seed, &s, err) != MN_OK) {
         mn_registry_release(model);
         mnpd_error(x, cls, x->x_out_info, err);
         return -1;
     }
-    pthread_mutex_lock(&x->x_mutex);
-    mn_session_free(x->x_c_session); /* one not yet adopted */
-    x->x_c_session = s;
-    tilde_wake(x, 1);
-    pthread_mutex_unlock(&x->x_mutex);
+    mn_ahead_use(x->x_ahead, s); /* the melody moves onto it */
     tilde_sync(x);
     mn_registry_release(x->x_model);
     x->x_model = model;
@@ -560,15 +318,9 @@ static void melodynet_tilde_load_done(void *owner, t_mnpd_result *r)
 
 static void melodynet_tilde_prime(t_melodynet_tilde *x, const mn_event *ev, int n)
 {
-    pthread_mutex_lock(&x->x_mutex);
-    x->x_c_reset = 1;
-    x->x_c_listen_n = 0;
-    if (n > 0) memcpy(x->x_c_prime, ev, sizeof(mn_event) * (size_t)n); /* reset: ev is NULL */
-    x->x_c_prime_n = n;
-    tilde_wake(x, 1);
-    pthread_mutex_unlock(&x->x_mutex);
+    if (x->x_ahead) mn_ahead_prime(x->x_ahead, ev, n); /* reset: n is 0, ev NULL */
     tilde_sync(x);
-    mnpd_hist_clear(&x->x_hist);
+    x->x_notes = 0;
     if (n > 0 && mn_is_pitch(ev[n - 1].pitch)) x->x_last_pitch = ev[n - 1].pitch;
 }
 
@@ -604,10 +356,7 @@ static void melodynet_tilde_listen(t_melodynet_tilde *x, t_symbol *s, int argc, 
     mn_event e;
     if (mnpd_parse_listen(x, cls, x->x_out_info, argc, argv, &e) || !melodynet_tilde_ready(x))
         return;
-    pthread_mutex_lock(&x->x_mutex);
-    if (x->x_c_listen_n < TILDE_LISTEN) x->x_c_listen[x->x_c_listen_n++] = e;
-    tilde_wake(x, 1);
-    pthread_mutex_unlock(&x->x_mutex);
+    mn_ahead_listen(x->x_ahead, &e); /* beyond MN_AHEAD_LISTEN waiting, dropped */
     tilde_sync(x);
 }
 
@@ -622,11 +371,8 @@ static void melodynet_tilde_seed(t_melodynet_tilde *x, t_symbol *s, int argc, t_
     uint64_t seed;
     if (mnpd_parse_seed(x, cls, x->x_out_info, s->s_name, argc, argv, &seed)) return;
     x->x_seed = seed;
-    pthread_mutex_lock(&x->x_mutex);
-    x->x_c_reseed = 1;
-    x->x_c_seed = seed;
-    tilde_wake(x, 1);
-    pthread_mutex_unlock(&x->x_mutex);
+    if (!x->x_ahead) return;
+    mn_ahead_reseed(x->x_ahead, seed);
     tilde_sync(x);
 }
 
@@ -641,11 +387,9 @@ static void melodynet_tilde_param(t_melodynet_tilde *x, t_symbol *s, int argc, t
      * worker generates: no replay, so a stream of changes (an LFO on temperature) costs a copy
      * each. A tempo change resizes the look-ahead, which is measured in time. */
     int bpm = !strcmp(s->s_name, "bpm");
-    pthread_mutex_lock(&x->x_mutex);
-    x->x_c_sampler = x->x_st.sampler;
-    tilde_timing(x, tilde_external(x));
-    if (bpm) tilde_wake(x, 0);
-    pthread_mutex_unlock(&x->x_mutex);
+    if (!x->x_ahead) return;
+    mn_ahead_settings(x->x_ahead, &x->x_st.sampler);
+    tilde_timing(x, bpm);
     if (bpm) tilde_sync(x);
 }
 
@@ -698,14 +442,23 @@ static void melodynet_tilde_read_done(void *owner, t_mnpd_result *r)
 static void melodynet_tilde_read(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
     (void)s;
-    mnpd_read(x, cls, x->x_out_info, x->x_canvas, x->x_read, argc, argv);
+    mnpd_read(x, cls, x->x_out_info, x->x_canvas, x->x_read, x->x_write, argc,
+              argv);
 }
 
 static void melodynet_tilde_write(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
 {
     (void)s;
     t_symbol *f = mnpd_file_arg(x, cls, x->x_out_info, "write", argc, argv);
-    if (f) mnpd_hist_write(x, cls, x->x_canvas, x->x_out_info, &x->x_hist, x->x_st.bpm, f);
+    if (!f) return;
+    static mn_event notes[MN_SESSION_HIST]; /* Pd's thread only */
+    size_t n = x->x_ahead ? mn_ahead_history(x->x_ahead, notes, MN_SESSION_HIST) : 0;
+    mnpd_write(x, cls, x->x_canvas, x->x_out_info, x->x_write, notes, n, x->x_st.bpm, f);
+}
+
+static void melodynet_tilde_write_done(void *owner, t_mnpd_result *r)
+{
+    mnpd_write_done(owner, cls, ((t_melodynet_tilde *)owner)->x_out_info, r);
 }
 
 static void melodynet_tilde_info(t_melodynet_tilde *x, t_symbol *s, int argc, t_atom *argv)
@@ -714,7 +467,7 @@ static void melodynet_tilde_info(t_melodynet_tilde *x, t_symbol *s, int argc, t_
     static const char *const modes[] = {"auto", "internal", "external"};
     t_mnpd_info ic;
     if (mnpd_info_args(x, cls, x->x_out_info, argc, argv, &ic)) return;
-    mnpd_info(&ic, x->x_model, x->x_path, &x->x_st, x->x_seed, x->x_hist.h_total);
+    mnpd_info(&ic, x->x_model, x->x_path, &x->x_st, x->x_seed, x->x_notes);
     mnpd_info_symbol(&ic, "clock", modes[x->x_clockmode]);
     mnpd_info_count(&ic, "playing", x->x_running);
     mnpd_info_count(&ic, "underruns", x->x_underruns);
@@ -741,22 +494,16 @@ static void *melodynet_tilde_new(t_symbol *s, int argc, t_atom *argv)
     x->x_pitch = 60;
     x->x_running = 1;
     x->x_sr = 44100;
-    mnpd_hist_init(&x->x_hist);
     x->x_outclock = clock_new(x, (t_method)melodynet_tilde_deliver);
     x->x_syncclock = clock_new(x, (t_method)tilde_wait_idle);
     x->x_load = mnpd_job_new(x, melodynet_tilde_load_done);
     x->x_read = mnpd_job_new(x, melodynet_tilde_read_done);
-    atomic_init(&x->x_wr, 0);
-    atomic_init(&x->x_rd, 0);
-    atomic_init(&x->x_state, 0);
-    pthread_mutex_init(&x->x_mutex, NULL);
-    pthread_cond_init(&x->x_cond, NULL);
-    pthread_cond_init(&x->x_idlecond, NULL);
-    x->x_c_sampler = x->x_st.sampler;
+    x->x_write = mnpd_job_new(x, melodynet_tilde_write_done);
+    mn_ahead_timing t = {0, 0, 0};
+    char err[MN_ERR_LEN];
+    if (mn_ahead_new(&x->x_st.sampler, &t, &x->x_ahead, err) != MN_OK)
+        pd_error(x, "%s: %s", cls, err);
     tilde_timing(x, 0);
-    int rc = pthread_create(&x->x_thread, NULL, tilde_worker, x);
-    x->x_thread_ok = rc == 0;
-    if (rc) pd_error(x, "%s: cannot start the worker thread (%s)", cls, strerror(rc));
     x->x_next = tilde_live;
     tilde_live = x;
 
@@ -768,13 +515,8 @@ static void *melodynet_tilde_new(t_symbol *s, int argc, t_atom *argv)
 
 static void tilde_stop_worker(t_melodynet_tilde *x)
 {
-    if (!x->x_thread_ok) return;
-    pthread_mutex_lock(&x->x_mutex);
-    x->x_quit = 1;
-    pthread_cond_signal(&x->x_cond);
-    pthread_mutex_unlock(&x->x_mutex);
-    pthread_join(x->x_thread, NULL);
-    x->x_thread_ok = 0;
+    mn_ahead_free(x->x_ahead);
+    x->x_ahead = NULL;
 }
 
 /* Pd exits without freeing objects: stop the workers before the libraries they use
@@ -792,17 +534,12 @@ static void melodynet_tilde_free(t_melodynet_tilde *x)
             break;
         }
     tilde_stop_worker(x);
-    mn_session_free(x->x_c_session);
-    mn_session_free(x->w_session);
     clock_free(x->x_outclock);
     clock_free(x->x_syncclock);
     mnpd_job_free(x->x_load);
     mnpd_job_free(x->x_read);
+    mnpd_job_free(x->x_write);
     mn_registry_release(x->x_model);
-    mnpd_hist_free(&x->x_hist);
-    pthread_cond_destroy(&x->x_idlecond);
-    pthread_cond_destroy(&x->x_cond);
-    pthread_mutex_destroy(&x->x_mutex);
 }
 
 void melodynet_tilde_setup(void)

@@ -1,5 +1,5 @@
 /* mnpd.c - the Pd-side plumbing [melodynet] and [melodynet~] share: path resolution, the
- * background loader, parameter messages, note history and status output. See mnpd.h for who
+ * background loader (and writer), parameter messages and status output. See mnpd.h for who
  * owns what. */
 #include "mnpd.h"
 
@@ -219,6 +219,8 @@ static void mnpd_req_run(t_mnpd_req *q)
     r->r_err[0] = '\0';
     if (r->r_kind == MNPD_JOB_LOAD) {
         r->r_status = mn_model_load(r->r_path, &r->r_model, r->r_err);
+    } else if (r->r_kind == MNPD_JOB_WRITE) {
+        r->r_status = mn_midi_write_file(r->r_path, &r->r_melody, r->r_err);
     } else if (r->r_kind == MNPD_JOB_SAVE) {
         r->r_status = mnpd_save_model(r->r_source, r->r_path, r->r_err);
     } else if (r->r_kind == MNPD_JOB_LEARN) {
@@ -404,7 +406,6 @@ int mnpd_job_save(t_mnpd_job *j, mn_model *m, const char *path, char *err)
     return 0;
 }
 
-
 /* Sends a request to the loader, or makes it the slot's waiting one when a request is out
  * (replacing an older waiting one). Returns 0, or -1 with err filled when the loader thread
  * cannot be started or memory runs out (nothing is then requested). */
@@ -414,13 +415,30 @@ static int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path,
     if (mnpd_loader_start(err)) return -1;
     t_mnpd_req *q = mnpd_req_new(kind, path, key, err);
     if (!q) return -1;
-    if (j->j_cur) {
-        mnpd_req_free(j->j_wait); /* the latest request wins */
-        j->j_wait = q;
-    } else {
-        mnpd_job_send(j, q);
-    }
+    mnpd_job_put(j, q);
     return 0;
+}
+
+/* Sends a write of melody m (taken over: m is left empty) to path, as mnpd_job_start does.
+ * Returns 0, or -1 with err filled (m is then freed). */
+static int mnpd_job_start_write(t_mnpd_job *j, const char *path, mn_melody *m, char *err)
+{
+    t_mnpd_req *q = NULL;
+    if (!mnpd_loader_start(err)) q = mnpd_req_new(MNPD_JOB_WRITE, path, NULL, err);
+    if (!q) {
+        mn_melody_free(m);
+        return -1;
+    }
+    q->q_res.r_melody = *m; /* the request owns the events now */
+    mn_melody_init(m);
+    mnpd_job_put(j, q);
+    return 0;
+}
+
+/* The path of the slot's waiting request, or NULL when none waits. */
+static const char *mnpd_job_waiting(const t_mnpd_job *j)
+{
+    return j->j_wait ? j->j_wait->q_res.r_path : NULL;
 }
 
 int mnpd_job_busy(const t_mnpd_job *j)
@@ -431,12 +449,26 @@ int mnpd_job_busy(const t_mnpd_job *j)
 void mnpd_job_free(t_mnpd_job *j)
 {
     if (!j) return;
-    mnpd_req_free(j->j_wait);
+    t_mnpd_req *w = j->j_wait;
+    if (w && w->q_res.r_kind == MNPD_JOB_WRITE) {
+        /* a file asked for is written all the same: the loader runs it and frees it */
+        w->q_orphan = 1;
+        pthread_mutex_lock(&mnpd_loader.l_mutex);
+        w->q_state = MNPD_REQ_QUEUED;
+        if (mnpd_loader.l_tail) mnpd_loader.l_tail->q_next = w;
+        else mnpd_loader.l_head = w;
+        mnpd_loader.l_tail = w;
+        pthread_cond_signal(&mnpd_loader.l_cond);
+        pthread_mutex_unlock(&mnpd_loader.l_mutex);
+    } else {
+        mnpd_req_free(w);
+    }
     t_mnpd_req *q = j->j_cur;
     if (q) {
         pthread_mutex_lock(&mnpd_loader.l_mutex);
-        if (q->q_state == MNPD_REQ_RUNNING) {
-            q->q_orphan = 1; /* the loader (or its learn thread) frees it */
+        if (q->q_state == MNPD_REQ_RUNNING ||
+            (q->q_state == MNPD_REQ_QUEUED && q->q_res.r_kind == MNPD_JOB_WRITE)) {
+            q->q_orphan = 1; /* the loader (or its learn thread) frees it; a queued write runs */
             atomic_store(&q->q_stop, 1);
             q = NULL;
         } else if (q->q_state == MNPD_REQ_QUEUED) {
@@ -578,10 +610,27 @@ void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
     use(x, m, path);
 }
 
+/* Whether slot w has a write of path out or waiting (it runs before any request made now). */
+static int mnpd_job_writes(const t_mnpd_job *w, const char *path)
+{
+    return w && ((w->j_cur && w->j_cur->q_res.r_kind == MNPD_JOB_WRITE &&
+                  !strcmp(w->j_cur->q_res.r_path, path)) ||
+                 (w->j_wait && !strcmp(w->j_wait->q_res.r_path, path)));
+}
+
 void mnpd_read(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t_mnpd_job *job,
-               int argc, const t_atom *argv)
+               const t_mnpd_job *writes, int argc, const t_atom *argv)
 {
     char path[MNPD_PATH_LEN], err[MN_ERR_LEN + MAXPDSTRING];
+    if (argc == 1 && argv[0].a_type == A_SYMBOL && *argv[0].a_w.w_symbol->s_name) {
+        /* `write F, read F`: F may not exist yet, but the loader writes it first */
+        char made[MAXPDSTRING];
+        canvas_makefilename(canvas, argv[0].a_w.w_symbol->s_name, made, MAXPDSTRING);
+        if (strlen(made) < sizeof path && mnpd_job_writes(writes, made)) {
+            if (mnpd_job_start(job, MNPD_JOB_READ, made, NULL, err)) mnpd_error(x, cls, info, err);
+            return;
+        }
+    }
     if (mnpd_find_file(x, cls, info, canvas, NULL, "read", argc, argv, path)) return;
     if (mnpd_job_start(job, MNPD_JOB_READ, path, NULL, err)) mnpd_error(x, cls, info, err);
 }
@@ -754,7 +803,7 @@ int mnpd_novelty_check(void *x, const char *cls, t_outlet *info, const mn_model 
     return -1;
 }
 
-/*=== notes and history ======================================================================*/
+/*=== notes and writes =======================================================================*/
 
 void mnpd_outlet_note(t_outlet *o, const mn_event *e, int last_pitch, double bpm, double legato)
 {
@@ -768,44 +817,15 @@ void mnpd_outlet_note(t_outlet *o, const mn_event *e, int last_pitch, double bpm
     outlet_list(o, &s_list, 4, at);
 }
 
-void mnpd_hist_init(t_mnpd_hist *h)
-{
-    h->h_ev = (mn_event *)getbytes(MNPD_HIST * sizeof *h->h_ev);
-    mnpd_hist_clear(h);
-}
-
-void mnpd_hist_free(t_mnpd_hist *h)
-{
-    if (h->h_ev) freebytes(h->h_ev, MNPD_HIST * sizeof *h->h_ev);
-    h->h_ev = NULL;
-}
-
-void mnpd_hist_clear(t_mnpd_hist *h)
-{
-    h->h_head = h->h_n = 0;
-    h->h_total = 0;
-}
-
-void mnpd_hist_push(t_mnpd_hist *h, const mn_event *e)
-{
-    if (h->h_n < MNPD_HIST) {
-        h->h_ev[(h->h_head + h->h_n++) % MNPD_HIST] = *e;
-    } else {
-        h->h_ev[h->h_head] = *e;
-        h->h_head = (h->h_head + 1) % MNPD_HIST;
-    }
-    h->h_total++;
-}
-
-void mnpd_hist_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info,
-                     const t_mnpd_hist *h, double bpm, t_symbol *file)
+void mnpd_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info, t_mnpd_job *job,
+                const mn_event *ev, size_t n, double bpm, t_symbol *file)
 {
     char path[MAXPDSTRING], err[MN_ERR_LEN];
     if (!file || !*file->s_name) {
         mnpd_error(x, cls, info, "write expects a file name");
         return;
     }
-    if (h->h_n == 0) {
+    if (n == 0) {
         mnpd_error(x, cls, info, "write: no notes generated yet");
         return;
     }
@@ -814,12 +834,23 @@ void mnpd_hist_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info,
     mn_melody_init(&m);
     m.bpm = bpm;
     mn_status st = MN_OK;
-    for (int i = 0; i < h->h_n && st == MN_OK; i++)
-        st = mn_melody_push(&m, &h->h_ev[(h->h_head + i) % MNPD_HIST], err);
-    if (st == MN_OK) st = mn_midi_write_file(path, &m, err);
-    if (st != MN_OK) mnpd_error(x, cls, info, err);
-    else mnpd_status_path(info, "wrote", path, h->h_n);
-    mn_melody_free(&m);
+    for (size_t i = 0; i < n && st == MN_OK; i++) st = mn_melody_push(&m, &ev[i], err);
+    if (st != MN_OK) {
+        mn_melody_free(&m);
+        mnpd_error(x, cls, info, err);
+        return;
+    }
+    const char *waiting = mnpd_job_waiting(job);
+    if (waiting)
+        mnpd_errorf(x, cls, info, "write: %s not written: a later write replaced it before it "
+                    "started", waiting);
+    if (mnpd_job_start_write(job, path, &m, err)) mnpd_error(x, cls, info, err);
+}
+
+void mnpd_write_done(void *x, const char *cls, t_outlet *info, const t_mnpd_result *r)
+{
+    if (r->r_status != MN_OK) mnpd_error(x, cls, info, r->r_err);
+    else mnpd_status_path(info, "wrote", r->r_path, (long)r->r_melody.n);
 }
 
 /*=== status and info ========================================================================*/

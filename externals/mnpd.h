@@ -1,10 +1,10 @@
 /* mnpd.h - what [melodynet] and [melodynet~] share on Pd's side: path resolution, the
- * background loader (model files and MIDI files are read, and models written, on a loader
- * thread and handed back through a polled state; `learn` runs go the same way from a thread
- * of their own; models are shared through core/rt/registry.h), the parameter messages (the
- * settings table of core/rt/settings.h over Pd's atoms), the note history behind `write`, and
- * the status and info messages. Everything here runs on Pd's scheduler thread except the
- * loader and learn threads, which call only core functions. */
+ * background loader (model files and MIDI files are read, models and MIDI files written, on
+ * a loader thread and handed back through a polled state; `learn` runs go the same way from a
+ * thread of their own; models are shared through core/rt/registry.h), the parameter messages
+ * (the settings table of core/rt/settings.h over Pd's atoms), the writer of `write`, and the
+ * status and info messages. Everything here runs on Pd's scheduler thread except the loader
+ * and learn threads, which call only core functions. */
 #ifndef MNPD_H
 #define MNPD_H
 
@@ -25,7 +25,6 @@
 
 #define MNPD_VERSION "0.2"
 #define MNPD_PATH_LEN 1024      /* longest resolved path we keep */
-#define MNPD_HIST 1024          /* generated notes kept for `write` (the most recent ones) */
 #define MNPD_PRIME_MAX MN_PRIME_MAX /* events of a MIDI file fed by `read` (its last ones) */
 #define MNPD_POLL_MS 2          /* how often a pending load is polled, in logical ms */
 
@@ -63,19 +62,21 @@ int mnpd_find_file(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t
 
 /* One loader thread per external binary, started by the first request and joined at exit,
  * runs every object's requests in turn (first come, first served). Each object has one slot
- * per kind of request (model loads, MIDI reads). A slot has at most one request out with the
- * loader and one waiting: a request made while one is out waits, and a later one replaces the
- * waiting one (the latest wins). A request may come from anywhere, including the done function
+ * per kind of request (model loads, MIDI reads, MIDI writes, ...). A slot has at most one
+ * request out with the loader and one waiting: a request made while one is out waits, and a
+ * later one replaces the waiting one (the latest wins). A request may come from anywhere, including the done function
  * of the same slot. The done function runs on Pd's thread from the slot's clock, with a result
  * that belongs to nobody else; it may make new requests, and the slot is not touched after it
- * returns. Deleting an object never waits for the loader: a request that has not started is
- * dropped, one under way is finished by the loader, which frees its result. */
+ * returns. Deleting an object never waits for the loader: a load or read that has not started
+ * is dropped, one under way is finished by the loader, which frees its result; a write is
+ * always carried out (the file was asked for), its result freed by the loader. */
 
 typedef enum {
     MNPD_JOB_LOAD = 1,  /* read a model file */
     MNPD_JOB_READ = 2,  /* read a MIDI file */
     MNPD_JOB_SAVE = 3,  /* write a model file (`write-model`) */
     MNPD_JOB_LEARN = 4, /* fine-tune a model (`learn`): on a thread of its own, see below */
+    MNPD_JOB_WRITE = 5, /* write a MIDI file (`write`) */
 } t_mnpd_jobkind;
 
 typedef struct _mnpd_job t_mnpd_job;
@@ -89,7 +90,8 @@ typedef struct _mnpd_result {
     char r_err[MN_ERR_LEN];      /* the error when r_status is not MN_OK */
     mn_model *r_model;           /* loads: the model; the done function may take it (and set
                                   * r_model to NULL), else it is freed after the call */
-    mn_melody r_melody;          /* reads: the melody, freed after the call */
+    mn_melody r_melody;          /* reads: the melody read; writes: the melody written; freed
+                                  * after the call */
     mn_model *r_source;          /* saves: the model written to r_path; learns: the parent (a
                                   * reference each, released with the request) */
     int r_epochs;                /* learns: epochs asked for, 0 = the schedule's */
@@ -127,9 +129,9 @@ void mnpd_job_set_progress(t_mnpd_job *j, t_mnpd_jobprogress fn);
  * usual through the done function. Other requests are not affected. */
 void mnpd_job_stop(t_mnpd_job *j);
 
-/* Frees the slot without waiting: a waiting or queued request is dropped, one under way is
- * left to the loader (or its learn thread, which is told to stop), which frees it when it
- * ends. NULL is a no-op. */
+/* Frees the slot without waiting: a waiting or queued request other than a write is dropped,
+ * one under way and every write are left to the loader (or its learn thread, which is told to
+ * stop), which frees them when they end. NULL is a no-op. */
 void mnpd_job_free(t_mnpd_job *j);
 
 /* Installs a loaded model in an object: returns 0 when it took the model (one reference),
@@ -144,10 +146,11 @@ void mnpd_load_path(void *x, const char *cls, t_outlet *info, t_mnpd_job *job,
                     t_mnpd_use_model use, const char *path, int async);
 
 /* The read message: resolves the MIDI file on the canvas's path and reads it by the loader
- * through job (answered by the job's done function). Errors go to the console and the info
- * outlet. */
+ * through job (answered by the job's done function). A file that the object's write slot
+ * (writes, may be NULL) is about to write is read from there, after the write: `write F, read
+ * F` reads what was written. Errors go to the console and the info outlet. */
 void mnpd_read(void *x, const char *cls, t_outlet *info, t_canvas *canvas, t_mnpd_job *job,
-               int argc, const t_atom *argv);
+               const t_mnpd_job *writes, int argc, const t_atom *argv);
 
 /* The end of an asynchronous load: installs the model (taking r_model) or reports the
  * error. */
@@ -196,7 +199,7 @@ int mnpd_parse_seed(void *x, const char *cls, t_outlet *info, const char *what, 
 int mnpd_novelty_check(void *x, const char *cls, t_outlet *info, const mn_model *m,
                        mn_settings *st, int old);
 
-/*=== notes and history ======================================================================*/
+/*=== notes and writes =======================================================================*/
 
 /* Sends a note as `pitch velocity duration_ms onset_ms`: onset_ms is the note's inter-onset
  * time (its duration at bpm, when the next note starts), duration_ms is legato times that, so
@@ -206,22 +209,16 @@ int mnpd_novelty_check(void *x, const char *cls, t_outlet *info, const mn_model 
 void mnpd_outlet_note(t_outlet *o, const mn_event *e, int last_pitch, double bpm,
                       double legato);
 
-typedef struct {
-    mn_event *h_ev;   /* [MNPD_HIST], a ring of the most recent notes */
-    int h_head;       /* index of the oldest note */
-    int h_n;          /* notes held, 0..MNPD_HIST */
-    long h_total;     /* notes generated since the last reset or prime */
-} t_mnpd_hist;
+/* The write message: writes the n notes of ev (the generated notes of the melody so far, from
+ * the session's history) as a MIDI file at bpm, file relative to the canvas's folder. The file
+ * is written (atomically, fsynced: mn_midi_write_file) on the loader thread through job, whose
+ * done function calls mnpd_write_done; a bad argument, no notes or a write that a later one
+ * replaced before it started are reported at once with mnpd_error. */
+void mnpd_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info, t_mnpd_job *job,
+                const mn_event *ev, size_t n, double bpm, t_symbol *file);
 
-void mnpd_hist_init(t_mnpd_hist *h);   /* allocates the ring (getbytes) */
-void mnpd_hist_free(t_mnpd_hist *h);
-void mnpd_hist_clear(t_mnpd_hist *h);
-void mnpd_hist_push(t_mnpd_hist *h, const mn_event *e); /* never allocates */
-
-/* Writes the history as a MIDI file (relative names against the canvas's folder). Reports on
- * the info outlet (`wrote <path> <n>`) or with mnpd_error. */
-void mnpd_hist_write(void *x, const char *cls, t_canvas *canvas, t_outlet *info,
-                     const t_mnpd_hist *h, double bpm, t_symbol *file);
+/* The end of a write: `wrote PATH N` on the info outlet, or the error (naming its cause). */
+void mnpd_write_done(void *x, const char *cls, t_outlet *info, const t_mnpd_result *r);
 
 /*=== status and info ========================================================================*/
 

@@ -392,6 +392,198 @@ static void test_model_survives_its_file_changing(void **state)
     unlink(tmp);
 }
 
+/*=== history ================================================================================*/
+
+static void sample_n(mn_session *s, mn_event *out, int n)
+{
+    for (int i = 0; i < n; i++) mn_session_sample(s, &out[i]);
+}
+
+static void assert_events_equal(const mn_event *a, const mn_event *b, int n)
+{
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(a[i].pitch, b[i].pitch);
+        assert_int_equal(a[i].dur_ticks, b[i].dur_ticks);
+        assert_int_equal(a[i].velocity, b[i].velocity);
+        assert_int_equal(a[i].pos_ticks, b[i].pos_ticks);
+        assert_int_equal(a[i].bar_ticks, b[i].bar_ticks);
+    }
+}
+
+/* Fed and sampled events go into the history, placed, in order; reset empties it. */
+static void test_history_records_events(void **state)
+{
+    (void)state;
+    mn_session *s;
+    char err[MN_ERR_LEN];
+    assert_int_equal(mn_session_new(model, 3, &s, err), MN_OK);
+    mn_event primer[3] = {{60, 90, 24, 0, 0}, {62, 90, 12, 0, 0}, {MN_REST, 0, 12, 0, 0}};
+    for (int i = 0; i < 3; i++) mn_session_feed(s, &primer[i]);
+    mn_event got[5];
+    sample_n(s, got, 5);
+    assert_int_equal(mn_session_history_len(s), 8);
+    assert_int_equal(mn_session_notes(s), 5);
+    int pos = 0;
+    for (int i = 0; i < 3; i++) {
+        const mn_hist_entry *h = mn_session_history_at(s, (size_t)i);
+        assert_int_equal(h->sampled, 0);
+        assert_int_equal(h->ev.pitch, primer[i].pitch);
+        assert_int_equal(h->ev.pos_ticks, pos); /* placed by the clock */
+        assert_int_equal(h->ev.bar_ticks, MN_DEFAULT_BAR_TICKS);
+        pos += primer[i].dur_ticks;
+    }
+    for (int i = 0; i < 5; i++) {
+        const mn_hist_entry *h = mn_session_history_at(s, (size_t)(3 + i));
+        assert_int_equal(h->sampled, 1);
+        assert_events_equal(&h->ev, &got[i], 1);
+    }
+    mn_event notes[8];
+    assert_int_equal(mn_session_sampled(s, notes, 8), 5);
+    assert_events_equal(notes, got, 5);
+    assert_int_equal(mn_session_sampled(s, notes, 2), 2);
+    mn_session_reset(s);
+    assert_int_equal(mn_session_history_len(s), 0);
+    assert_int_equal(mn_session_notes(s), 0);
+    mn_session_free(s);
+}
+
+/* The history keeps the latest MN_SESSION_HIST events; the note count keeps counting. */
+static void test_history_is_bounded(void **state)
+{
+    (void)state;
+    mn_session *s;
+    char err[MN_ERR_LEN];
+    assert_int_equal(mn_session_new(model, 4, &s, err), MN_OK);
+    int n = MN_SESSION_HIST + 37;
+    for (int i = 0; i < n; i++) {
+        mn_event e = {40 + i % 50, 90, 12, 0, 0};
+        mn_session_feed(s, &e);
+    }
+    mn_event last;
+    mn_session_sample(s, &last);
+    assert_int_equal(mn_session_history_len(s), MN_SESSION_HIST);
+    assert_int_equal(mn_session_notes(s), 1);
+    /* the oldest held is event 38 of the fed ones (37 + 1 sampled pushed out) */
+    assert_int_equal(mn_session_history_at(s, 0)->ev.pitch, 40 + 38 % 50);
+    assert_events_equal(&mn_session_history_at(s, MN_SESSION_HIST - 1)->ev, &last, 1);
+    mn_session_free(s);
+}
+
+/* Truncating the latest notes rewinds the PRNG and the network: the same notes come again. */
+static void test_truncate_rewinds(void **state)
+{
+    (void)state;
+    mn_session *s;
+    char err[MN_ERR_LEN];
+    assert_int_equal(mn_session_new(model, 11, &s, err), MN_OK);
+    mn_event primer = {67, 90, 24, 0, 0};
+    mn_session_feed(s, &primer);
+    mn_event first[12], again[5];
+    sample_n(s, first, 12);
+    mn_session_truncate(s, 5);
+    assert_int_equal(mn_session_history_len(s), 8);
+    assert_int_equal(mn_session_notes(s), 7);
+    sample_n(s, again, 5);
+    assert_events_equal(again, first + 7, 5);
+    assert_int_equal(mn_session_notes(s), 12);
+    /* truncating nothing rebuilds from the history and changes nothing that follows */
+    mn_event next[4], ref[4];
+    mn_session *r;
+    assert_int_equal(mn_session_new(model, 11, &r, err), MN_OK);
+    mn_session_feed(r, &primer);
+    mn_event skip[12];
+    sample_n(r, skip, 12);
+    sample_n(r, ref, 4);
+    mn_session_truncate(s, 0);
+    sample_n(s, next, 4);
+    assert_events_equal(next, ref, 4);
+    mn_session_free(r);
+    mn_session_free(s);
+}
+
+/* A melody moved onto another session goes on as it would have in the first. */
+static void test_adopt_moves_the_melody(void **state)
+{
+    (void)state;
+    mn_session *a, *b, *c;
+    char err[MN_ERR_LEN];
+    assert_int_equal(mn_session_new(model, 21, &a, err), MN_OK);
+    assert_int_equal(mn_session_new(model, 21, &b, err), MN_OK);
+    assert_int_equal(mn_session_new(model, 999, &c, err), MN_OK);
+    mn_event primer[2] = {{60, 90, 24, 0, 0}, {64, 90, 24, 0, 0}};
+    for (int i = 0; i < 2; i++) {
+        mn_session_feed(a, &primer[i]);
+        mn_session_feed(b, &primer[i]);
+    }
+    mn_event x[10], y[10];
+    sample_n(a, x, 10);
+    sample_n(b, y, 6);
+    mn_session_adopt(c, b); /* c's own seed is replaced by b's PRNG state */
+    assert_int_equal(mn_session_history_len(c), 8);
+    assert_int_equal(mn_session_notes(c), 6);
+    sample_n(c, y + 6, 4);
+    assert_events_equal(x, y, 10);
+    mn_session_free(a);
+    mn_session_free(b);
+    mn_session_free(c);
+}
+
+/* The rebuild replays the latest MN_SESSION_REPLAY events: the state equals that of a session
+ * fed only those. Appended events are placed by the clock when replayed. */
+static void test_rebuild_uses_latest_events(void **state)
+{
+    (void)state;
+    mn_session *a, *b;
+    char err[MN_ERR_LEN];
+    assert_int_equal(mn_session_new(model, 5, &a, err), MN_OK);
+    assert_int_equal(mn_session_new(model, 5, &b, err), MN_OK);
+
+    for (int i = 0; i < 100; i++) {
+        mn_event e = {50 + (i * 7) % 30, 90, i % 3 ? 12 : 24, 0, 0};
+
+        mn_session_feed(a, &e);
+    }
+    mn_event extra = {72, 90, 24, 0, 0};
+    mn_session_append(a, &extra);
+    mn_session_replay(a);
+    /* b: the last 63 fed events, placed as a placed them, then extra after them */
+    for (int i = 100 - (MN_SESSION_REPLAY - 1); i < 100; i++)
+        mn_session_feed(b, &mn_session_history_at(a, (size_t)i)->ev);
+    mn_session_feed(b, &extra);
+    assert_events_equal(&mn_session_history_at(a, 100)->ev, &mn_session_history_at(b, 63)->ev, 1);
+    const float *ha, *hb, *ca, *cb;
+    size_t n;
+    mn_session_state(a, &ha, &ca, &n);
+    mn_session_state(b, &hb, &cb, &n);
+    assert_memory_equal(ha, hb, n * sizeof *ha);
+    assert_memory_equal(ca, cb, n * sizeof *ca);
+    mn_session_free(a);
+    mn_session_free(b);
+}
+
+/* Recording, truncating, appending and rebuilding never allocate. */
+static void test_history_does_not_allocate(void **state)
+{
+    (void)state;
+    mn_session *s, *t;
+    char err[MN_ERR_LEN];
+    assert_int_equal(mn_session_new(model, 8, &s, err), MN_OK);
+    assert_int_equal(mn_session_new(model, 9, &t, err), MN_OK);
+    mn_test_count_allocs();
+    size_t before = mn_test_alloc_count;
+    mn_event e[MN_SESSION_HIST + 10];
+    sample_n(s, e, MN_SESSION_HIST + 10);
+    mn_session_truncate(s, 20);
+    mn_session_append(s, &e[0]);
+    mn_session_replay(s);
+    mn_session_adopt(t, s);
+    mn_session_push(t, mn_session_history_at(s, 3));
+    assert_int_equal(mn_test_alloc_count, before);
+    mn_set_allocator(NULL);
+    mn_session_free(s);
+    mn_session_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -405,6 +597,12 @@ int main(void)
         cmocka_unit_test(test_clock),
         cmocka_unit_test(test_session_keeps_model_alive),
         cmocka_unit_test(test_model_survives_its_file_changing),
+        cmocka_unit_test(test_history_records_events),
+        cmocka_unit_test(test_history_is_bounded),
+        cmocka_unit_test(test_truncate_rewinds),
+        cmocka_unit_test(test_adopt_moves_the_melody),
+        cmocka_unit_test(test_rebuild_uses_latest_events),
+        cmocka_unit_test(test_history_does_not_allocate),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

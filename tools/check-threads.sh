@@ -52,6 +52,16 @@ for s in load_playing corrupt_load_playing load_cycles delete_loading delete_fro
     verdict "$s" "$out/$s.log" $rc "scenario: done"
 done
 
+# writes from both objects every 20 ms while they play and parameters change every 1 ms: the
+# loader writes the files while [melodynet~]'s look-ahead hands out the notes played
+mkdir "$out/write"
+LD_PRELOAD=$tsan timeout 300 pd -nogui -noaudio -nomidi -nrt -nobatch -stderr \
+    -path "$tsan_dir" -open tests/threads/write_playing.pd -send "write-dir symbol $out/write" \
+    >"$out/write.log" 2>&1
+rc=$?
+grep -E "^(wrote|errors|notes)-" "$out/write.log" | tr '\n' ' ' | sed "s/^/     write_playing: /; s/ \$/\n/"
+verdict write_playing "$out/write.log" $rc "scenario: done"
+
 # objects deleted while the loader is held up in one of their files (see the test)
 PD_PRELOAD=$tsan PD_PATH=$tsan_dir sh tests/pd/test_delete_loading.sh |
     sed "s#$(pwd)#<root>#g" >"$out/dl.log"
@@ -85,10 +95,10 @@ for build in tsan release; do
 done
 
 # the loader's tests with the AddressSanitizer build and leak detection: requests of deleted
-# objects and of chained answers are all freed
+# objects (a write among them) and of chained answers are all freed
 if [ -n "$asan_dir" ]; then
     asan=$(${CC:-gcc} -print-file-name=libasan.so)
-    for t in test_delete_loading test_chain test_learn; do
+    for t in test_delete_loading test_chain test_write test_learn; do
         PD_PRELOAD=$asan PD_PATH=$asan_dir ASAN_OPTIONS=detect_leaks=1 sh "tests/pd/$t.sh" \
             >"$out/$t.log" 2>&1
         if grep -q "ERROR: \(LeakSanitizer\|AddressSanitizer\)" "$out/$t.log"; then

@@ -1,9 +1,13 @@
 /* session.c - one generator over a shared model: the LSTM forward step, the heads, the metric
- * clock and sampling. Stepping is lazy: the step that predicts an event needs that event's
+ * clock, sampling and the history of the melody. Stepping is lazy: the step that predicts an event needs that event's
  * position, so it runs when the logits are asked for (or when an event is fed without them),
  * and reads the committed state while writing the other half of a double buffer. Asking again
  * before a commit recomputes from the committed state, so every event costs exactly one LSTM
- * step and the state never drifts. */
+ * step and the state never drifts. The history is a ring of the latest events; the network
+ * state, the motif memory and the copy guard's intervals are all derived from it, and are
+ * rebuilt from its latest MN_SESSION_REPLAY events when it moves to another session or loses
+ * its latest events (the rebuild waits for the next call that steps, so that a batch of changes
+ * costs one). */
 #include "session.h"
 #include "copyidx.h"
 #include "matvec.h"
@@ -52,6 +56,11 @@ struct mn_session {
     float *scratch;              /* [2 * max(MN_N_PITCH, n_dur)] for the sampler */
     float *mix;                  /* [max(MN_N_PITCH, n_dur)] logits mixed with a motif */
     void *block;                 /* the one allocation behind all buffers above */
+
+    mn_hist_entry hist[MN_SESSION_HIST]; /* ring: the melody's latest events */
+    size_t hist_head, hist_n;    /* index of the oldest; events held */
+    long n_notes;                /* sampled events since the last reset */
+    int stale;                   /* the network must be rebuilt from the history */
 };
 
 /*=== life cycle =============================================================================*/
@@ -174,7 +183,8 @@ static int wrap_pos(int pos, int bar)
     return p < 0 ? p + bar : p;
 }
 
-void mn_session_reset(mn_session *s)
+/* The network, motif memory and copy-guard state of an empty melody; the clock at pos 0. */
+static void clear_state(mn_session *s)
 {
     size_t LH = (size_t)s->L * (size_t)s->H;
     memset(s->h[s->cur], 0, LH * sizeof(float));
@@ -187,6 +197,14 @@ void mn_session_reset(mn_session *s)
     s->pending = 0;
     s->heads_done = 0;
     s->pos = 0;
+    s->stale = 0;
+}
+
+void mn_session_reset(mn_session *s)
+{
+    clear_state(s);
+    s->hist_head = s->hist_n = 0;
+    s->n_notes = 0;
 }
 
 void mn_session_set_clock(mn_session *s, int pos_ticks, int bar_ticks)
@@ -258,8 +276,11 @@ static void ensure_step(mn_session *s, int pos_ticks)
     if (!s->pending || s->pending_pos != pos_ticks) lstm_step(s, pos_ticks);
 }
 
+static void sync(mn_session *s);
+
 const float *mn_session_pitch_logits(mn_session *s, int pos_ticks, int bar_ticks)
 {
+    sync(s);
     int bar = clamp_bar(bar_ticks);
     int pos = wrap_pos(pos_ticks, bar);
     ensure_step(s, pos);
@@ -273,6 +294,7 @@ const float *mn_session_pitch_logits(mn_session *s, int pos_ticks, int bar_ticks
 
 const float *mn_session_dur_logits(mn_session *s, int pitch)
 {
+    sync(s);
     if (!s->pending) lstm_step(s, s->pos);
     if (pitch < 0 || pitch > MN_REST) pitch = MN_REST;
     int H = s->H, E = s->E;
@@ -299,9 +321,27 @@ static void event_place(const mn_session *s, const mn_event *e, int *pos, int *b
 
 static int pitch_token(int pitch) { return mn_is_pitch(pitch) ? pitch : MN_REST; }
 
+/* Records an event (placed) in the history, as sampled or fed with the PRNG state before it. */
+static void hist_record(mn_session *s, const mn_event *placed, const mn_rng *before, int sampled)
+{
+    mn_hist_entry *h;
+    if (s->hist_n < MN_SESSION_HIST) {
+        h = &s->hist[(s->hist_head + s->hist_n++) % MN_SESSION_HIST];
+    } else {
+        h = &s->hist[s->hist_head];
+        s->hist_head = (s->hist_head + 1) % MN_SESSION_HIST;
+    }
+    h->ev = *placed;
+    h->rng = *before;
+    h->sampled = sampled;
+    if (sampled) s->n_notes++;
+}
+
 /* Feeds an event whose place is already known: runs the step if needed, commits the state,
- * makes the event the next input and moves the clock past it. */
-static void commit_at(mn_session *s, const mn_event *e, int pos, int bar)
+ * makes the event the next input and moves the clock past it. With rec set, records it in the
+ * history as rec says (its sampled flag and PRNG state; the event recorded is e, placed). */
+static void commit_at(mn_session *s, const mn_event *e, int pos, int bar,
+                      const mn_hist_entry *rec)
 {
     ensure_step(s, pos);
     s->cur = !s->cur;
@@ -325,16 +365,113 @@ static void commit_at(mn_session *s, const mn_event *e, int pos, int bar)
     placed.bar_ticks = bar;
     s->bar = bar;
     s->pos = mn_event_next_pos(&placed);
+    if (rec) hist_record(s, &placed, &rec->rng, rec->sampled);
+}
+
+/* A history record of a fed event: the PRNG as it is (feeding draws nothing). */
+static mn_hist_entry fed_record(const mn_session *s)
+{
+    mn_hist_entry r;
+    memset(&r, 0, sizeof r);
+    r.rng = s->rng;
+    r.sampled = 0;
+    return r;
 }
 
 void mn_session_commit(mn_session *s, const mn_event *e)
 {
+    sync(s);
     int pos, bar;
     event_place(s, e, &pos, &bar);
-    commit_at(s, e, pos, bar);
+    mn_hist_entry rec = fed_record(s);
+    commit_at(s, e, pos, bar, &rec);
 }
 
 void mn_session_feed(mn_session *s, const mn_event *e) { mn_session_commit(s, e); }
+
+/*=== history ================================================================================*/
+
+size_t mn_session_history_len(const mn_session *s) { return s->hist_n; }
+
+const mn_hist_entry *mn_session_history_at(const mn_session *s, size_t i)
+{
+    return &s->hist[(s->hist_head + i) % MN_SESSION_HIST];
+}
+
+long mn_session_notes(const mn_session *s) { return s->n_notes; }
+
+size_t mn_session_sampled(const mn_session *s, mn_event *out, size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < s->hist_n && k < max; i++) {
+        const mn_hist_entry *h = mn_session_history_at(s, i);
+        if (h->sampled) out[k++] = h->ev;
+    }
+    return k;
+}
+
+/* Rebuilds the network, motif memory and copy-guard intervals from the latest
+ * MN_SESSION_REPLAY events of the history (placed as they were read). */
+static void rebuild(mn_session *s)
+{
+    clear_state(s);
+    size_t from = s->hist_n > MN_SESSION_REPLAY ? s->hist_n - MN_SESSION_REPLAY : 0;
+    for (size_t i = from; i < s->hist_n; i++) {
+        mn_event *e = &s->hist[(s->hist_head + i) % MN_SESSION_HIST].ev;
+        int pos, bar;
+        event_place(s, e, &pos, &bar);
+        commit_at(s, e, pos, bar, NULL);
+        e->pos_ticks = pos; /* an appended event is placed now, by the clock */
+        e->bar_ticks = bar;
+    }
+}
+
+static void sync(mn_session *s)
+{
+    if (s->stale) rebuild(s);
+}
+
+void mn_session_replay(mn_session *s) { sync(s); }
+
+void mn_session_adopt(mn_session *dst, const mn_session *src)
+{
+    if (dst == src) return;
+    memcpy(dst->hist, src->hist, sizeof dst->hist);
+    dst->hist_head = src->hist_head;
+    dst->hist_n = src->hist_n;
+    dst->n_notes = src->n_notes;
+    dst->rng = src->rng;
+    dst->stale = 1;
+}
+
+void mn_session_truncate(mn_session *s, size_t n)
+{
+    if (n > s->hist_n) n = s->hist_n;
+    s->stale = 1; /* n = 0 too: the network is rebuilt from the history's latest events */
+    if (!n) return;
+    s->rng = mn_session_history_at(s, s->hist_n - n)->rng;
+    for (size_t i = s->hist_n - n; i < s->hist_n; i++)
+        if (mn_session_history_at(s, i)->sampled) s->n_notes--;
+    s->hist_n -= n;
+}
+
+void mn_session_append(mn_session *s, const mn_event *e)
+{
+    int bar = e->bar_ticks > 0 ? clamp_bar(e->bar_ticks) : 0;
+    mn_event placed = *e;
+    if (bar) placed.pos_ticks = wrap_pos(e->pos_ticks, bar);
+    placed.bar_ticks = bar; /* 0: placed by the clock when it is replayed */
+    hist_record(s, &placed, &s->rng, 0);
+    s->stale = 1;
+}
+
+void mn_session_push(mn_session *s, const mn_hist_entry *h)
+{
+    sync(s);
+    int pos, bar;
+    event_place(s, &h->ev, &pos, &bar);
+    commit_at(s, &h->ev, pos, bar, h);
+}
 
 void mn_session_state(const mn_session *s, const float **h, const float **c, size_t *n)
 {
@@ -439,6 +576,11 @@ void mn_session_guard_cost(const mn_session *s, double *bits, size_t *events)
 
 mn_status mn_session_sample(mn_session *s, mn_event *out)
 {
+    sync(s);
+    mn_hist_entry rec;
+    memset(&rec, 0, sizeof rec);
+    rec.rng = s->rng; /* before the draws */
+    rec.sampled = 1;
     mn_status status = MN_OK;
     int pos = s->pos, bar = s->bar;
     const float *pl = mn_session_pitch_logits(s, pos, bar);
@@ -493,7 +635,7 @@ mn_status mn_session_sample(mn_session *s, mn_event *out)
     e.velocity = pitch == MN_REST ? 0 : mn_sampler_velocity(&s->sampler, &s->rng, pitch, pos);
     e.pos_ticks = pos;
     e.bar_ticks = bar;
-    commit_at(s, &e, pos, bar);
+    commit_at(s, &e, pos, bar, &rec);
     if (out) *out = e;
     return status;
 }
@@ -501,6 +643,7 @@ mn_status mn_session_sample(mn_session *s, mn_event *out)
 void mn_session_score(mn_session *s, const mn_event *e, double *bits_pitch, double *bits_dur,
                       int *argmax_pitch)
 {
+    sync(s);
     int pos, bar;
     event_place(s, e, &pos, &bar);
     const float *pl = mn_session_pitch_logits(s, pos, bar);
@@ -554,5 +697,6 @@ void mn_session_score(mn_session *s, const mn_event *e, double *bits_pitch, doub
         }
         *bits_dur = bd;
     }
-    commit_at(s, e, pos, bar);
+    mn_hist_entry rec = fed_record(s);
+    commit_at(s, e, pos, bar, &rec);
 }

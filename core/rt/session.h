@@ -1,7 +1,8 @@
 /* session.h - one generator over a shared model: LSTM state, the running metric clock, sampler
- * settings and its own PRNG. Runs one network step per event (embeddings -> L LSTM layers ->
- * pitch head; duration head on [top hidden | embedding of the chosen pitch]) with OpenBLAS
- * sgemv. All buffers are allocated in mn_session_new; no call after that allocates.
+ * settings, its own PRNG and the melody so far (the history: every event fed or sampled since
+ * the last reset, the latest MN_SESSION_HIST of them). Runs one network step per event
+ * (embeddings -> L LSTM layers -> pitch head; duration head on [top hidden | embedding of the
+ * chosen pitch]). All buffers are allocated in mn_session_new; no call after that allocates.
  * A session is used by one thread at a time; the model may be shared by many sessions. */
 #ifndef MN_SESSION_H
 #define MN_SESSION_H
@@ -17,7 +18,23 @@
  * the file is. */
 #define MN_PRIME_MAX 256
 
+/* The history: the latest events of the melody, what `write` saves, what `similar` compares
+ * and what is replayed when the melody moves to another model. Room for a whole MIDI primer
+ * and 1024 notes after it. */
+#define MN_SESSION_HIST (1024 + MN_PRIME_MAX)
+/* Events of the history replayed into the network when it is rebuilt (mn_session_adopt,
+ * mn_session_truncate, mn_session_append): the network, like the windows it was trained on,
+ * needs only the recent past. */
+#define MN_SESSION_REPLAY 64
+
 typedef struct mn_session mn_session;
+
+/* One event of the history. */
+typedef struct {
+    mn_event ev;  /* as the session read it: pos_ticks/bar_ticks the place it was read at */
+    mn_rng rng;   /* the PRNG before the event: where a rewound melody draws from again */
+    int sampled;  /* 1: made by mn_session_sample; 0: fed (primer, listened or heard notes) */
+} mn_hist_entry;
 
 /* Creates a session over model (retains a reference), reset, with default sampler settings
  * and the PRNG seeded with seed. */
@@ -29,8 +46,8 @@ mn_sampler *mn_session_sampler(mn_session *s); /* settings, modifiable between c
 mn_rng *mn_session_rng(mn_session *s);
 void mn_session_seed(mn_session *s, uint64_t seed); /* reseeds the PRNG only */
 
-/* Clears the recurrent state (start of a melody) and sets the clock to the start of a bar
- * of bar_ticks (MN_DEFAULT_BAR_TICKS if <= 0) at pos_ticks. */
+/* Clears the recurrent state and the history (start of a melody). set_clock sets the clock
+ * to the start of a bar of bar_ticks (MN_DEFAULT_BAR_TICKS if <= 0) at pos_ticks. */
 void mn_session_reset(mn_session *s);
 void mn_session_set_clock(mn_session *s, int pos_ticks, int bar_ticks);
 void mn_session_clock(const mn_session *s, int *pos_ticks, int *bar_ticks);
@@ -80,6 +97,46 @@ void mn_session_score(mn_session *s, const mn_event *e, double *bits_pitch, doub
 const float *mn_session_pitch_logits(mn_session *s, int pos_ticks, int bar_ticks);
 const float *mn_session_dur_logits(mn_session *s, int pitch);
 void mn_session_commit(mn_session *s, const mn_event *e);
+
+/*=== history ================================================================================*/
+
+/* Events in the history (0..MN_SESSION_HIST) and the i-th, oldest first (i < the count; the
+ * pointer is valid until the next call that changes the history). */
+size_t mn_session_history_len(const mn_session *s);
+const mn_hist_entry *mn_session_history_at(const mn_session *s, size_t i);
+
+/* Sampled events since the last reset, counting those the history no longer holds. */
+long mn_session_notes(const mn_session *s);
+
+/* Copies the sampled events of the history, oldest first, into out (up to max) and returns how
+ * many it copied: the notes `write` saves. */
+size_t mn_session_sampled(const mn_session *s, mn_event *out, size_t max);
+
+/* Moves the melody of src onto dst, a session over another (newly loaded) model: dst takes
+ * src's history, note count and PRNG state, and its network is rebuilt from the history's latest
+ * MN_SESSION_REPLAY events, so that the melody goes on. Sampler settings are not copied. src is
+ * unchanged. Runs up to MN_SESSION_REPLAY steps, at the next call that steps or at
+ * mn_session_replay. */
+void mn_session_adopt(mn_session *dst, const mn_session *src);
+
+/* Forgets the latest n events as if they had never been made (n > the count: all of them):
+ * the history drops them, the PRNG goes back to its state before the first of them, the network
+ * is rebuilt from the latest MN_SESSION_REPLAY events of the rest (also for n = 0). A
+ * look-ahead uses it to throw away notes generated but not played. */
+void mn_session_truncate(mn_session *s, size_t n);
+
+/* Adds an event to the history as fed, without a network step: the network is rebuilt (as by
+ * mn_session_truncate) before the next step, so that a batch of appended events costs one
+ * replay of MN_SESSION_REPLAY steps. */
+void mn_session_append(mn_session *s, const mn_event *e);
+
+/* Feeds the event of a history entry (as mn_session_feed) and records it as the entry says
+ * (sampled or fed, its PRNG state): the notes a look-ahead played while it rebuilt a melody go
+ * back into it as what they were. */
+void mn_session_push(mn_session *s, const mn_hist_entry *h);
+
+/* Runs a pending rebuild now (after adopt, truncate or append); does nothing otherwise. */
+void mn_session_replay(mn_session *s);
 
 /* The committed recurrent state: h and c, [n_layers * n_hidden] each, valid until the next
  * call that steps or resets. For tests and fuzzing. */
