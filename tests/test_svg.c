@@ -377,6 +377,10 @@ static void test_curve_extreme_values(void **state)
         "step,train_loss\n1,1\n1e307,2\n-1.7e308,3\n",
         "train_loss\n1e300\n-1e300\n2\n4.9e-324\n",
         "epoch,valid_bits_total\n1e14,1\n1e15,2\n",
+        /* one denormal value: a flat series no scale can spread (found by fuzz_csv) */
+        "\"train_loss\", \"vab\r\n4.9e-323\n",
+        "train_loss\n1e-320\n2e-320\n",
+        "train_loss\n1\n1.0000000000000002\n",
     };
     for (size_t i = 0; i < sizeof logs / sizeof *logs; i++) {
         char *s = curve(logs[i], MN_OK, err);

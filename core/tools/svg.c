@@ -78,6 +78,9 @@ static const char *base_name(const char *path)
 
 /*=== axes ===================================================================================*/
 
+/* values closer together than this (or smaller than it) are one value on an axis */
+#define MN_SVG_TINY 1e-30
+
 /* A step of 1, 2 or 5 times a power of ten giving about `target` intervals over range. */
 static double nice_step(double range, int target)
 {
@@ -97,10 +100,14 @@ typedef struct {
 static axis make_axis(double lo, double hi, int target, double min_step)
 {
     axis a;
-    if (!(hi > lo)) {
-        double pad = fabs(lo) > 0 ? fabs(lo) * 0.1 : 0.5;
-        lo -= pad;
-        hi += pad;
+    /* A flat series, or one whose spread is lost in the rounding of its values or is too small
+     * to scale (denormals), is drawn as flat: padded by a tenth of its size, or by 0.5 about 0. */
+    double mag = fmax(fabs(lo), fabs(hi));
+    if (!(hi - lo > mag * 1e-12) || !(hi - lo > MN_SVG_TINY)) {
+        double pad = mag > MN_SVG_TINY ? mag * 0.1 : 0.5;
+        double mid = mag > MN_SVG_TINY ? lo : 0;
+        lo = mid - pad;
+        hi = mid + pad;
     }
     a.step = nice_step(hi - lo, target);
     if (a.step < min_step) a.step = min_step;
