@@ -369,7 +369,7 @@ static void melodynet_generate(t_melodynet *x, t_symbol *s, int argc, t_atom *ar
     atomic_store(&x->x_gen_target, n - i);
     atomic_store(&x->x_gen_stop, 0);
     atomic_store(&x->x_gen_done, 0);
-    int rc = pthread_create(&x->x_gen_thread, NULL, melodynet_gen_thread, x);
+    int rc = mnpd_thread_start(&x->x_gen_thread, melodynet_gen_thread, x, 0, 0);
     if (rc) {
         mnpd_errorf(x, cls, x->x_out_info, "generate: cannot start a worker thread (%s)",
                     strerror(rc));

@@ -290,11 +290,31 @@ static void mnpd_loader_atexit(void)
     pthread_join(mnpd_loader.l_thread, NULL);
 }
 
+/* Starts fn(arg) on an ordinary thread (SCHED_OTHER), not one that inherits the scheduler
+ * thread's real-time policy (Pd's is SCHED_FIFO when it runs with -rt): file reads, model
+ * checks, training and batches of notes must not compete with audio at its priority. A stack
+ * size of 0 keeps the default. 0, or the pthread error. */
+int mnpd_thread_start(pthread_t *th, void *(*fn)(void *), void *arg, size_t stack, int detached)
+{
+    pthread_attr_t attr;
+    int rc = pthread_attr_init(&attr);
+    if (rc) return rc;
+    if (stack) pthread_attr_setstacksize(&attr, stack);
+    if (detached) pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    struct sched_param sp = {0};
+    pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+    pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
+    pthread_attr_setschedparam(&attr, &sp);
+    rc = pthread_create(th, &attr, fn, arg);
+    pthread_attr_destroy(&attr);
+    return rc;
+}
+
 /* Pd thread. Starts the loader thread the first time; 0, or -1 with err filled. */
 static int mnpd_loader_start(char *err)
 {
     if (mnpd_loader.l_started) return 0;
-    int rc = pthread_create(&mnpd_loader.l_thread, NULL, mnpd_loader_thread, NULL);
+    int rc = mnpd_thread_start(&mnpd_loader.l_thread, mnpd_loader_thread, NULL, 0, 0);
     if (rc) {
         mn_errf(err, MN_ERR_IO, "cannot start the loader thread (%s)", strerror(rc));
         return -1;
@@ -534,34 +554,22 @@ int mnpd_job_learn(t_mnpd_job *j, mn_model *parent, const char *path, int epochs
     q->q_res.r_source = mn_model_retain(parent);
     q->q_res.r_epochs = epochs;
     q->q_res.r_seed = seed;
-    pthread_attr_t attr;
     pthread_t th;
-    int rc = pthread_attr_init(&attr);
-    if (!rc) {
-        /* the trainer's matrix products keep their blocks on the stack */
-        pthread_attr_setstacksize(&attr, (size_t)8 << 20);
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        /* not the scheduler's real-time policy (Pd's is SCHED_FIFO when it runs with -rt):
-         * an ordinary thread, whose nice value then applies */
-        struct sched_param sp = {0};
-        pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
-        pthread_attr_setschedpolicy(&attr, SCHED_OTHER);
-        pthread_attr_setschedparam(&attr, &sp);
-    }
     pthread_mutex_lock(&mnpd_loader.l_mutex);
     if (!mnpd_loader.l_learn_atexit) {
         atexit(mnpd_learn_atexit);
         mnpd_loader.l_learn_atexit = 1;
     }
     q->q_state = MNPD_REQ_RUNNING;
-    if (!rc) rc = pthread_create(&th, &attr, mnpd_learn_thread, q);
+    /* an ordinary thread, whose nice value then applies; the trainer's matrix products keep
+     * their blocks on the stack */
+    int rc = mnpd_thread_start(&th, mnpd_learn_thread, q, (size_t)8 << 20, 1);
     if (!rc) {
         q->q_next = mnpd_loader.l_learning;
         mnpd_loader.l_learning = q;
         mnpd_loader.l_n_learning++;
     }
     pthread_mutex_unlock(&mnpd_loader.l_mutex);
-    pthread_attr_destroy(&attr);
     if (rc) {
         mn_errf(err, MN_ERR_IO, "cannot start the learning thread (%s)", strerror(rc));
         mnpd_req_free(q);

@@ -113,6 +113,12 @@ int mnpd_job_busy(const t_mnpd_job *j);
  * the loader's other requests otherwise. */
 int mnpd_job_save(t_mnpd_job *j, mn_model *m, const char *path, char *err);
 
+/* Pd thread. Starts fn(arg) on an ordinary (SCHED_OTHER) thread rather than one inheriting
+ * the scheduler's real-time policy under pd -rt; stack 0 = the default size. 0 or the pthread
+ * error. The loader, generate and learn threads start here; [melodynet~]'s look-ahead worker,
+ * which feeds the audio clock, keeps the scheduler's policy. */
+int mnpd_thread_start(pthread_t *th, void *(*fn)(void *), void *arg, size_t stack, int detached);
+
 /* learn: fine-tunes parent (the request takes a reference) on the MIDI files, folder or list
  * at path (resolved on Pd's thread) with finetune.h's run, on a thread of its own at a lower
  * priority (nice +10) so the loader and the scheduler are not held up. The slot must not be

@@ -9,7 +9,8 @@
 # stay flat. With ASAN_EXTDIR, the loader's tests of tests/pd run once more with the externals
 # built with AddressSanitizer and leak detection on. The learn test of tests/pd (two fine-tuning
 # threads, one object deleted while it learns) runs under ThreadSanitizer too, and under
-# AddressSanitizer with leak detection. Exits non-zero on any failure.
+# AddressSanitizer with leak detection. Under pd -rt, the loader thread must not run at the
+# scheduler's real-time policy (release build). Exits non-zero on any failure.
 set -u
 tsan_dir=$1
 rel_dir=$2
@@ -51,6 +52,32 @@ for s in load_playing corrupt_load_playing load_cycles delete_loading delete_fro
     grep -E "^(notes|loaded)-" "$out/$s.log" | tr '\n' ' ' | sed "s/^/     $s: /; s/ \$/\n/"
     verdict "$s" "$out/$s.log" $rc "scenario: done"
 done
+
+# pd -rt runs its scheduler thread under SCHED_FIFO: the loader thread must not inherit it
+# (a model load at audio priority would hold up the audio on a busy core). Skipped when Pd
+# cannot get a real-time policy here.
+HOME=$out timeout 30 pd -rt -nogui -noaudio -nomidi -stderr -path "$rel_dir" \
+    -open tests/threads/rt_policy.pd >"$out/rt.log" 2>&1 &
+tpid=$!
+sleep 3
+rtpd=$(pgrep -n -x pd -P "$tpid")
+main_pol=$(chrt -p "$rtpd" 2>/dev/null | sed -n 's/.*policy: //p')
+others=""
+for t in /proc/$rtpd/task/*; do
+    tid=${t##*/}
+    [ "$tid" = "$rtpd" ] && continue
+    others="$others $(chrt -p "$tid" 2>/dev/null | sed -n 's/.*policy: //p')"
+done
+kill "$rtpd" 2>/dev/null; wait "$tpid" 2>/dev/null
+if [ "$main_pol" != "SCHED_FIFO" ]; then
+    echo "skip rt_policy: Pd did not get a real-time policy here ($main_pol)"
+elif [ -z "$(echo $others)" ]; then
+    fail rt_policy "no loader thread started" "$out/rt.log"
+elif echo "$others" | grep -q "SCHED_FIFO\|SCHED_RR"; then
+    fail rt_policy "a worker thread runs at the scheduler's real-time policy:$others" "$out/rt.log"
+else
+    echo "ok   rt_policy: scheduler SCHED_FIFO, workers$others"
+fi
 
 # writes from both objects every 20 ms while they play and parameters change every 1 ms: the
 # loader writes the files while [melodynet~]'s look-ahead hands out the notes played
