@@ -325,7 +325,8 @@ static int mnpd_loader_start(char *err)
 }
 
 /* Pd thread: hands q to the loader as j's current request. */
-static void mnpd_job_send(t_mnpd_job *j, t_mnpd_req *q)
+/* Puts q at the end of the loader's queue and wakes the loader. */
+static void mnpd_loader_enqueue(t_mnpd_req *q)
 {
     pthread_mutex_lock(&mnpd_loader.l_mutex);
     q->q_state = MNPD_REQ_QUEUED;
@@ -334,6 +335,11 @@ static void mnpd_job_send(t_mnpd_job *j, t_mnpd_req *q)
     mnpd_loader.l_tail = q;
     pthread_cond_signal(&mnpd_loader.l_cond);
     pthread_mutex_unlock(&mnpd_loader.l_mutex);
+}
+
+static void mnpd_job_send(t_mnpd_job *j, t_mnpd_req *q)
+{
+    mnpd_loader_enqueue(q);
     j->j_cur = q;
     clock_delay(j->j_poll, MNPD_POLL_MS);
 }
@@ -416,10 +422,17 @@ static void mnpd_job_put(t_mnpd_job *j, t_mnpd_req *q)
     }
 }
 
+/* A request for the loader, which is started the first time; NULL with err filled when the
+ * thread cannot be started or memory runs out. */
+static t_mnpd_req *mnpd_loader_req(t_mnpd_jobkind kind, const char *path, const char *key,
+                                   char *err)
+{
+    return mnpd_loader_start(err) ? NULL : mnpd_req_new(kind, path, key, err);
+}
+
 int mnpd_job_save(t_mnpd_job *j, mn_model *m, const char *path, char *err)
 {
-    if (mnpd_loader_start(err)) return -1;
-    t_mnpd_req *q = mnpd_req_new(MNPD_JOB_SAVE, path, NULL, err);
+    t_mnpd_req *q = mnpd_loader_req(MNPD_JOB_SAVE, path, NULL, err);
     if (!q) return -1;
     q->q_res.r_source = mn_model_retain(m);
     mnpd_job_put(j, q);
@@ -432,8 +445,7 @@ int mnpd_job_save(t_mnpd_job *j, mn_model *m, const char *path, char *err)
 static int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path,
                           const char *key, char *err)
 {
-    if (mnpd_loader_start(err)) return -1;
-    t_mnpd_req *q = mnpd_req_new(kind, path, key, err);
+    t_mnpd_req *q = mnpd_loader_req(kind, path, key, err);
     if (!q) return -1;
     mnpd_job_put(j, q);
     return 0;
@@ -443,8 +455,7 @@ static int mnpd_job_start(t_mnpd_job *j, t_mnpd_jobkind kind, const char *path,
  * Returns 0, or -1 with err filled (m is then freed). */
 static int mnpd_job_start_write(t_mnpd_job *j, const char *path, mn_melody *m, char *err)
 {
-    t_mnpd_req *q = NULL;
-    if (!mnpd_loader_start(err)) q = mnpd_req_new(MNPD_JOB_WRITE, path, NULL, err);
+    t_mnpd_req *q = mnpd_loader_req(MNPD_JOB_WRITE, path, NULL, err);
     if (!q) {
         mn_melody_free(m);
         return -1;
@@ -473,13 +484,7 @@ void mnpd_job_free(t_mnpd_job *j)
     if (w && w->q_res.r_kind == MNPD_JOB_WRITE) {
         /* a file asked for is written all the same: the loader runs it and frees it */
         w->q_orphan = 1;
-        pthread_mutex_lock(&mnpd_loader.l_mutex);
-        w->q_state = MNPD_REQ_QUEUED;
-        if (mnpd_loader.l_tail) mnpd_loader.l_tail->q_next = w;
-        else mnpd_loader.l_head = w;
-        mnpd_loader.l_tail = w;
-        pthread_cond_signal(&mnpd_loader.l_cond);
-        pthread_mutex_unlock(&mnpd_loader.l_mutex);
+        mnpd_loader_enqueue(w);
     } else {
         mnpd_req_free(w);
     }
