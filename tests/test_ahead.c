@@ -69,22 +69,6 @@ static void pop_n(mn_ahead *a, mn_event *out, int n)
     }
 }
 
-static void sample_n(mn_session *s, mn_event *out, int n)
-{
-    for (int i = 0; i < n; i++) mn_session_sample(s, &out[i]);
-}
-
-static void assert_events_equal(const mn_event *a, const mn_event *b, int n)
-{
-    for (int i = 0; i < n; i++) {
-        assert_int_equal(a[i].pitch, b[i].pitch);
-        assert_int_equal(a[i].dur_ticks, b[i].dur_ticks);
-        assert_int_equal(a[i].velocity, b[i].velocity);
-        assert_int_equal(a[i].pos_ticks, b[i].pos_ticks);
-        assert_int_equal(a[i].bar_ticks, b[i].bar_ticks);
-    }
-}
-
 static const double aheads[2] = {0, 1e9};
 
 static void test_notes_are_the_sessions(void **state)
@@ -95,8 +79,8 @@ static void test_notes_are_the_sessions(void **state)
         mn_event got[40], ref[40];
         pop_n(a, got, 40);
         mn_session *s = primed(7);
-        sample_n(s, ref, 40);
-        assert_events_equal(got, ref, 40);
+        mn_test_sample_n(s, ref, 40);
+        mn_test_assert_events_equal(got, ref, 40);
         mn_ahead_stats st;
         mn_ahead_stats_get(a, &st);
         assert_int_equal(st.commands, 1); /* the session */
@@ -141,16 +125,16 @@ static void test_listen_independent_of_lookahead(void **state)
     mn_event heard = {67, 90, 48, 0, 0};
     mn_session *s = primed(11);
     mn_event ref[15], got[15];
-    sample_n(s, ref, 5);
+    mn_test_sample_n(s, ref, 5);
     mn_session_feed(s, &heard);
-    sample_n(s, ref + 5, 10);
+    mn_test_sample_n(s, ref + 5, 10);
     for (int k = 0; k < 2; k++) {
         mn_ahead *a = start(aheads[k], 11);
         pop_n(a, got, 5);
         assert_int_equal(mn_ahead_listen(a, &heard), 0);
         assert_true(mn_ahead_wait_idle(a, 10));
         pop_n(a, got + 5, 10);
-        assert_events_equal(got, ref, 15);
+        mn_test_assert_events_equal(got, ref, 15);
         mn_ahead_stats st;
         mn_ahead_stats_get(a, &st);
         assert_int_equal(st.commands, 2);
@@ -168,24 +152,24 @@ static void test_prime_and_history(void **state)
     mn_event again[2] = {{55, 90, 24, 0, 0}, {57, 90, 24, 0, 0}};
     mn_session *s = primed(5);
     mn_event ref[11], got[11];
-    sample_n(s, ref, 5);
+    mn_test_sample_n(s, ref, 5);
     mn_session_reset(s);
     for (int i = 0; i < 2; i++) mn_session_feed(s, &again[i]);
-    sample_n(s, ref + 5, 6);
+    mn_test_sample_n(s, ref + 5, 6);
     mn_ahead *a = start(1e9, 5);
     pop_n(a, got, 5);
     mn_event hist[MN_SESSION_HIST];
     assert_int_equal(mn_ahead_history(a, hist, MN_SESSION_HIST), 5);
-    assert_events_equal(hist, got, 5);
+    mn_test_assert_events_equal(hist, got, 5);
     mn_ahead_prime(a, again, 2);
     /* a primer not yet applied: the melody was reset, nothing played since */
     size_t n = mn_ahead_history(a, hist, MN_SESSION_HIST);
     assert_true(n == 0);
     assert_true(mn_ahead_wait_idle(a, 10));
     pop_n(a, got + 5, 6);
-    assert_events_equal(got, ref, 11);
+    mn_test_assert_events_equal(got, ref, 11);
     assert_int_equal(mn_ahead_history(a, hist, MN_SESSION_HIST), 6);
-    assert_events_equal(hist, got + 5, 6);
+    mn_test_assert_events_equal(hist, got + 5, 6);
     mn_ahead_free(a);
     mn_session_free(s);
 }
@@ -197,9 +181,9 @@ static void test_use_and_reseed(void **state)
     (void)state;
     mn_session *s = primed(13);
     mn_event ref[14], got[14];
-    sample_n(s, ref, 10);
+    mn_test_sample_n(s, ref, 10);
     mn_session_seed(s, 77);
-    sample_n(s, ref + 10, 4);
+    mn_test_sample_n(s, ref + 10, 4);
     mn_ahead *a = start(1e9, 13);
     pop_n(a, got, 5);
     mn_session *other;
@@ -211,7 +195,7 @@ static void test_use_and_reseed(void **state)
     mn_ahead_reseed(a, 77);
     assert_true(mn_ahead_wait_idle(a, 10));
     pop_n(a, got + 10, 4);
-    assert_events_equal(got, ref, 14);
+    mn_test_assert_events_equal(got, ref, 14);
     mn_ahead_free(a);
     mn_session_free(s);
 }

@@ -394,22 +394,6 @@ static void test_model_survives_its_file_changing(void **state)
 
 /*=== history ================================================================================*/
 
-static void sample_n(mn_session *s, mn_event *out, int n)
-{
-    for (int i = 0; i < n; i++) mn_session_sample(s, &out[i]);
-}
-
-static void assert_events_equal(const mn_event *a, const mn_event *b, int n)
-{
-    for (int i = 0; i < n; i++) {
-        assert_int_equal(a[i].pitch, b[i].pitch);
-        assert_int_equal(a[i].dur_ticks, b[i].dur_ticks);
-        assert_int_equal(a[i].velocity, b[i].velocity);
-        assert_int_equal(a[i].pos_ticks, b[i].pos_ticks);
-        assert_int_equal(a[i].bar_ticks, b[i].bar_ticks);
-    }
-}
-
 /* Fed and sampled events go into the history, placed, in order; reset empties it. */
 static void test_history_records_events(void **state)
 {
@@ -420,7 +404,7 @@ static void test_history_records_events(void **state)
     mn_event primer[3] = {{60, 90, 24, 0, 0}, {62, 90, 12, 0, 0}, {MN_REST, 0, 12, 0, 0}};
     for (int i = 0; i < 3; i++) mn_session_feed(s, &primer[i]);
     mn_event got[5];
-    sample_n(s, got, 5);
+    mn_test_sample_n(s, got, 5);
     assert_int_equal(mn_session_history_len(s), 8);
     assert_int_equal(mn_session_notes(s), 5);
     int pos = 0;
@@ -435,11 +419,11 @@ static void test_history_records_events(void **state)
     for (int i = 0; i < 5; i++) {
         const mn_hist_entry *h = mn_session_history_at(s, (size_t)(3 + i));
         assert_int_equal(h->sampled, 1);
-        assert_events_equal(&h->ev, &got[i], 1);
+        mn_test_assert_events_equal(&h->ev, &got[i], 1);
     }
     mn_event notes[8];
     assert_int_equal(mn_session_sampled(s, notes, 8), 5);
-    assert_events_equal(notes, got, 5);
+    mn_test_assert_events_equal(notes, got, 5);
     assert_int_equal(mn_session_sampled(s, notes, 2), 2);
     mn_session_reset(s);
     assert_int_equal(mn_session_history_len(s), 0);
@@ -465,7 +449,7 @@ static void test_history_is_bounded(void **state)
     assert_int_equal(mn_session_notes(s), 1);
     /* the oldest held is event 38 of the fed ones (37 + 1 sampled pushed out) */
     assert_int_equal(mn_session_history_at(s, 0)->ev.pitch, 40 + 38 % 50);
-    assert_events_equal(&mn_session_history_at(s, MN_SESSION_HIST - 1)->ev, &last, 1);
+    mn_test_assert_events_equal(&mn_session_history_at(s, MN_SESSION_HIST - 1)->ev, &last, 1);
     mn_session_free(s);
 }
 
@@ -479,12 +463,12 @@ static void test_truncate_rewinds(void **state)
     mn_event primer = {67, 90, 24, 0, 0};
     mn_session_feed(s, &primer);
     mn_event first[12], again[5];
-    sample_n(s, first, 12);
+    mn_test_sample_n(s, first, 12);
     mn_session_truncate(s, 5);
     assert_int_equal(mn_session_history_len(s), 8);
     assert_int_equal(mn_session_notes(s), 7);
-    sample_n(s, again, 5);
-    assert_events_equal(again, first + 7, 5);
+    mn_test_sample_n(s, again, 5);
+    mn_test_assert_events_equal(again, first + 7, 5);
     assert_int_equal(mn_session_notes(s), 12);
     /* truncating nothing rebuilds from the history and changes nothing that follows */
     mn_event next[4], ref[4];
@@ -492,11 +476,11 @@ static void test_truncate_rewinds(void **state)
     assert_int_equal(mn_session_new(model, 11, &r, err), MN_OK);
     mn_session_feed(r, &primer);
     mn_event skip[12];
-    sample_n(r, skip, 12);
-    sample_n(r, ref, 4);
+    mn_test_sample_n(r, skip, 12);
+    mn_test_sample_n(r, ref, 4);
     mn_session_truncate(s, 0);
-    sample_n(s, next, 4);
-    assert_events_equal(next, ref, 4);
+    mn_test_sample_n(s, next, 4);
+    mn_test_assert_events_equal(next, ref, 4);
     mn_session_free(r);
     mn_session_free(s);
 }
@@ -516,13 +500,13 @@ static void test_adopt_moves_the_melody(void **state)
         mn_session_feed(b, &primer[i]);
     }
     mn_event x[10], y[10];
-    sample_n(a, x, 10);
-    sample_n(b, y, 6);
+    mn_test_sample_n(a, x, 10);
+    mn_test_sample_n(b, y, 6);
     mn_session_adopt(c, b); /* c's own seed is replaced by b's PRNG state */
     assert_int_equal(mn_session_history_len(c), 8);
     assert_int_equal(mn_session_notes(c), 6);
-    sample_n(c, y + 6, 4);
-    assert_events_equal(x, y, 10);
+    mn_test_sample_n(c, y + 6, 4);
+    mn_test_assert_events_equal(x, y, 10);
     mn_session_free(a);
     mn_session_free(b);
     mn_session_free(c);
@@ -550,7 +534,7 @@ static void test_rebuild_uses_latest_events(void **state)
     for (int i = 100 - (MN_SESSION_REPLAY - 1); i < 100; i++)
         mn_session_feed(b, &mn_session_history_at(a, (size_t)i)->ev);
     mn_session_feed(b, &extra);
-    assert_events_equal(&mn_session_history_at(a, 100)->ev, &mn_session_history_at(b, 63)->ev, 1);
+    mn_test_assert_events_equal(&mn_session_history_at(a, 100)->ev, &mn_session_history_at(b, 63)->ev, 1);
     const float *ha, *hb, *ca, *cb;
     size_t n;
     mn_session_state(a, &ha, &ca, &n);
@@ -572,7 +556,7 @@ static void test_history_does_not_allocate(void **state)
     mn_test_count_allocs();
     size_t before = mn_test_alloc_count;
     mn_event e[MN_SESSION_HIST + 10];
-    sample_n(s, e, MN_SESSION_HIST + 10);
+    mn_test_sample_n(s, e, MN_SESSION_HIST + 10);
     mn_session_truncate(s, 20);
     mn_session_append(s, &e[0]);
     mn_session_replay(s);

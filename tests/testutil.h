@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "base.h"
+#include "session.h"
 
 #ifndef MN_SOURCE_DIR
 #define MN_SOURCE_DIR "."
@@ -54,6 +55,24 @@ static inline int mn_test_write(const char *path, const void *buf, size_t n)
     if (!f) return -1;
     size_t w = fwrite(buf, 1, n, f);
     return fclose(f) == 0 && w == n ? 0 : -1;
+}
+
+/* n events sampled from s into out. */
+static inline void mn_test_sample_n(mn_session *s, mn_event *out, int n)
+{
+    for (int i = 0; i < n; i++) mn_session_sample(s, &out[i]);
+}
+
+/* Fails unless the n events of a and b agree in every field. */
+static inline void mn_test_assert_events_equal(const mn_event *a, const mn_event *b, int n)
+{
+    for (int i = 0; i < n; i++) {
+        assert_int_equal(a[i].pitch, b[i].pitch);
+        assert_int_equal(a[i].dur_ticks, b[i].dur_ticks);
+        assert_int_equal(a[i].velocity, b[i].velocity);
+        assert_int_equal(a[i].pos_ticks, b[i].pos_ticks);
+        assert_int_equal(a[i].bar_ticks, b[i].bar_ticks);
+    }
 }
 
 #endif
