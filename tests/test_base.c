@@ -336,6 +336,42 @@ static void test_read_file_refuses(void **state)
     rm_rf(dir);
 }
 
+/* Runs check(arg) in a child process that is not root, since root reads any file, and fails
+ * unless it returns 0; skipped with a message where giving up root is not allowed. */
+static void as_unprivileged(int (*check)(const void *), const void *arg)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(77);
+        _exit(check(arg));
+    }
+    int ws;
+    assert_int_equal(waitpid(pid, &ws, 0), pid);
+    assert_true(WIFEXITED(ws));
+    if (WEXITSTATUS(ws) == 77)
+        printf("    skipped: running as root, and cannot give up root to test permissions\n");
+    else
+        assert_int_equal(WEXITSTATUS(ws), 0);
+}
+
+/* The file at path (char *) has no read permission: "Permission denied". */
+static int locked_file_refused(const void *arg)
+{
+    const char *path = arg;
+    char err[MN_ERR_LEN], want[MN_ERR_LEN];
+    uint8_t *b;
+    size_t n;
+    mn_status st = mn_read_file(path, 100, 0, &b, &n, err);
+    snprintf(want, sizeof want, "%s: cannot open: %s", path, strerror(EACCES));
+    if (st != MN_ERR_IO || errno != EACCES || strcmp(err, want) != 0) {
+        fprintf(stderr, "    got status %d: %s\n", (int)st, err);
+        return 1;
+    }
+    return 0;
+}
+
 /* A file without read permission: "Permission denied". Root reads any file, so as root the
  * check runs in a child that has given up root (skipped where that is not allowed). */
 static void test_read_file_permission(void **state)
@@ -347,29 +383,7 @@ static void test_read_file_permission(void **state)
     snprintf(path, sizeof path, "%s/locked.mid", dir);
     write_bytes(path, "MThd", 4);
     assert_int_equal(chmod(path, 0), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(77);
-        char err[MN_ERR_LEN], want[MN_ERR_LEN];
-        uint8_t *b;
-        size_t n;
-        mn_status st = mn_read_file(path, 100, 0, &b, &n, err);
-        snprintf(want, sizeof want, "%s: cannot open: %s", path, strerror(EACCES));
-        if (st != MN_ERR_IO || errno != EACCES || strcmp(err, want) != 0) {
-            fprintf(stderr, "    got status %d: %s\n", (int)st, err);
-            _exit(1);
-        }
-        _exit(0);
-    }
-    int ws;
-    assert_int_equal(waitpid(pid, &ws, 0), pid);
-    assert_true(WIFEXITED(ws));
-    if (WEXITSTATUS(ws) == 77)
-        printf("    skipped: running as root, and cannot give up root to test permissions\n");
-    else
-        assert_int_equal(WEXITSTATUS(ws), 0);
+    as_unprivileged(locked_file_refused, path);
     rm_rf(dir);
 }
 
@@ -481,6 +495,24 @@ static void expect_fault(const struct reader *r, const char *path, mn_status cod
                  code, err, want);
 }
 
+/* Every reader refuses dir/locked<ext> (dir: char *), which has no read permission, with the
+ * same words. */
+static int locked_files_refused(const void *arg)
+{
+    const char *dir = arg;
+    int bad = 0;
+    for (size_t i = 0; i < N_READERS; i++) {
+        char p[128], err[MN_ERR_LEN] = "", want[MN_ERR_LEN];
+        snprintf(p, sizeof p, "%s/locked%s", dir, readers[i].ext);
+        snprintf(want, sizeof want, "%s: cannot open: %s", p, strerror(EACCES));
+        if (readers[i].read(p, err) != MN_ERR_IO || strcmp(err, want) != 0) {
+            fprintf(stderr, "    %s reader: got '%s', want '%s'\n", readers[i].name, err, want);
+            bad = 1;
+        }
+    }
+    return bad;
+}
+
 static void test_every_reader_speaks_alike(void **state)
 {
     (void)state;
@@ -525,31 +557,7 @@ static void test_every_reader_speaks_alike(void **state)
         write_bytes(path, "x", 1);
         assert_int_equal(chmod(path, 0), 0);
     }
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (geteuid() == 0 && (setgid(65534) != 0 || setuid(65534) != 0)) _exit(77);
-        int bad = 0;
-        for (size_t i = 0; i < N_READERS; i++) {
-            char p[128], err[MN_ERR_LEN] = "", want[MN_ERR_LEN];
-            snprintf(p, sizeof p, "%s/locked%s", dir, readers[i].ext);
-            snprintf(want, sizeof want, "%s: cannot open: %s", p, strerror(EACCES));
-            if (readers[i].read(p, err) != MN_ERR_IO || strcmp(err, want) != 0) {
-                fprintf(stderr, "    %s reader: got '%s', want '%s'\n", readers[i].name, err,
-                        want);
-                bad = 1;
-            }
-        }
-        _exit(bad);
-    }
-    int ws;
-    assert_int_equal(waitpid(pid, &ws, 0), pid);
-    assert_true(WIFEXITED(ws));
-    if (WEXITSTATUS(ws) == 77)
-        printf("    skipped the permission check: running as root, and cannot give up root\n");
-    else
-        assert_int_equal(WEXITSTATUS(ws), 0);
+    as_unprivileged(locked_files_refused, dir);
     rm_rf(dir);
 }
 
